@@ -1,0 +1,2 @@
+#include <stdio.h>  /* jpeglib.h needs FILE */
+#include <jpeglib.h>

@@ -1,0 +1,73 @@
+import ArgumentParser
+
+/// `magpie bench …`: kernel throughput figures against the machine's own sgemm.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure kernel throughput (GFLOP/s) on this machine.",
+        discussion: """
+        Use a release build (`swift build -c release`); debug builds are many times slower. \
+        OpenBLAS picks its kernels at load time: set OPENBLAS_CORETYPE (e.g. Haswell) in the \
+        environment to compare kernel sets.
+        """,
+        subcommands: [GEMMBenchCommand.self, ConvBenchCommand.self],
+        defaultSubcommand: nil
+    )
+}
+
+struct BenchOptions: ParsableArguments {
+    @Option(help: "Timed repetitions per case (the best is reported).")
+    var repeats: Int = 3
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+}
+
+struct GEMMBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemm",
+        abstract: "sgemm GFLOP/s on square matrices; the best figure is this machine's sgemm peak."
+    )
+
+    @Option(help: "Comma-separated matrix sizes.")
+    var sizes: String = "256,512,1024,2048"
+
+    @OptionGroup var options: BenchOptions
+
+    func run() throws {
+        let list = sizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !list.isEmpty, list.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--sizes needs positive integers, e.g. 512,1024")
+        }
+        let report = GEMMBench.run(sizes: list, repeats: options.repeats)
+        print(options.json ? report.json : report.table)
+    }
+}
+
+struct ConvBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conv",
+        abstract: "conv2d forward+backward GFLOP/s on ResNet-50 and WRN-28-2 layer shapes vs same-size sgemm.",
+        discussion: """
+        For every distinct convolution of ResNet-50 (224 px, batch 16) and WRN-28-2 (32 px, batch 64) \
+        it times forward + backward (input and weight gradients) and the three sgemm calls of the same \
+        sizes, and prints both rates, their ratio, and the network totals weighted by how often each \
+        layer occurs.
+        """
+    )
+
+    @Option(help: "Which network's layers: resnet50, wrn28_2 or all.")
+    var model: String = "all"
+
+    @OptionGroup var options: BenchOptions
+
+    func run() throws {
+        let nets = try ConvBench.networks(named: model)
+        let peak = GEMMBench.run(sizes: [2048], repeats: options.repeats).peak
+        let reports = nets.map { ConvBench.run($0, repeats: options.repeats, sgemmPeak: peak) }
+        if options.json {
+            print("[" + reports.map(\.json).joined(separator: ",") + "]")
+        } else {
+            for r in reports { print(r.table) }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// The `magpie` command: image retrieval and metric learning on the CPU.
+@main
+struct Magpie: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "magpie",
+        abstract: "Image retrieval and metric learning in Swift, on the CPU.",
+        discussion: """
+        Train embedding models, build LMDB galleries of product images, query nearest products and \
+        measure recall@k / mAP. Run `magpie help <subcommand>` for details.
+        """,
+        version: version,
+        subcommands: [Bench.self]
+    )
+}

@@ -1,0 +1,209 @@
+import Foundation
+
+/// The arrays of a `.npz` archive.
+public struct NPZFile {
+    /// Where the data came from (used in error messages).
+    public var path: String
+    /// Arrays by name (the member name without `.npy`).
+    public var arrays: [String: NPYArray]
+    /// Names in archive order.
+    public var names: [String]
+
+    /// Every array as a Float32 tensor.
+    public var tensors: [String: Tensor] { arrays.mapValues(\.tensor) }
+
+    /// The array called `name` as a tensor, or `TensorCoreError.missingTensor`.
+    public func tensor(_ name: String) throws -> Tensor {
+        guard let a = arrays[name] else { throw TensorCoreError.missingTensor(name, path: path) }
+        return a.tensor
+    }
+}
+
+/// numpy's `.npz`: a ZIP archive of `<name>.npy` members. Writes uncompressed (STORED) members,
+/// like `np.savez`; reads stored members, including the zip64 extra fields `np.savez` adds.
+/// Deflated archives (`np.savez_compressed`) are rejected with an explanation.
+public enum NPZ {
+    // MARK: Reading
+
+    public static func read(_ url: URL) throws -> NPZFile {
+        try read(data: try readFileData(url), path: url.path)
+    }
+
+    /// Parses an in-memory archive; `path` only labels errors.
+    public static func read(data: Data, path: String) throws -> NPZFile {
+        try data.withUnsafeBytes { try parse($0, path: path) }
+    }
+
+    private static func parse(_ raw: UnsafeRawBufferPointer, path: String) throws -> NPZFile {
+        func invalid(_ reason: String) -> TensorCoreError { .invalidFile(path: path, reason: reason) }
+        func u16(_ at: Int) -> Int { Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self))) }
+        func u32(_ at: Int) -> Int { Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))) }
+        func u64(_ at: Int) -> Int { Int(clamping: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))) }
+
+        // The end-of-central-directory record is the last 22 bytes plus a comment of up to 64 KiB.
+        guard raw.count >= 22 else { throw invalid("not a zip archive (only \(raw.count) bytes)") }
+        guard let eocd = stride(from: raw.count - 22, through: max(0, raw.count - 22 - 0xFFFF), by: -1)
+            .first(where: { u32($0) == 0x0605_4b50 })
+        else { throw invalid("not a zip archive (no end-of-central-directory record; truncated?)") }
+        var entryCount = u16(eocd + 10)
+        var directoryOffset = u32(eocd + 16)
+        if entryCount == 0xFFFF || directoryOffset == 0xFFFF_FFFF {
+            // Zip64: a locator just before the record points at the zip64 end record.
+            guard eocd >= 20, u32(eocd - 20) == 0x0706_4b50 else { throw invalid("zip64 end-of-central-directory locator missing") }
+            let record = u64(eocd - 20 + 8)
+            guard record <= raw.count - 56, u32(record) == 0x0606_4b50 else { throw invalid("zip64 end-of-central-directory record missing") }
+            entryCount = u64(record + 32)
+            directoryOffset = u64(record + 48)
+        }
+
+        var file = NPZFile(path: path, arrays: [:], names: [])
+        var pos = directoryOffset
+        for _ in 0..<min(entryCount, raw.count / 46) {
+            guard pos <= raw.count - 46, u32(pos) == 0x0201_4b50 else { throw invalid("corrupt zip central directory (truncated?)") }
+            let flags = u16(pos + 8), method = u16(pos + 10), crc = u32(pos + 16)
+            var compressedSize = u32(pos + 20), size = u32(pos + 24)
+            let nameLength = u16(pos + 28), extraLength = u16(pos + 30), commentLength = u16(pos + 32)
+            var localOffset = u32(pos + 42)
+            let nameStart = pos + 46, extraStart = nameStart + nameLength
+            pos = extraStart + extraLength + commentLength
+            guard pos <= raw.count else { throw invalid("corrupt zip central directory (truncated?)") }
+            let name = String(decoding: UnsafeRawBufferPointer(rebasing: raw[nameStart..<extraStart]), as: UTF8.self)
+
+            // Zip64 extra field (id 1): 8-byte values for whichever 32-bit fields are saturated, in this order.
+            var e = extraStart
+            let extraEnd = extraStart + extraLength
+            while e + 4 <= extraEnd, e + 4 + u16(e + 2) <= extraEnd {
+                let fieldEnd = e + 4 + u16(e + 2)
+                if u16(e) == 1 {
+                    var v = e + 4
+                    func widen(_ field: inout Int) {
+                        if field == 0xFFFF_FFFF, v + 8 <= fieldEnd { field = u64(v); v += 8 }
+                    }
+                    widen(&size); widen(&compressedSize); widen(&localOffset)
+                }
+                e = fieldEnd
+            }
+
+            if name.hasSuffix("/") { continue }  // directory entry
+            let member = "member '\(name)'"
+            guard flags & 1 == 0 else { throw invalid("\(member) is encrypted") }
+            if method == 8 {
+                throw invalid("\(member) is deflate-compressed; compressed .npz is not supported, "
+                              + "save with np.savez instead of np.savez_compressed")
+            }
+            guard method == 0 else {
+                throw invalid("\(member) uses zip compression method \(method); only uncompressed (np.savez) archives are supported")
+            }
+            guard compressedSize == size else { throw invalid("\(member) is stored but its compressed and plain sizes differ") }
+            guard localOffset <= raw.count - 30, u32(localOffset) == 0x0403_4b50 else {
+                throw invalid("\(member): bad local header offset")
+            }
+            let dataStart = localOffset + 30 + u16(localOffset + 26) + u16(localOffset + 28)
+            guard dataStart <= raw.count, size <= raw.count - dataStart else {
+                throw invalid("\(member) runs past the end of the file (truncated?)")
+            }
+            let bytes = UnsafeRawBufferPointer(rebasing: raw[dataStart..<(dataStart + size)])
+            guard CRC32.checksum(bytes) == UInt32(crc) else { throw invalid("\(member) fails its CRC-32 check (corrupt file)") }
+
+            guard name.hasSuffix(".npy") else { throw invalid("\(member) is not a .npy array") }
+            let key = String(name.dropLast(4))
+            guard file.arrays[key] == nil else { throw invalid("duplicate array name '\(key)'") }
+            file.arrays[key] = try NPY.parse(bytes, path: "\(path)[\(name)]")
+            file.names.append(key)
+        }
+        return file
+    }
+
+    // MARK: Writing
+
+    /// Writes `tensors` as `<f4` and `int64Arrays` as `<i8` members, sorted by name, atomically.
+    public static func write(_ tensors: [String: Tensor], int64Arrays: [String: Int64Array] = [:], to url: URL) throws {
+        try writeFileAtomically(try encode(tensors, int64Arrays: int64Arrays, path: url.path), to: url)
+    }
+
+    /// The archive bytes: one STORED `<name>.npy` member per array, sorted by name. Throws when a
+    /// name is used twice or the archive would need zip64 (4 GiB or more).
+    public static func encode(_ tensors: [String: Tensor], int64Arrays: [String: Int64Array] = [:]) throws -> Data {
+        try encode(tensors, int64Arrays: int64Arrays, path: "<npz data>")
+    }
+
+    private static func encode(_ tensors: [String: Tensor], int64Arrays: [String: Int64Array], path: String) throws -> Data {
+        for name in int64Arrays.keys where tensors[name] != nil {
+            throw TensorCoreError.invalidFile(path: path, reason: "'\(name)' is both a Float32 and an Int64 array")
+        }
+        var out = Data()
+        var directory = Data()
+        let names = (Array(tensors.keys) + Array(int64Arrays.keys)).sorted(by: utf8Less)
+        for name in names {
+            let payload = tensors[name].map { NPY.encode($0) } ?? NPY.encode(int64Arrays[name]!)
+            let fileName = Array((name + ".npy").utf8)
+            guard out.count + payload.count + fileName.count + 30 < 0xFFFF_FFFF, fileName.count <= 0xFFFF, names.count < 0xFFFF else {
+                throw TensorCoreError.invalidFile(path: path, reason: "archive too large: zip64 output is not supported")
+            }
+            let crc = payload.withUnsafeBytes { CRC32.checksum($0) }
+            let flags: UInt16 = fileName.contains { $0 >= 0x80 } ? 0x0800 : 0  // bit 11: name is UTF-8
+            let offset = UInt32(out.count)
+
+            // Fields shared by the local header (after its signature) and the central entry.
+            var common = Data()
+            common.appendLittleEndian(UInt16(20))  // version needed: 2.0
+            common.appendLittleEndian(flags)
+            common.appendLittleEndian(UInt16(0))  // method: stored
+            common.appendLittleEndian(UInt16(0))  // time 00:00:00
+            common.appendLittleEndian(UInt16(0x21))  // date 1980-01-01, as numpy writes
+            common.appendLittleEndian(crc)
+            common.appendLittleEndian(UInt32(payload.count))  // compressed size
+            common.appendLittleEndian(UInt32(payload.count))  // uncompressed size
+            common.appendLittleEndian(UInt16(fileName.count))
+            common.appendLittleEndian(UInt16(0))  // extra field length
+
+            out.appendLittleEndian(UInt32(0x0403_4b50))
+            out.append(common)
+            out.append(contentsOf: fileName)
+            out.append(payload)
+
+            directory.appendLittleEndian(UInt32(0x0201_4b50))
+            directory.appendLittleEndian(UInt16(0x0314))  // made by: Unix, zip 2.0
+            directory.append(common)
+            directory.appendLittleEndian(UInt16(0))  // comment length
+            directory.appendLittleEndian(UInt16(0))  // disk number
+            directory.appendLittleEndian(UInt16(0))  // internal attributes
+            directory.appendLittleEndian(UInt32(0o100644) << 16)  // external: regular file, rw-r--r--
+            directory.appendLittleEndian(offset)
+            directory.append(contentsOf: fileName)
+        }
+        guard out.count + directory.count < 0xFFFF_FFFF else {
+            throw TensorCoreError.invalidFile(path: path, reason: "archive too large: zip64 output is not supported")
+        }
+        let directoryOffset = UInt32(out.count)
+        out.append(directory)
+        out.appendLittleEndian(UInt32(0x0605_4b50))
+        out.appendLittleEndian(UInt16(0))  // this disk
+        out.appendLittleEndian(UInt16(0))  // disk with the directory
+        out.appendLittleEndian(UInt16(names.count))
+        out.appendLittleEndian(UInt16(names.count))
+        out.appendLittleEndian(UInt32(directory.count))
+        out.appendLittleEndian(directoryOffset)
+        out.appendLittleEndian(UInt16(0))  // comment length
+        return out
+    }
+}
+
+/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) as ZIP uses it.
+enum CRC32 {
+    static let table: [UInt32] = (0..<256).map { n in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        table.withUnsafeBufferPointer { t in
+            for b in bytes { crc = t[Int((crc ^ UInt32(b)) & 0xFF)] ^ (crc >> 8) }
+        }
+        return crc ^ 0xFFFF_FFFF
+    }
+
+    static func checksum(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { checksum($0) } }
+}

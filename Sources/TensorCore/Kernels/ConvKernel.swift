@@ -1,0 +1,173 @@
+/// Convolution forward and backward on im2col + sgemm (and a direct loop for depthwise).
+///
+/// Parallel scheme: the batch is split between workers, each running single-threaded GEMMs on
+/// its own images with its own scratch; with one image, OpenBLAS threads the GEMMs instead.
+/// This keeps im2col/col2im parallel without nesting two thread pools.
+enum ConvKernel {
+    static func forward(_ g: ConvGeometry, x: [Float], weight: [Float], bias: [Float]?) -> [Float] {
+        var y = [Float](repeating: 0, count: g.n * g.k * g.p)
+        if g.cg == 1 && g.groups > 1 {
+            Depthwise.forward(g, x: x, weight: weight, y: &y)
+        } else {
+            x.withUnsafeBufferPointer { px in
+                weight.withUnsafeBufferPointer { pw in
+                    y.withUnsafeMutableBufferPointer { py in
+                        forEachImage(g) { _, range, scratch in
+                            for img in range {
+                                for grp in 0..<g.groups {
+                                    let xin = px.baseAddress! + (img * g.c + grp * g.cg) * g.h * g.w
+                                    let cols = columns(g, xin, scratch)
+                                    GEMM.sgemm(m: g.kg, n: g.p, k: g.patch,
+                                               a: pw.baseAddress! + grp * g.kg * g.patch, lda: g.patch,
+                                               b: cols, ldb: g.p,
+                                               c: py.baseAddress! + (img * g.k + grp * g.kg) * g.p, ldc: g.p)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let bias { addBias(g, bias, &y) }
+        return y
+    }
+
+    /// Gradients of Σ y·gy with respect to the input, weight and bias (each only when asked).
+    static func backward(_ g: ConvGeometry, x: [Float], weight: [Float], gy: [Float],
+                         wantX: Bool, wantW: Bool, wantB: Bool) -> (gx: [Float]?, gw: [Float]?, gb: [Float]?) {
+        var gb: [Float]?
+        if wantB {
+            var sums = [Float](repeating: 0, count: g.k)
+            gy.withUnsafeBufferPointer { p in
+                for img in 0..<g.n {
+                    for ch in 0..<g.k {
+                        let base = (img * g.k + ch) * g.p
+                        var s: Float = 0
+                        for i in 0..<g.p { s += p[base + i] }
+                        sums[ch] += s
+                    }
+                }
+            }
+            gb = sums
+        }
+        if !wantX && !wantW { return (nil, nil, gb) }
+        if g.cg == 1 && g.groups > 1 {
+            let (gx, gw) = Depthwise.backward(g, x: x, weight: weight, gy: gy, wantX: wantX, wantW: wantW)
+            return (gx, gw, gb)
+        }
+        var gx: [Float]? = wantX ? [Float](repeating: 0, count: x.count) : nil
+        let workers = Swift.min(Parallel.cores, g.n)
+        var gwParts = wantW ? [Float](repeating: 0, count: workers * weight.count) : []
+        let wCount = weight.count
+        x.withUnsafeBufferPointer { px in
+            weight.withUnsafeBufferPointer { pw in
+                gy.withUnsafeBufferPointer { pgy in
+                    gwParts.withUnsafeMutableBufferPointer { pgw in
+                        withOptionalBuffer(&gx) { pgx in
+                            forEachImage(g, needsGradColumns: wantX) { worker, range, scratch in
+                                for img in range {
+                                    for grp in 0..<g.groups {
+                                        let dy = pgy.baseAddress! + (img * g.k + grp * g.kg) * g.p
+                                        let wg = pw.baseAddress! + grp * g.kg * g.patch
+                                        let xin = px.baseAddress! + (img * g.c + grp * g.cg) * g.h * g.w
+                                        if wantW {
+                                            // dW[Kg, patch] += dY[Kg, P] · colsᵀ[P, patch]
+                                            let cols = columns(g, xin, scratch)
+                                            GEMM.sgemm(transB: true, m: g.kg, n: g.patch, k: g.p, a: dy, lda: g.p,
+                                                       b: cols, ldb: g.p, beta: 1,
+                                                       c: pgw.baseAddress! + worker * wCount + grp * g.kg * g.patch,
+                                                       ldc: g.patch)
+                                        }
+                                        if let pgx {
+                                            // dcols[patch, P] = Wᵀ[patch, Kg] · dY[Kg, P], then fold back.
+                                            let dxin = pgx + (img * g.c + grp * g.cg) * g.h * g.w
+                                            if g.isPointwise {
+                                                GEMM.sgemm(transA: true, m: g.patch, n: g.p, k: g.kg, a: wg, lda: g.patch,
+                                                           b: dy, ldb: g.p, beta: 1, c: dxin, ldc: g.p)
+                                            } else {
+                                                let dcols = scratch.gradColumns
+                                                GEMM.sgemm(transA: true, m: g.patch, n: g.p, k: g.kg, a: wg, lda: g.patch,
+                                                           b: dy, ldb: g.p, c: dcols, ldc: g.p)
+                                                Im2Col.accumulate(g, cols: dcols, into: dxin)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var gw: [Float]?
+        if wantW {
+            var total = [Float](gwParts[0..<wCount])
+            for part in 1..<workers {
+                for i in 0..<wCount { total[i] += gwParts[part * wCount + i] }
+            }
+            gw = total
+        }
+        return (gx, gw, gb)
+    }
+
+    /// Per-worker scratch: im2col columns and, in backward, their gradient.
+    final class Scratch {
+        let columns: UnsafeMutablePointer<Float>
+        let gradColumns: UnsafeMutablePointer<Float>
+        private let size: Int
+        init(size: Int, withGrad: Bool) {
+            self.size = size
+            columns = .allocate(capacity: Swift.max(size, 1))
+            gradColumns = withGrad ? .allocate(capacity: Swift.max(size, 1)) : columns
+        }
+        deinit {
+            if gradColumns != columns { gradColumns.deallocate() }
+            columns.deallocate()
+        }
+    }
+
+    /// The im2col matrix of one image-group: the input itself for pointwise convs.
+    @inline(__always)
+    static func columns(_ g: ConvGeometry, _ xin: UnsafePointer<Float>, _ scratch: Scratch) -> UnsafePointer<Float> {
+        if g.isPointwise { return xin }
+        Im2Col.expand(g, input: xin, cols: scratch.columns)
+        return UnsafePointer(scratch.columns)
+    }
+
+    /// Splits the batch across workers with single-threaded GEMMs, or runs one worker with
+    /// OpenBLAS threading when there is a single image.
+    static func forEachImage(_ g: ConvGeometry, needsGradColumns: Bool = false,
+                             _ body: (_ worker: Int, Range<Int>, Scratch) -> Void) {
+        let workers = Swift.min(Parallel.cores, g.n)
+        let scratchSize = g.isPointwise ? 0 : g.patch * g.p
+        if workers <= 1 {
+            body(0, 0..<g.n, Scratch(size: scratchSize, withGrad: needsGradColumns))
+            return
+        }
+        let saved = GEMM.threads
+        GEMM.threads = 1
+        defer { GEMM.threads = saved }
+        DispatchQueueBridge.concurrentPerform(workers) { wk in
+            let lo = g.n * wk / workers, hi = g.n * (wk + 1) / workers
+            if lo < hi { body(wk, lo..<hi, Scratch(size: scratchSize, withGrad: needsGradColumns)) }
+        }
+    }
+
+    static func addBias(_ g: ConvGeometry, _ bias: [Float], _ y: inout [Float]) {
+        y.withUnsafeMutableBufferPointer { py in
+            for img in 0..<g.n {
+                for ch in 0..<g.k {
+                    let b = bias[ch], base = (img * g.k + ch) * g.p
+                    for i in 0..<g.p { py[base + i] += b }
+                }
+            }
+        }
+    }
+}
+
+/// Runs `body` with a pointer into `array`'s storage, or nil when there is no array.
+@inline(__always)
+func withOptionalBuffer<R>(_ array: inout [Float]?, _ body: (UnsafeMutablePointer<Float>?) -> R) -> R {
+    if array == nil { return body(nil) }
+    return array!.withUnsafeMutableBufferPointer { body($0.baseAddress) }
+}

@@ -1,0 +1,37 @@
+import Dispatch
+
+/// Splits loops across the machine's cores when the work is big enough to pay for the hand-off.
+public enum Parallel {
+    /// Worker count for our own loops (OpenBLAS runs its own threads for GEMM; we never nest the two).
+    public static let cores: Int = max(1, sysconf_cores())
+
+    /// Calls `body(range)` over contiguous chunks of 0..<count, in parallel when
+    /// `count * costPerItem` exceeds roughly 32k elementary operations.
+    @inline(__always)
+    public static func chunks(_ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
+        let workers = min(cores, count)
+        if workers <= 1 || count * costPerItem < 32_768 {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let lo = count * w / workers, hi = count * (w + 1) / workers
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+private func sysconf_cores() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+#else
+import Darwin
+private func sysconf_cores() -> Int { Int(sysconf(_SC_NPROCESSORS_ONLN)) }
+#endif
+
+/// `DispatchQueue.concurrentPerform` for kernels that manage their own chunking.
+enum DispatchQueueBridge {
+    static func concurrentPerform(_ iterations: Int, _ body: (Int) -> Void) {
+        DispatchQueue.concurrentPerform(iterations: iterations, execute: body)
+    }
+}

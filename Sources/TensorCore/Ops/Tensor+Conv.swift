@@ -1,0 +1,25 @@
+// 2-D convolution (NCHW input, OIHW weight [K, C/groups, kh, kw]), as torch.nn.functional.conv2d.
+
+public func conv2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Size2 = 1, padding: Size2 = 0,
+                   dilation: Size2 = 1, groups: Int = 1) -> Tensor {
+    precondition(x.rank == 4, "conv2d expects an NCHW input, got \(x.shape)")
+    precondition(weight.rank == 4, "conv2d expects an OIHW weight, got \(weight.shape)")
+    let k = weight.shape[0]
+    precondition(groups >= 1 && x.shape[1] % groups == 0 && k % groups == 0,
+                 "conv2d: \(x.shape[1]) input and \(k) output channels do not split into \(groups) groups")
+    precondition(weight.shape[1] == x.shape[1] / groups,
+                 "conv2d: weight \(weight.shape) expects \(weight.shape[1] * groups) input channels, input has \(x.shape[1])")
+    if let bias { precondition(bias.shape == [k], "conv2d: bias must be [\(k)], got \(bias.shape)") }
+    let g = ConvGeometry(input: x.shape, outChannels: k, kernel: Size2(weight.shape[2], weight.shape[3]),
+                         stride: stride, padding: padding, dilation: dilation, groups: groups)
+    let y = ConvKernel.forward(g, x: x.data, weight: weight.data, bias: bias?.data)
+    let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+    let xData = x.data, wData = weight.data
+    return Tensor(shape: [g.n, g.k, g.oh, g.ow], data: y, op: "conv2d", inputs: inputs) { gy in
+        let (gx, gw, gb) = ConvKernel.backward(g, x: xData, weight: wData, gy: gy, wantX: x.requiresGrad,
+                                               wantW: weight.requiresGrad, wantB: bias?.requiresGrad ?? false)
+        if let gx { x.accumulateGrad(gx) }
+        if let gw { weight.accumulateGrad(gw) }
+        if let gb { bias?.accumulateGrad(gb) }
+    }
+}

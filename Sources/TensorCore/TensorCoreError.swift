@@ -1,0 +1,20 @@
+/// Errors raised by TensorCore with messages a user can act on.
+public enum TensorCoreError: Error, CustomStringConvertible, Equatable {
+    case invalidFile(path: String, reason: String)
+    case unsupportedDType(String, path: String)
+    case shapeMismatch(String)
+    case missingTensor(String, path: String)
+
+    public var description: String {
+        switch self {
+        case let .invalidFile(path, reason):
+            return "\(path): \(reason)"
+        case let .unsupportedDType(dtype, path):
+            return "\(path): dtype \(dtype) is not supported (supported: F32, F64, F16, BF16, I64, I32, U8, BOOL)"
+        case let .shapeMismatch(message):
+            return "shape mismatch: \(message)"
+        case let .missingTensor(name, path):
+            return "\(path): no tensor named '\(name)'"
+        }
+    }
+}
