@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "magpie", targets: ["CLI"]),
         .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "NN", targets: ["NN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
@@ -22,6 +23,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: kernelFlags),
+        .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: kernelFlags),
         .executableTarget(
             name: "CLI",
             dependencies: [
@@ -32,6 +34,7 @@ let package = Package(
         ),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )
