@@ -2,8 +2,13 @@
 import PackageDescription
 
 // Kernels are written as plain loops over unsafe buffers; -Ounchecked drops the
-// overflow/bounds traps in release builds so those loops vectorise.
-let kernelFlags: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+// overflow/bounds traps in release builds so those loops vectorise. Debug builds of the numeric
+// modules are optimised too (-O keeps the traps): tests build real models and check gradients,
+// which at -Onone take minutes instead of seconds.
+let kernelFlags: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
 
 let package = Package(
     name: "Magpie",
@@ -11,6 +16,7 @@ let package = Package(
         .executable(name: "magpie", targets: ["CLI"]),
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "NN", targets: ["NN"]),
+        .library(name: "Models", targets: ["Models"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
@@ -24,10 +30,12 @@ let package = Package(
 
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: kernelFlags),
         .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: kernelFlags),
+        .target(name: "Models", dependencies: ["NN"], swiftSettings: kernelFlags),
         .executableTarget(
             name: "CLI",
             dependencies: [
                 "TensorCore",
+                "Models",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: kernelFlags
@@ -35,6 +43,7 @@ let package = Package(
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -12,6 +12,7 @@ public func conv2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: S
     if let bias { precondition(bias.shape == [k], "conv2d: bias must be [\(k)], got \(bias.shape)") }
     let g = ConvGeometry(input: x.shape, outChannels: k, kernel: Size2(weight.shape[2], weight.shape[3]),
                          stride: stride, padding: padding, dilation: dilation, groups: groups)
+    OpCounter.record(g.macs)
     let y = ConvKernel.forward(g, x: x.data, weight: weight.data, bias: bias?.data)
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     let xData = x.data, wData = weight.data

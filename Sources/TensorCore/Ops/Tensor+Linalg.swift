@@ -20,6 +20,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
         let flat = a.reshaped([batch * ar, ac])
         return matmul(flat, b, transposeB: transposeB).reshaped([batch, m, n])
     }
+    OpCounter.record(batch * m * n * k)
     var out = [Float](repeating: 0, count: batch * m * n)
     let aData = a.data, bData = b.data
     let aStride = ar * ac, bStride = sharedB ? 0 : br * bc

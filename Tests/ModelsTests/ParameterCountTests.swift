@@ -1,0 +1,52 @@
+import Testing
+@testable import Models
+@testable import NN
+@testable import TensorCore
+
+@Suite struct ParameterCountTests {
+    /// Published (torchvision meta) and spec-computed (algorithms.md §4.4, §5.6, §6.2) exact counts.
+    static let exact: [(String, Int)] = [
+        ("ResNet18", 11_689_512), ("ResNet34", 21_797_672), ("ResNet50", 25_557_032),
+        ("ResNet101", 44_549_160), ("ResNet152", 60_192_808),
+        ("ResNet18_vd", 11_712_968), ("ResNet34_vd", 21_821_128), ("ResNet50_vd", 25_576_264),
+        ("ResNet50_vc", 25_576_264), ("ResNet101_vd", 44_568_392), ("ResNet152_vd", 60_212_040),
+        ("ResNet200_vd", 74_738_504),
+        ("SE_ResNet18_vd", 11_802_048), ("SE_ResNet34_vd", 21_982_324), ("SE_ResNet50_vd", 28_107_256),
+        ("WideResNet28_2", 1_467_610), ("PPLCNet_x1_0", 2_952_520),
+    ]
+
+    @Test(arguments: exact)
+    func matchesPublishedCount(entry: (String, Int)) throws {
+        let model = try ModelRegistry.make(entry.0)
+        #expect(model.parameterCount == entry.1, "\(entry.0)")
+    }
+
+    @Test func paddleClasFirstShortConvAddsItsShortcut() throws {
+        var options = ModelOptions()
+        options.useFirstShortConv = true
+        #expect(try ModelRegistry.make("ResNet18", options: options).parameterCount == 11_693_736)
+        #expect(try ModelRegistry.make("ResNet34", options: options).parameterCount == 21_801_896)
+    }
+
+    @Test func personExistsAndScaledLCNets() throws {
+        #expect(try ModelRegistry.make("PPLCNet_x1_0", options: ModelOptions(classNum: 2)).parameterCount == 1_674_082)
+        // Published to two decimals (PaddleClas docs / spec): x2_5 9.02 M, x0_25 1.52 M.
+        #expect(abs(Double(try ModelRegistry.make("PPLCNet_x2_5").parameterCount) / 1e6 - 9.02) < 0.005)
+        #expect(abs(Double(try ModelRegistry.make("PPLCNet_x0_25").parameterCount) / 1e6 - 1.52) < 0.005)
+    }
+
+    @Test func mobileNetV3MatchesSpecSizes() throws {
+        #expect(abs(Double(try ModelRegistry.make("MobileNetV3_large_x1_0").parameterCount) / 1e6 - 5.48) < 0.005)
+        #expect(abs(Double(try ModelRegistry.make("MobileNetV3_small_x1_0").parameterCount) / 1e6 - 2.94) < 0.005)
+        #expect(abs(Double(try ModelRegistry.make("MobileNetV3_small_x0_35").parameterCount) / 1e6 - 1.67) < 0.005)
+    }
+
+    @Test func unknownNameSuggestsTheClosest() {
+        do {
+            _ = try ModelRegistry.make("resnet50vd")
+            Issue.record("no error")
+        } catch {
+            #expect("\(error)".contains("ResNet50_vd"))
+        }
+    }
+}
