@@ -14,9 +14,13 @@ public final class ResNet: Layer {
         public var variant: Variant = .vb
         public var squeezeExcite = false
         public var options = ModelOptions()
+        /// Channels of the first stage (64 in every published model; smaller for reduced-width tests).
+        public var baseWidth = 64
 
-        public init(depth: Int, variant: Variant = .vb, squeezeExcite: Bool = false, options: ModelOptions = ModelOptions()) {
+        public init(depth: Int, variant: Variant = .vb, squeezeExcite: Bool = false, options: ModelOptions = ModelOptions(),
+                    baseWidth: Int = 64) {
             self.depth = depth; self.variant = variant; self.squeezeExcite = squeezeExcite; self.options = options
+            self.baseWidth = baseWidth
         }
 
         /// Blocks per stage and whether they are bottlenecks, from PaddleClas's NET_CONFIG.
@@ -47,23 +51,23 @@ public final class ResNet: Layer {
             throw ModelsError.unsupported("ResNet depth \(config.depth); use 18, 34, 50, 101, 152 or 200")
         }
         self.config = config
-        let deepStem = config.variant != .vb
-        if deepStem {
+        let base = config.baseWidth, half = config.baseWidth / 2
+        if config.variant != .vb {
             conv1 = Sequential(
-                Conv2d(3, 32, kernel: 3, stride: 2, padding: 1, bias: false), BatchNorm2d(32), ActivationLayer(.relu),
-                Conv2d(32, 32, kernel: 3, padding: 1, bias: false), BatchNorm2d(32), ActivationLayer(.relu),
-                Conv2d(32, 64, kernel: 3, padding: 1, bias: false))
+                Conv2d(3, half, kernel: 3, stride: 2, padding: 1, bias: false), BatchNorm2d(half), ActivationLayer(.relu),
+                Conv2d(half, half, kernel: 3, padding: 1, bias: false), BatchNorm2d(half), ActivationLayer(.relu),
+                Conv2d(half, base, kernel: 3, padding: 1, bias: false))
         } else {
-            conv1 = Conv2d(3, 64, kernel: 7, stride: 2, padding: 3, bias: false)
+            conv1 = Conv2d(3, base, kernel: 7, stride: 2, padding: 3, bias: false)
         }
-        bn1 = BatchNorm2d(64)
+        bn1 = BatchNorm2d(base)
         let expansion = bottleneck ? Bottleneck.expansion : BasicBlock.expansion
         let shortcutStyle: ShortcutStyle = config.variant == .vd ? .averagePooled : .strided
         let firstShort = !bottleneck && (config.options.useFirstShortConv ?? (config.variant == .vd))
-        var inC = 64
+        var inC = base
         var stages: [Sequential] = []
         for (s, count) in blocks.enumerated() {
-            let planes = 64 << s
+            let planes = base << s
             let stage = Sequential()
             for b in 0..<count {
                 let stride = b == 0 && s > 0 ? 2 : 1
