@@ -50,3 +50,20 @@ import Testing
         }
     }
 }
+
+@Suite struct MACCountTests {
+    /// GMACs (convolutions + fully connected, one image) from algorithms.md §4.4, §5.6, §5.7, §6.2.
+    static let published: [(String, Double)] = [
+        ("ResNet18", 1.814), ("WideResNet28_2", 0.214), ("PPLCNet_x1_0", 0.156), ("MobileNetV3_small_x1_0", 0.060),
+    ]
+
+    @Test(arguments: published)
+    func matchesPublishedGMACs(entry: (String, Double)) throws {
+        let e = try ModelRegistry.entry(entry.0)
+        let model = try e.make()
+        model.eval()
+        let x = Tensor.zeros([1, 3, e.inputSize, e.inputSize])
+        let macs = withNoGrad { OpCounter.counting { model(x) }.1 }
+        #expect(abs(Double(macs) / 1e9 - entry.1) < 0.0005, "\(entry.0): \(Double(macs) / 1e9) GMACs")
+    }
+}
