@@ -1,4 +1,5 @@
 import ArgumentParser
+import Models
 
 /// `magpie bench …`: kernel throughput figures against the machine's own sgemm.
 struct Bench: ParsableCommand {
@@ -9,7 +10,7 @@ struct Bench: ParsableCommand {
         OpenBLAS picks its kernels at load time: set OPENBLAS_CORETYPE (e.g. Haswell) in the \
         environment to compare kernel sets.
         """,
-        subcommands: [GEMMBenchCommand.self, ConvBenchCommand.self],
+        subcommands: [GEMMBenchCommand.self, ConvBenchCommand.self, TrainBenchCommand.self, InferBenchCommand.self],
         defaultSubcommand: nil
     )
 }
@@ -69,5 +70,63 @@ struct ConvBenchCommand: ParsableCommand {
         } else {
             for r in reports { print(r.table) }
         }
+    }
+}
+
+struct ModelBenchOptions: ParsableArguments {
+    @Option(help: "Registry name (see `magpie models`).")
+    var model: String = "ResNet50"
+
+    @Option(help: "Images per step.")
+    var batch: Int = 16
+
+    @Option(help: "Input height and width in pixels (default: the model's own).")
+    var size: Int?
+
+    @Option(help: "Timed steps (the median is reported).")
+    var steps: Int = 5
+
+    @Option(help: "Untimed warm-up steps.")
+    var warmup: Int = 1
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard batch > 0, steps > 0, warmup >= 0 else { throw ValidationError("--batch and --steps must be positive") }
+    }
+}
+
+struct TrainBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training-step throughput (forward + cross-entropy + backward + SGD step) and peak memory.",
+        discussion: "Compare with PyTorch CPU on the same step with Scripts/bench-peers.sh."
+    )
+
+    @OptionGroup var options: ModelBenchOptions
+
+    func run() throws {
+        let size = try options.size ?? ModelRegistry.entry(options.model).inputSize
+        let r = try ModelBench.train(model: options.model, batch: options.batch, size: size, steps: options.steps,
+                                     warmup: options.warmup)
+        print(options.json ? r.json : r.line)
+    }
+}
+
+struct InferBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infer",
+        abstract: "Inference latency (eval mode, no tape) and peak memory.",
+        discussion: "Compare with PyTorch and onnxruntime with Scripts/bench-peers.sh."
+    )
+
+    @OptionGroup var options: ModelBenchOptions
+
+    func run() throws {
+        let size = try options.size ?? ModelRegistry.entry(options.model).inputSize
+        let r = try ModelBench.infer(model: options.model, batch: options.batch, size: size, steps: options.steps,
+                                     warmup: options.warmup)
+        print(options.json ? r.json : r.line)
     }
 }
