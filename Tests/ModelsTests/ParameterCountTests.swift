@@ -67,3 +67,20 @@ import Testing
         #expect(abs(Double(macs) / 1e9 - entry.1) < 0.0005, "\(entry.0): \(Double(macs) / 1e9) GMACs")
     }
 }
+
+@Suite struct RecModelTests {
+    /// algorithms.md §1.4: ResNet-50 without fc + FC 2048→128 = 23,770,304 parameters.
+    @Test func xbmModelSizeAndKeys() throws {
+        var options = ModelOptions(classNum: 0)
+        options.stemAct = nil
+        options.pooling = .max
+        let model = try RecModel(backbone: "ResNet50", options: options, embeddingSize: 128)
+        #expect(model.parameterCount == 23_770_304)
+        let keys = model.stateDict().map(\.0)
+        #expect(keys.first == "backbone.conv1.weight")
+        #expect(keys.suffix(2) == ["neck.fc.weight", "neck.fc.bias"])
+        #expect(!keys.contains("backbone.fc.weight"))
+        var rng = RNG(seed: 1)
+        #expect(model(Tensor.randn([2, 3, 64, 64], rng: &rng)).shape == [2, 128])
+    }
+}
