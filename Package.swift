@@ -20,6 +20,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.0"),
     ],
     targets: [
         // C system libraries (Debian packages); each is imported only by the module directly above it.
@@ -31,6 +32,7 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: kernelFlags),
         .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: kernelFlags),
         .target(name: "Models", dependencies: ["NN"], swiftSettings: kernelFlags),
+        .target(name: "Engine", dependencies: ["Models", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "CLI",
             dependencies: [
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,136 @@
+import Foundation
+import Yams
+
+/// A parsed YAML document that keeps mapping order (PaddleClas lists like `transform_ops` and
+/// `Loss.Train` are ordered single-key maps). Anchors and aliases are resolved at parse time.
+public indirect enum ConfigValue: Equatable, CustomStringConvertible {
+    case map([(key: String, value: ConfigValue)])
+    case list([ConfigValue])
+    case string(String)
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+    case null
+
+    public static func == (a: ConfigValue, b: ConfigValue) -> Bool {
+        switch (a, b) {
+        case let (.map(x), .map(y)): return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        case let (.list(x), .list(y)): return x == y
+        case let (.string(x), .string(y)): return x == y
+        case let (.int(x), .int(y)): return x == y
+        case let (.double(x), .double(y)): return x == y
+        case let (.bool(x), .bool(y)): return x == y
+        case (.null, .null): return true
+        default: return false
+        }
+    }
+
+    /// Parses YAML text; scalars get YAML 1.1 types as PyYAML gives them (True/true → Bool, 1e-5 → Double).
+    public static func parse(yaml: String) throws -> ConfigValue {
+        guard let node = try Yams.compose(yaml: yaml) else { return .null }
+        var anchors: [String: ConfigValue] = [:]
+        return try convert(node, anchors: &anchors)
+    }
+
+    private static func convert(_ node: Node, anchors: inout [String: ConfigValue]) throws -> ConfigValue {
+        let value: ConfigValue
+        switch node {
+        case let .alias(alias):
+            guard let target = anchors[alias.anchor.rawValue] else {
+                throw ConfigError.invalidYAML("alias *\(alias.anchor.rawValue) has no anchor")
+            }
+            return target
+        case let .mapping(mapping):
+            var pairs: [(key: String, value: ConfigValue)] = []
+            for (k, v) in mapping {
+                guard let key = k.string else { throw ConfigError.invalidYAML("a mapping key is not a string") }
+                if key == "<<", case let .map(merged) = try convert(v, anchors: &anchors) {
+                    pairs += merged.filter { m in !pairs.contains { $0.key == m.key } }
+                    continue
+                }
+                pairs.removeAll { $0.key == key }
+                pairs.append((key, try convert(v, anchors: &anchors)))
+            }
+            value = .map(pairs)
+        case let .sequence(sequence):
+            value = .list(try sequence.map { try convert($0, anchors: &anchors) })
+        case let .scalar(scalar):
+            value = typed(scalar, node: node)
+        }
+        if let anchor = node.anchor { anchors[anchor.rawValue] = value }
+        return value
+    }
+
+    private static func typed(_ scalar: Node.Scalar, node: Node) -> ConfigValue {
+        if scalar.style != .plain { return .string(scalar.string) }
+        if node.null != nil { return .null }
+        if let b = node.bool { return .bool(b) }
+        if let i = node.int { return .int(i) }
+        if let d = node.float { return .double(d) }
+        return .string(scalar.string)
+    }
+
+    /// Child of a map by key.
+    public subscript(key: String) -> ConfigValue? {
+        if case let .map(pairs) = self { return pairs.first { $0.key == key }?.value }
+        return nil
+    }
+
+    /// YAML text of this value (block style), for printing and for checkpoint metadata.
+    public var yaml: String { lines(indent: 0).joined(separator: "\n") + "\n" }
+
+    public var description: String {
+        switch self {
+        case let .string(s): return s
+        case let .int(i): return String(i)
+        case let .double(d): return String(d)
+        case let .bool(b): return b ? "true" : "false"
+        case .null: return "null"
+        case let .list(items): return "[" + items.map(\.description).joined(separator: ", ") + "]"
+        case let .map(pairs): return "{" + pairs.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}"
+        }
+    }
+
+    private var scalarText: String {
+        switch self {
+        case let .string(s):
+            let plain = ConfigValue.typedPlain(s) == .string(s) && !s.isEmpty
+                && !s.contains(where: { ":#{}[],&*!|>'\"%@`\n".contains($0) }) && s.trimmingCharacters(in: .whitespaces) == s
+            return plain ? s : "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        default: return description
+        }
+    }
+
+    /// How a plain scalar would be typed if written unquoted.
+    private static func typedPlain(_ s: String) -> ConfigValue { (try? parse(yaml: s)) ?? .string(s) }
+
+    private func lines(indent: Int) -> [String] {
+        let pad = String(repeating: " ", count: indent)
+        switch self {
+        case let .map(pairs):
+            if pairs.isEmpty { return [pad + "{}"] }
+            return pairs.flatMap { key, value -> [String] in
+                switch value {
+                case let .map(p) where !p.isEmpty: return [pad + key + ":"] + value.lines(indent: indent + 2)
+                case let .list(l) where !l.isEmpty: return [pad + key + ":"] + value.lines(indent: indent + 2)
+                case .list: return [pad + key + ": []"]
+                case .map: return [pad + key + ": {}"]
+                default: return [pad + key + ": " + value.scalarText]
+                }
+            }
+        case let .list(items):
+            return items.flatMap { item -> [String] in
+                switch item {
+                case .map, .list:
+                    var sub = item.lines(indent: indent + 2)
+                    if !sub.isEmpty { sub[0] = pad + "- " + sub[0].dropFirst(indent + 2) }
+                    return sub
+                default: return [pad + "- " + item.scalarText]
+                }
+            }
+        default:
+            return [pad + scalarText]
+        }
+    }
+}
