@@ -1,0 +1,69 @@
+import Foundation
+import Models
+import NN
+
+/// `Arch` section → model. `name: RecModel` builds backbone + neck (retrieval); any zoo name
+/// builds that classifier with `class_num`.
+public enum ModelBuilder {
+    public struct Built {
+        public let model: Layer
+        public let arch: String
+        /// Input side the architecture expects by default.
+        public let inputSize: Int
+    }
+
+    public static func build(_ config: Config) throws -> Built {
+        let arch = config.section("Arch")
+        let name = try arch.requiredString("name")
+        if name == "RecModel" {
+            let backbone = try arch.section("Backbone")
+            var backboneName = try backbone.requiredString("name")
+            var options = try modelOptions(backbone, classNum: 0)
+            // PaddleClas's XBM backbone is a registered variant: ResNet50 with global max pooling.
+            if backboneName.hasSuffix("_adaptive_max_pool2d") {
+                backboneName = String(backboneName.dropLast("_adaptive_max_pool2d".count))
+                options.pooling = .max
+            }
+            options.classNum = 0
+            _ = try backbone.bool("pretrained")
+            _ = try arch.section("BackboneStopLayer").string("name")
+            let neck = try arch.section("Neck")
+            var embedding: Int?
+            if neck.exists {
+                let neckName = try neck.string("name", default: "FC")
+                guard neckName == "FC" else {
+                    throw ConfigError.invalidValue(path: config.path, key: "Arch.Neck.name", reason: "must be FC (the only neck so far), got '\(neckName)'")
+                }
+                _ = try neck.int("embedding_size")
+                embedding = try neck.int("class_num")
+            }
+            _ = try arch.bool("infer_output_key")
+            let model = try RecModel(backbone: backboneName, options: options, embeddingSize: embedding)
+            return Built(model: model, arch: "RecModel", inputSize: try ModelRegistry.entry(backboneName).inputSize)
+        }
+        let entry = try ModelRegistry.entry(name)
+        let options = try modelOptions(arch, classNum: entry.defaultClassNum)
+        _ = try arch.bool("pretrained")
+        return Built(model: try entry.make(options), arch: name, inputSize: entry.inputSize)
+    }
+
+    /// PaddleClas backbone keys → `ModelOptions`.
+    static func modelOptions(_ s: ConfigSection, classNum: Int) throws -> ModelOptions {
+        var o = ModelOptions(classNum: try s.int("class_num", default: classNum))
+        if s.has("stem_act") {
+            let act = try s.string("stem_act")!
+            guard let a = Activation(rawValue: act) else {
+                throw ConfigError.invalidValue(path: s.config.path, key: s.full("stem_act"), reason: "unknown activation '\(act)'")
+            }
+            o.stemAct = a
+        } else if s.exists, case .null? = s.value?["stem_act"] {
+            o.stemAct = nil
+        }
+        let pool = try s.choice("pooling", ["avg", "max"], default: "avg")
+        o.pooling = GlobalPooling(rawValue: pool)!
+        o.useFirstShortConv = try s.bool("use_first_short_conv")
+        o.dropout = try s.float("dropout")
+        if let faithful = try s.bool("faithful") { o.faithfulWideResNet = faithful }
+        return o
+    }
+}
