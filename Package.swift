@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "magpie", targets: ["CLI"]),
         .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "Retrieval", targets: ["Retrieval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
@@ -22,16 +23,19 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: kernelFlags),
+        .target(name: "Retrieval", dependencies: ["TensorCore", "CLMDB"], swiftSettings: kernelFlags),
         .executableTarget(
             name: "CLI",
             dependencies: [
                 "TensorCore",
+                "Retrieval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: kernelFlags
         ),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "TensorCore"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )
