@@ -33,11 +33,15 @@ public final class FlatIndex: @unchecked Sendable {
                                                    got: newIDs.isEmpty ? newVectors.count : newVectors.count / newIDs.count,
                                                    context: "FlatIndex.add")
         }
-        for (i, id) in newIDs.enumerated() {
+        var seen = Set<Int64>(minimumCapacity: newIDs.count)
+        for id in newIDs {  // validate first: a bad batch leaves the index unchanged
             guard id >= 0 else { throw RetrievalError.invalidID(id: id) }
-            guard position[id] == nil else { throw RetrievalError.duplicateID(id: id) }
-            position[id] = ids.count + i
+            guard position[id] == nil, seen.insert(id).inserted else { throw RetrievalError.duplicateID(id: id) }
         }
+        guard newVectors.allSatisfy(\.isFinite) else {
+            throw RetrievalError.invalidArgument("FlatIndex.add: vectors contain NaN or infinity")
+        }
+        for (i, id) in newIDs.enumerated() { position[id] = ids.count + i }
         ids += newIDs
         vectors += newVectors
     }
