@@ -29,15 +29,12 @@ enum RelevantRanks {
             }
             return lo
         }
-        let raw = UnsafeRawPointer(row)
-        let bound = SIMD16<Float>(repeating: lowest)
         var j = 0
-        while j + 16 <= n {
-            let v = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
-            if any(v .>= bound) {
-                for t in 0..<16 where row[j + t] >= lowest { counts[ahead(row[j + t], j + t)] += 1 }
+        while j + 64 <= n {
+            if ScanKernels.maxOf64(row + j) >= lowest {
+                for t in j..<(j + 64) where row[t] >= lowest { counts[ahead(row[t], t)] += 1 }
             }
-            j += 16
+            j += 64
         }
         while j < n {
             if row[j] >= lowest { counts[ahead(row[j], j)] += 1 }

@@ -123,16 +123,15 @@ public final class FlatIndex: @unchecked Sendable {
             j += 1
         }
         var threshold = heap.threshold
-        let raw = UnsafeRawPointer(row)
-        while j + 16 <= n {
-            let v = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD16<Float>.self)
-            if any(v .>= SIMD16(repeating: threshold)) {
-                for t in 0..<16 where row[j + t] >= threshold && firstColumn + j + t != excluded {
-                    heap.offer(row[j + t], ids[firstColumn + j + t])
+        while j + 64 <= n {
+            // Most groups of 64 hold no candidate once the heap is warm: one vector max skips them.
+            if ScanKernels.maxOf64(row + j) >= threshold {
+                for t in j..<(j + 64) where row[t] >= threshold && firstColumn + t != excluded {
+                    heap.offer(row[t], ids[firstColumn + t])
                     threshold = heap.threshold
                 }
             }
-            j += 16
+            j += 64
         }
         while j < n {
             if row[j] >= threshold, firstColumn + j != excluded {
