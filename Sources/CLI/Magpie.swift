@@ -13,6 +13,6 @@ struct Magpie: ParsableCommand {
         measure recall@k / mAP. Run `magpie help <subcommand>` for details.
         """,
         version: version,
-        subcommands: [Bench.self]
+        subcommands: [EvalCommand.self, GalleryCommand.self, Bench.self]
     )
 }
