@@ -9,7 +9,7 @@ struct Bench: ParsableCommand {
         OpenBLAS picks its kernels at load time: set OPENBLAS_CORETYPE (e.g. Haswell) in the \
         environment to compare kernel sets.
         """,
-        subcommands: [GEMMBenchCommand.self, ConvBenchCommand.self, BenchSearchCommand.self],
+        subcommands: [GEMMBenchCommand.self, ConvBenchCommand.self, BenchSearchCommand.self, BenchEvalCommand.self, BenchGalleryCommand.self],
         defaultSubcommand: nil
     )
 }

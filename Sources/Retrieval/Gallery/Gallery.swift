@@ -89,24 +89,33 @@ public final class Gallery: @unchecked Sendable {
     /// Adds new items in one transaction. Nothing is written if any id exists already or repeats,
     /// any vector has the wrong dimension or a NaN/infinity.
     public func add(_ items: [GalleryItem]) throws {
-        try write(items.map(\.id), items.map(\.record), overwrite: false) { i in items[i].vector }
+        try write(items, overwrite: false)
     }
 
     /// Adds `ids.count` vectors stored row-major in `vectors` (and optional records) in one transaction.
     public func add(ids: [Int64], vectors: [Float], records: [GalleryRecord]? = nil) throws {
-        try writeFlat(ids: ids, vectors: vectors, records: records, overwrite: false)
+        try write(ids: ids, vectors: vectors, records: records, overwrite: false)
     }
 
     /// Adds or replaces items in one transaction.
     public func upsert(_ items: [GalleryItem]) throws {
-        try write(items.map(\.id), items.map(\.record), overwrite: true) { i in items[i].vector }
+        try write(items, overwrite: true)
     }
 
     public func upsert(ids: [Int64], vectors: [Float], records: [GalleryRecord]? = nil) throws {
-        try writeFlat(ids: ids, vectors: vectors, records: records, overwrite: true)
+        try write(ids: ids, vectors: vectors, records: records, overwrite: true)
     }
 
-    private func writeFlat(ids: [Int64], vectors: [Float], records: [GalleryRecord]?, overwrite: Bool) throws {
+    private func write(_ items: [GalleryItem], overwrite: Bool) throws {
+        let d = try manifest().dimension
+        for item in items where item.vector.count != d {
+            throw RetrievalError.dimensionMismatch(expected: d, got: item.vector.count, context: "gallery \(path), id \(item.id)")
+        }
+        try write(ids: items.map(\.id), vectors: items.flatMap(\.vector), records: items.map(\.record), overwrite: overwrite)
+    }
+
+    private func write(ids: [Int64], vectors: [Float], records: [GalleryRecord]?, overwrite: Bool) throws {
+        // Validate everything before the transaction so a bad batch writes nothing.
         let d = try manifest().dimension
         guard vectors.count == ids.count * d else {
             throw RetrievalError.dimensionMismatch(expected: d, got: ids.isEmpty ? vectors.count : vectors.count / ids.count,
@@ -115,41 +124,33 @@ public final class Gallery: @unchecked Sendable {
         if let records, records.count != ids.count {
             throw RetrievalError.invalidArgument("\(ids.count) ids but \(records.count) records")
         }
-        try write(ids, records, overwrite: overwrite) { i in Array(vectors[(i * d)..<((i + 1) * d)]) }
-    }
-
-    private func write(_ ids: [Int64], _ records: [GalleryRecord]?, overwrite: Bool, vector: (Int) -> [Float]) throws {
-        // Validate everything before the transaction so a bad batch writes nothing.
-        let d = try manifest().dimension
         var seen = Set<Int64>(minimumCapacity: ids.count)
         for (i, id) in ids.enumerated() {
             guard id >= 0 else { throw RetrievalError.invalidID(id: id) }
             guard seen.insert(id).inserted else { throw RetrievalError.duplicateID(id: id) }
-            let v = vector(i)
-            guard v.count == d else {
-                throw RetrievalError.dimensionMismatch(expected: d, got: v.count, context: "gallery \(path), id \(id)")
-            }
-            guard v.allSatisfy(\.isFinite) else { throw RetrievalError.nonFiniteVector(id: id) }
+            for j in (i * d)..<((i + 1) * d) where !vectors[j].isFinite { throw RetrievalError.nonFiniteVector(id: id) }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try environment.write { txn in
-            var m = try manifest(in: txn)
-            for (i, id) in ids.enumerated() {
-                let key = Self.key(id)
-                let v = vector(i)
-                let inserted = try v.withUnsafeBytes { try txn.put("vectors", key: key, value: $0, noOverwrite: !overwrite) }
-                if !overwrite, !inserted { throw RetrievalError.duplicateID(id: id) }
-                let record = records?[i] ?? GalleryRecord()
-                if record.isEmpty {
-                    if overwrite { try txn.delete("items", key: key) }
-                } else {
-                    _ = try txn.put("items", key: key, bytes: Array(try encoder.encode(record)))
+        try vectors.withUnsafeBytes { raw in
+            try environment.write { txn in
+                var m = try manifest(in: txn)
+                for (i, id) in ids.enumerated() {
+                    let key = Self.key(id)
+                    let row = UnsafeRawBufferPointer(rebasing: raw[(i * d * 4)..<((i + 1) * d * 4)])
+                    let inserted = try txn.put("vectors", key: key, value: row, noOverwrite: !overwrite)
+                    if !overwrite, !inserted { throw RetrievalError.duplicateID(id: id) }
+                    let record = records?[i] ?? GalleryRecord()
+                    if record.isEmpty {
+                        if overwrite { try txn.delete("items", key: key) }
+                    } else {
+                        _ = try txn.put("items", key: key, bytes: Array(try encoder.encode(record)))
+                    }
                 }
+                m.count = try txn.count("vectors")
+                m.updated = Date()
+                _ = try txn.put("meta", key: Self.manifestKey, bytes: m.encoded())
             }
-            m.count = try txn.count("vectors")
-            m.updated = Date()
-            _ = try txn.put("meta", key: Self.manifestKey, bytes: m.encoded())
         }
     }
 
