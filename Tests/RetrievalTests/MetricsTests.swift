@@ -96,7 +96,7 @@ import Testing
     @Test func smallBlocksGiveTheSameStandardMetrics() throws {
         let f = try Fixture("metrics_floats")
         var small = RetrievalEvaluator(ks: [1, 5])
-        small.blockSize = 7
+        small.computeBlock = 7
         let a = try small.evaluateSelf(embeddings: f.floats("x"), labels: f.ints("labels"), dimension: 16)
         let b = try RetrievalEvaluator(ks: [1, 5]).evaluateSelf(embeddings: f.floats("x"), labels: f.ints("labels"), dimension: 16)
         #expect(a == b)

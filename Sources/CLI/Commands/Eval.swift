@@ -30,7 +30,7 @@ struct EvalCommand: ParsableCommand {
         before ranking; it uses squared Euclidean distances and sparse neighbour lists (memory \
         O(N·k)), treating query = gallery as one set. With re-ranking, the own entry is removed in \
         both protocols (PaddleClas pushes it to the end of the ranking, which is equivalent).
-        Memory: one 64 × gallery block of scores per core, never N × N.
+        Memory: one 256 × gallery block of scores per core, never N × N.
         """
     )
 

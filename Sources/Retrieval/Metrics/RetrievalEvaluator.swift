@@ -16,6 +16,8 @@ public struct RetrievalEvaluator: Sendable {
     public var `protocol`: EvaluationProtocol
     /// Queries per block (PaddleClas `sim_block_size` 64; it also sets the paddleclas weighting).
     public var blockSize = 64
+    /// Queries scored per sgemm (memory: computeBlock × gallery floats per core). Does not change results.
+    public var computeBlock = 256
 
     public init(ks: [Int] = [1, 5, 10, 100], protocol: EvaluationProtocol = .standard) {
         self.ks = ks
@@ -58,7 +60,7 @@ public struct RetrievalEvaluator: Sendable {
             queries.withUnsafeBufferPointer { qp in
                 gallery.withUnsafeBufferPointer { gp in
                     var scan = ScoreScan(gallery: gp.baseAddress!, count: ng, dimension: d, metric: metric)
-                    scan.queryBlock = blockSize
+                    scan.queryBlock = computeBlock
                     scan.galleryChunk = max(ng, 1)
                     scan.run(queries: qp.baseAddress!, count: nq) { qr, _, tile in
                         var scratch: [(Float, Int)] = []

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The sparse encodings k-reciprocal re-ranking needs for its final distances: per-item V rows
 /// and the inverted index (column → items with a non-zero V there).
 public final class ReRankingState: @unchecked Sendable {
@@ -28,9 +30,15 @@ public final class ReRankingState: @unchecked Sendable {
     /// Replaces the inner products `similarities[g] = ⟨x_query, x_(galleryOffset+g)⟩` by
     /// −final distance (so higher is still closer).
     public func rescore(query p: Int, similarities row: UnsafeMutableBufferPointer<Float>) {
-        var shared: [Int32: Float] = [:]
+        var scratch = takeScratch()
+        defer { returnScratch(scratch) }
+        // shared[x] = Σ_j min(V[p, j], V[x, j]) over the columns where V[p] is non-zero.
         for (j, vp) in vRows[p] {
-            for (g, vg) in inverted[j] { shared[g, default: 0] += min(vp, vg) }
+            for (x, vx) in inverted[j] {
+                let i = Int(x)
+                if scratch.shared[i] == 0 { scratch.touched.append(x) }
+                scratch.shared[i] += min(vp, vx)
+            }
         }
         let scale = lambda / rowMax[p]
         let np = norms[p]
@@ -38,11 +46,35 @@ public final class ReRankingState: @unchecked Sendable {
             let x = galleryOffset + g
             row[g] = -(scale * (np + norms[x] - 2 * row[g]) + (1 - lambda))  // Jaccard 1 where nothing is shared
         }
-        for (x, m) in shared {
-            let g = Int(x) - galleryOffset
+        for x in scratch.touched {
+            let i = Int(x)
+            let m = scratch.shared[i]
+            scratch.shared[i] = 0
+            let g = i - galleryOffset
             guard g >= 0, g < row.count else { continue }
             let jaccard = 1 - m / (2 - m)
             row[g] += (1 - lambda) * (1 - jaccard)
         }
+        scratch.touched.removeAll(keepingCapacity: true)
+    }
+
+    /// Dense per-thread accumulators (n floats, kept zero between uses) shared through a small pool.
+    struct Scratch {
+        var shared: [Float]
+        var touched: [Int32] = []
+    }
+    private var pool: [Scratch] = []
+    private let poolLock = NSLock()
+
+    private func takeScratch() -> Scratch {
+        poolLock.lock()
+        defer { poolLock.unlock() }
+        return pool.popLast() ?? Scratch(shared: [Float](repeating: 0, count: n))
+    }
+
+    private func returnScratch(_ s: Scratch) {
+        poolLock.lock()
+        pool.append(s)
+        poolLock.unlock()
     }
 }

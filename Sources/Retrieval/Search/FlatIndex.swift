@@ -126,9 +126,12 @@ public final class FlatIndex: @unchecked Sendable {
         while j + 64 <= n {
             // Most groups of 64 hold no candidate once the heap is warm: one vector max skips them.
             if ScanKernels.maxOf64(row + j) >= threshold {
-                for t in j..<(j + 64) where row[t] >= threshold && firstColumn + t != excluded {
-                    heap.offer(row[t], ids[firstColumn + t])
-                    threshold = heap.threshold
+                // Then 16 at a time, so only short runs are scanned one by one.
+                for s in stride(from: j, to: j + 64, by: 16) where ScanKernels.maxOf16(row + s) >= threshold {
+                    for t in s..<(s + 16) where row[t] >= threshold && firstColumn + t != excluded {
+                        heap.offer(row[t], ids[firstColumn + t])
+                        threshold = heap.threshold
+                    }
                 }
             }
             j += 64

@@ -14,4 +14,13 @@ enum ScanKernels {
         let h = m.lowHalf.replacing(with: m.highHalf, where: m.highHalf .> m.lowHalf)
         return Swift.max(Swift.max(h[0], h[1]), Swift.max(h[2], h[3]))
     }
+
+    /// The largest of the 16 floats at `p`.
+    @inline(__always)
+    static func maxOf16(_ p: UnsafePointer<Float>) -> Float {
+        let raw = UnsafeRawPointer(p)
+        let m = max(raw.loadUnaligned(as: SIMD8<Float>.self), raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+        let h = m.lowHalf.replacing(with: m.highHalf, where: m.highHalf .> m.lowHalf)
+        return Swift.max(Swift.max(h[0], h[1]), Swift.max(h[2], h[3]))
+    }
 }

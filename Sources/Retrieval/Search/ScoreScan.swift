@@ -12,8 +12,9 @@ struct ScoreScan {
     let metric: Metric
     /// −‖g‖² per gallery row (L2 only).
     let negatedNorms: [Float]
-    var queryBlock = 128
-    var galleryChunk = 2048
+    /// 512 × 512 floats = 1 MiB: the tile stays in L2 between the sgemm that writes it and the scan.
+    var queryBlock = 512
+    var galleryChunk = 512
 
     init(gallery: UnsafePointer<Float>, count: Int, dimension: Int, metric: Metric) {
         self.gallery = gallery
