@@ -33,11 +33,15 @@ public final class ReRankingState: @unchecked Sendable {
         var scratch = takeScratch()
         defer { returnScratch(scratch) }
         // shared[x] = Σ_j min(V[p, j], V[x, j]) over the columns where V[p] is non-zero.
-        for (j, vp) in vRows[p] {
-            for (x, vx) in inverted[j] {
-                let i = Int(x)
-                if scratch.shared[i] == 0 { scratch.touched.append(x) }
-                scratch.shared[i] += min(vp, vx)
+        scratch.shared.withUnsafeMutableBufferPointer { shared in
+            for (j, vp) in vRows[p] {
+                inverted[j].withUnsafeBufferPointer { column in
+                    for (x, vx) in column {
+                        let i = Int(x)
+                        if shared[i] == 0 { scratch.touched.append(x) }
+                        shared[i] += min(vp, vx)
+                    }
+                }
             }
         }
         let scale = lambda / rowMax[p]
