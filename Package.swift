@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "TensorCore", targets: ["TensorCore"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Models", targets: ["Models"]),
+        .library(name: "Retrieval", targets: ["Retrieval"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
@@ -33,11 +34,13 @@ let package = Package(
         .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: kernelFlags),
         .target(name: "Models", dependencies: ["NN"], swiftSettings: kernelFlags),
         .target(name: "Engine", dependencies: ["Models", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Retrieval", dependencies: ["TensorCore", "CLMDB"], swiftSettings: kernelFlags),
         .executableTarget(
             name: "CLI",
             dependencies: [
                 "TensorCore",
                 "Models",
+                "Retrieval",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: kernelFlags
@@ -47,6 +50,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "TensorCore"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -10,7 +10,8 @@ struct Bench: ParsableCommand {
         OpenBLAS picks its kernels at load time: set OPENBLAS_CORETYPE (e.g. Haswell) in the \
         environment to compare kernel sets.
         """,
-        subcommands: [GEMMBenchCommand.self, ConvBenchCommand.self, TrainBenchCommand.self, InferBenchCommand.self],
+        subcommands: [GEMMBenchCommand.self, ConvBenchCommand.self, TrainBenchCommand.self, InferBenchCommand.self,
+                      BenchSearchCommand.self, BenchEvalCommand.self, BenchGalleryCommand.self],
         defaultSubcommand: nil
     )
 }

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import Retrieval
+
+/// `magpie eval`: recall@k, mAP, MAP@R, R-precision and precision@1 of embeddings.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Retrieval metrics (recall@k, mAP, MAP@R, R-precision, precision@1) of embeddings.",
+        discussion: """
+        Inputs: --embeddings E.npy --labels L.npy (query = gallery); --gallery PATH alone (a gallery \
+        folder, .npz or NDJSON; query = gallery); or --query Q --gallery G (separate sets).
+
+        Ranking: by similarity (inner product; with --metric L2, by squared Euclidean distance), \
+        higher first; equal scores are ordered by smaller gallery position (id order for a gallery \
+        folder). Relevant = same label. When query = gallery the query's own entry is never relevant:
+          --protocol standard   removes it from the ranking (the usual SOP protocol);
+          --protocol paddleclas keeps it in the ranking at similarity 0 (PaddleClas retrieval_eval), \
+        takes queries in blocks of 64 and averages recall@k and mAP per block over the block's \
+        queries that have a relevant item, weighting blocks by rows / #queries. Reproduces PaddleClas.
+
+        For a query with R relevant items at 1-based ranks r1 < r2 < ... :
+          recall@k     = 1 if r1 <= k ("any relevant in the top k"), else 0
+          mAP          = mean over queries of (1/R) Σ_i i / r_i over the whole ranking (PaddleClas mAP)
+          MAP@R        = (1/R) Σ_{i: r_i <= R} i / r_i  (pytorch-metric-learning mean_average_precision_at_r)
+          R-precision  = #{i: r_i <= R} / R;  precision@1 = 1 if r1 = 1
+        Queries with no relevant item are left out of every mean (their count is reported).
+
+        --rerank applies k-reciprocal re-ranking (Zhong et al. 2017; --k1 20 --k2 6 --lambda 0.3) \
+        before ranking; it uses squared Euclidean distances and sparse neighbour lists (memory \
+        O(N·k)), treating query = gallery as one set. With re-ranking, the own entry is removed in \
+        both protocols (PaddleClas pushes it to the end of the ranking, which is equivalent).
+        Memory: one 256 × gallery block of scores per core, never N × N.
+        """
+    )
+
+    @Option(help: "Embeddings .npy (rows × dim, float); query = gallery.") var embeddings: String?
+    @Option(help: "Labels .npy (int) for --embeddings or a .npy --gallery.") var labels: String?
+    @Option(help: "Query set: gallery folder, .npz, .ndjson or .npy (+ --query-labels).") var query: String?
+    @Option(help: "Labels .npy for a .npy --query.") var queryLabels: String?
+    @Option(help: "Gallery: folder, .npz, .ndjson or .npy (+ --labels).") var gallery: String?
+    @Option(help: "Comma-separated k values for recall@k.") var ks = "1,5,10,100"
+    @Option(help: "standard or paddleclas (see above).") var `protocol` = "standard"
+    @Option(help: "IP or L2 (default: the gallery's metric, else IP).") var metric: String?
+    @Flag(help: "Apply k-reciprocal re-ranking.") var rerank = false
+    @Option(help: "Re-ranking k1.") var k1 = 20
+    @Option(help: "Re-ranking k2.") var k2 = 6
+    @Option(help: "Re-ranking λ (weight of the original distance).") var lambda: Float = 0.3
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let kList = try ks.split(separator: ",").map { part -> Int in
+            guard let k = Int(part.trimmingCharacters(in: .whitespaces)), k > 0 else {
+                throw ValidationError("--ks needs positive integers, e.g. 1,5,10,100")
+            }
+            return k
+        }
+        let evaluator = RetrievalEvaluator(ks: kList, protocol: try EvaluationProtocol(parsing: `protocol`))
+        let start = Date()
+
+        let galleryPath: String
+        let gallerySet: EmbeddingSet
+        var querySet: EmbeddingSet?
+        if let embeddings {
+            guard gallery == nil, query == nil else { throw ValidationError("use --embeddings alone, or --gallery [--query]") }
+            galleryPath = embeddings
+            gallerySet = try EmbeddingSet.load(embeddings, labels: labels)
+        } else if let gallery {
+            galleryPath = gallery
+            gallerySet = try EmbeddingSet.load(gallery, labels: labels)
+            if let query {
+                let q = try EmbeddingSet.load(query, labels: queryLabels)
+                guard q.dimension == gallerySet.dimension else {
+                    throw RetrievalError.dimensionMismatch(expected: gallerySet.dimension, got: q.dimension, context: "query set \(query)")
+                }
+                querySet = q
+            }
+        } else {
+            throw ValidationError("give --embeddings E.npy --labels L.npy, or --gallery PATH [--query Q]")
+        }
+        let chosenMetric = try metric.map(Metric.init(parsing:)) ?? gallerySet.metric ?? .innerProduct
+        let galleryLabels = try gallerySet.requireLabels(galleryPath)
+        let d = gallerySet.dimension
+
+        var report: EvaluationReport
+        if let q = querySet {
+            let queryLabelsList = try q.requireLabels(query!)
+            var rescorer: RetrievalEvaluator.RowRescorer?
+            if rerank {
+                let state = try KReciprocalReRanker(k1: k1, k2: k2, lambda: lambda)
+                    .prepare(items: q.vectors + gallerySet.vectors, dimension: d, queryCount: q.count, galleryOffset: q.count)
+                rescorer = { i, row in state.rescore(query: i, similarities: row) }
+            }
+            report = try evaluator.evaluate(queries: q.vectors, queryLabels: queryLabelsList, gallery: gallerySet.vectors,
+                                            galleryLabels: galleryLabels, dimension: d,
+                                            metric: rerank ? .innerProduct : chosenMetric, rescorer: rescorer)
+        } else {
+            var rescorer: RetrievalEvaluator.RowRescorer?
+            if rerank {
+                let state = try KReciprocalReRanker(k1: k1, k2: k2, lambda: lambda)
+                    .prepare(items: gallerySet.vectors, dimension: d, queryCount: gallerySet.count, galleryOffset: 0)
+                rescorer = { i, row in state.rescore(query: i, similarities: row) }
+            }
+            report = try evaluator.evaluateSelf(embeddings: gallerySet.vectors, labels: galleryLabels, dimension: d,
+                                                metric: rerank ? .innerProduct : chosenMetric, rescorer: rescorer)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        if json {
+            print(report.json)
+        } else {
+            print(report.table)
+            print(String(format: "time %.2f s, peak RSS %.0f MiB", seconds, RetrievalBench.peakRSSMiB))
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+
+/// `magpie gallery …`: LMDB gallery folders.
+struct GalleryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gallery",
+        abstract: "Create, fill, inspect and export LMDB galleries.",
+        discussion: """
+        A gallery is a folder holding one LMDB environment (data.mdb, lock.mdb) with the databases \
+        `vectors` (big-endian int64 id → dim × float32), `items` (id → JSON label/path/metadata) and \
+        `meta` (manifest: embedding_size, dist_type IP|L2, count, model, fingerprint, created, \
+        updated, format_version). Every batch is one transaction: a crash loses at most the batch \
+        being written. Vectors of another dimension or model fingerprint are refused.
+        """,
+        subcommands: [GalleryImportCommand.self, GalleryExportCommand.self, GalleryStatsCommand.self]
+    )
+}

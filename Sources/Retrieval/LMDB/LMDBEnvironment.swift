@@ -1,0 +1,177 @@
+import CLMDB
+import Foundation
+
+/// One LMDB environment (a folder with `data.mdb` and `lock.mdb`) and its named databases.
+/// Every change runs inside `write { }`, one transaction: it commits whole or not at all, so a
+/// crash loses at most the transaction in flight. Readers (`read { }`) see the last commit and
+/// never block the writer.
+final class LMDBEnvironment: @unchecked Sendable {
+    let path: String
+    private var env: OpaquePointer?
+    private(set) var databases: [String: MDB_dbi] = [:]
+
+    /// Opens (or creates, when `create`) the environment at `path` with the given named databases.
+    init(path: String, databases names: [String], create: Bool, readOnly: Bool = false,
+         mapSize: Int = 1 << 40) throws {
+        self.path = path
+        var fm = FileManager.default
+        var isDir: ObjCBool = false
+        if !fm.fileExists(atPath: path, isDirectory: &isDir) {
+            guard create else { throw RetrievalError.galleryMissing(path: path) }
+            do { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+                throw RetrievalError.invalidInput(path: path, reason: "cannot create the gallery folder (\(error.localizedDescription)); check the path and its permissions")
+            }
+        } else if !isDir.boolValue {
+            throw RetrievalError.notAGallery(path: path, reason: "it is a file, not a folder")
+        }
+        fm = FileManager.default
+        try check(mdb_env_create(&env), "env_create")
+        mdb_env_set_maxdbs(env, MDB_dbi(max(names.count, 1)))
+        mdb_env_set_mapsize(env, mapSize)
+        // NOTLS: read transactions are not tied to threads (Swift tasks hop threads).
+        var flags = UInt32(MDB_NOTLS)
+        if readOnly { flags |= UInt32(MDB_RDONLY) }
+        let rc = mdb_env_open(env, path, flags, 0o644)
+        if rc != 0 {
+            mdb_env_close(env)
+            env = nil
+            if rc == EACCES || rc == EROFS {
+                throw RetrievalError.invalidInput(path: path, reason: "permission denied opening the LMDB environment; use a writable folder")
+            }
+            throw RetrievalError.lmdb(operation: "open \(path)", code: rc, message: String(cString: mdb_strerror(rc)))
+        }
+        try openDatabases(names, create: create && !readOnly)
+    }
+
+    deinit { if let env { mdb_env_close(env) } }
+
+    private func openDatabases(_ names: [String], create: Bool) throws {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(env, nil, create ? 0 : UInt32(MDB_RDONLY), &txn), "txn_begin")
+        for name in names {
+            var dbi = MDB_dbi()
+            let rc = mdb_dbi_open(txn, name, create ? UInt32(MDB_CREATE) : 0, &dbi)
+            if rc == MDB_NOTFOUND {
+                mdb_txn_abort(txn)
+                throw RetrievalError.notAGallery(path: path, reason: "it has no '\(name)' database")
+            }
+            if rc != 0 { mdb_txn_abort(txn); try check(rc, "dbi_open \(name)") }
+            databases[name] = dbi
+        }
+        try check(mdb_txn_commit(txn), "txn_commit")
+    }
+
+    func check(_ rc: Int32, _ operation: String) throws {
+        guard rc == 0 else {
+            throw RetrievalError.lmdb(operation: operation, code: rc, message: String(cString: mdb_strerror(rc)))
+        }
+    }
+
+    func dbi(_ name: String) -> MDB_dbi { databases[name]! }
+
+    /// Runs `body` in one write transaction; commits when it returns, aborts when it throws.
+    func write<T>(_ body: (LMDBTransaction) throws -> T) throws -> T {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(env, nil, 0, &txn), "begin write transaction")
+        let t = LMDBTransaction(handle: txn!, environment: self)
+        do {
+            let result = try body(t)
+            try check(mdb_txn_commit(txn), "commit")
+            return result
+        } catch {
+            mdb_txn_abort(txn)
+            throw error
+        }
+    }
+
+    /// Runs `body` in a read-only snapshot transaction.
+    func read<T>(_ body: (LMDBTransaction) throws -> T) throws -> T {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &txn), "begin read transaction")
+        defer { mdb_txn_abort(txn) }
+        return try body(LMDBTransaction(handle: txn!, environment: self))
+    }
+
+    /// Writes a compacted copy of the environment into the (empty, existing) folder `destination`.
+    func copyCompacted(to destination: String) throws {
+        try check(mdb_env_copy2(env, destination, UInt32(MDB_CP_COMPACT)), "compacting copy to \(destination)")
+    }
+
+    /// Closes the environment now (further use is a programming error).
+    func close() {
+        if let env { mdb_env_close(env) }
+        env = nil
+    }
+}
+
+/// A transaction handle valid only inside `LMDBEnvironment.read/write`.
+struct LMDBTransaction {
+    let handle: OpaquePointer
+    let environment: LMDBEnvironment
+
+    /// The bytes stored under `key`, or nil.
+    func get(_ db: String, key: [UInt8]) throws -> [UInt8]? {
+        var k = key
+        return try k.withUnsafeMutableBytes { kb -> [UInt8]? in
+            var kv = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
+            var v = MDB_val()
+            let rc = mdb_get(handle, environment.dbi(db), &kv, &v)
+            if rc == MDB_NOTFOUND { return nil }
+            try environment.check(rc, "get")
+            return Array(UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+        }
+    }
+
+    /// Stores `value` under `key`; returns false (and stores nothing) when `noOverwrite` and the key exists.
+    @discardableResult
+    func put(_ db: String, key: [UInt8], value: UnsafeRawBufferPointer, noOverwrite: Bool = false) throws -> Bool {
+        var k = key
+        return try k.withUnsafeMutableBytes { kb -> Bool in
+            var kv = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
+            var v = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+            let rc = mdb_put(handle, environment.dbi(db), &kv, &v, noOverwrite ? UInt32(MDB_NOOVERWRITE) : 0)
+            if rc == MDB_KEYEXIST { return false }
+            try environment.check(rc, "put")
+            return true
+        }
+    }
+
+    func put(_ db: String, key: [UInt8], bytes: [UInt8], noOverwrite: Bool = false) throws -> Bool {
+        try bytes.withUnsafeBytes { try put(db, key: key, value: $0, noOverwrite: noOverwrite) }
+    }
+
+    /// Deletes `key`; returns false when it was absent.
+    @discardableResult
+    func delete(_ db: String, key: [UInt8]) throws -> Bool {
+        var k = key
+        return try k.withUnsafeMutableBytes { kb -> Bool in
+            var kv = MDB_val(mv_size: kb.count, mv_data: kb.baseAddress)
+            let rc = mdb_del(handle, environment.dbi(db), &kv, nil)
+            if rc == MDB_NOTFOUND { return false }
+            try environment.check(rc, "delete")
+            return true
+        }
+    }
+
+    /// Visits every (key, value) pair in key order; the buffers are valid only during the call.
+    func forEach(_ db: String, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws {
+        var cursor: OpaquePointer?
+        try environment.check(mdb_cursor_open(handle, environment.dbi(db), &cursor), "cursor_open")
+        defer { mdb_cursor_close(cursor) }
+        var k = MDB_val(), v = MDB_val()
+        var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
+        while rc == 0 {
+            try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
+                     UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+            rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+        }
+        if rc != MDB_NOTFOUND { try environment.check(rc, "cursor_get") }
+    }
+
+    /// Number of entries in `db`.
+    func count(_ db: String) throws -> Int {
+        var stat = MDB_stat()
+        try environment.check(mdb_stat(handle, environment.dbi(db), &stat), "stat")
+        return stat.ms_entries
+    }
+}

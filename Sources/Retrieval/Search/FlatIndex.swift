@@ -1,0 +1,147 @@
+import TensorCore
+
+/// Exact nearest-neighbour search over vectors held in memory (FAISS `IndexFlatIP`/`IndexFlatL2`).
+/// Search is blocked sgemm over query blocks × gallery chunks with a streaming top-k per query:
+/// memory is one small tile per core plus the k results per query, whatever the gallery size.
+/// Ties are broken by smaller id, so results are deterministic.
+public final class FlatIndex: @unchecked Sendable {
+    public let dimension: Int
+    public let metric: Metric
+    public private(set) var ids: [Int64] = []
+    /// Row-major `count × dimension`.
+    public private(set) var vectors: [Float] = []
+    private var position: [Int64: Int] = [:]
+
+    public var count: Int { ids.count }
+
+    public init(dimension: Int, metric: Metric = .innerProduct) {
+        precondition(dimension > 0, "dimension must be positive")
+        self.dimension = dimension
+        self.metric = metric
+    }
+
+    /// An index over a gallery snapshot (LMDB is the source of truth; this is rebuilt from it).
+    public convenience init(_ snapshot: GallerySnapshot) throws {
+        self.init(dimension: snapshot.manifest.dimension, metric: snapshot.manifest.metric)
+        try add(ids: snapshot.ids, vectors: snapshot.vectors)
+    }
+
+    /// Appends vectors; ids must be new, non-negative and unique.
+    public func add(ids newIDs: [Int64], vectors newVectors: [Float]) throws {
+        guard newVectors.count == newIDs.count * dimension else {
+            throw RetrievalError.dimensionMismatch(expected: dimension,
+                                                   got: newIDs.isEmpty ? newVectors.count : newVectors.count / newIDs.count,
+                                                   context: "FlatIndex.add")
+        }
+        var seen = Set<Int64>(minimumCapacity: newIDs.count)
+        for id in newIDs {  // validate first: a bad batch leaves the index unchanged
+            guard id >= 0 else { throw RetrievalError.invalidID(id: id) }
+            guard position[id] == nil, seen.insert(id).inserted else { throw RetrievalError.duplicateID(id: id) }
+        }
+        guard newVectors.allSatisfy(\.isFinite) else {
+            throw RetrievalError.invalidArgument("FlatIndex.add: vectors contain NaN or infinity")
+        }
+        for (i, id) in newIDs.enumerated() { position[id] = ids.count + i }
+        ids += newIDs
+        vectors += newVectors
+    }
+
+    /// Position of `id` in `ids`, if present.
+    public func index(of id: Int64) -> Int? { position[id] }
+
+    /// The k best gallery entries for each of the row-major `queries`. When `excluding` is given
+    /// (one id per query), a query never gets that id back — pass the queries' own ids to run
+    /// the query = gallery protocol without self matches.
+    public func search(_ queries: [Float], k: Int, excluding: [Int64]? = nil) throws -> SearchResults {
+        guard k >= 0 else { throw RetrievalError.invalidArgument("k must be non-negative, got \(k)") }
+        guard queries.count % dimension == 0 else {
+            throw RetrievalError.dimensionMismatch(expected: dimension, got: queries.count, context: "queries (flattened length not a multiple)")
+        }
+        let nq = queries.count / dimension
+        if let excluding, excluding.count != nq {
+            throw RetrievalError.invalidArgument("excluding has \(excluding.count) ids for \(nq) queries")
+        }
+        guard queries.allSatisfy(\.isFinite) else {
+            throw RetrievalError.invalidArgument("queries contain NaN or infinity")
+        }
+        let excludedColumn: [Int] = excluding.map { $0.map { position[$0] ?? -1 } } ?? []
+        var resultScores = [Float](repeating: 0, count: nq * k)
+        var resultIDs = [Int64](repeating: -1, count: nq * k)
+        let padScore: Float = metric == .innerProduct ? -.infinity : .infinity
+        if k == 0 { return SearchResults(k: 0, ids: [], scores: []) }
+
+        var heldCounts = [Int](repeating: 0, count: nq)
+        heldCounts.withUnsafeMutableBufferPointer { held in
+        resultScores.withUnsafeMutableBufferPointer { rs in
+            resultIDs.withUnsafeMutableBufferPointer { ri in
+                queries.withUnsafeBufferPointer { qp in
+                    vectors.withUnsafeBufferPointer { gp in
+                        ids.withUnsafeBufferPointer { idp in
+                            let scan = ScoreScan(gallery: gp.baseAddress!, count: count, dimension: dimension, metric: metric)
+                            let rsBase = rs.baseAddress!, riBase = ri.baseAddress!
+                            let heldBase = held.baseAddress!
+                            scan.run(queries: qp.baseAddress!, count: nq) { qr, gr, tile in
+                                let n = gr.count
+                                for q in qr {
+                                    // The heap lives in the query's result row between chunks.
+                                    var heap = TopK(k: k, scores: rsBase + q * k, ids: riBase + q * k,
+                                                    count: gr.lowerBound == 0 ? 0 : heldBase[q])
+                                    let row = tile + (q - qr.lowerBound) * n
+                                    if !excludedColumn.isEmpty {
+                                        let e = excludedColumn[q]
+                                        if e >= gr.lowerBound, e < gr.upperBound { row[e - gr.lowerBound] = -.infinity }
+                                    }
+                                    Self.scanRow(row, count: n, firstColumn: gr.lowerBound, ids: idp.baseAddress!,
+                                                 excluded: excludedColumn.isEmpty ? -1 : excludedColumn[q], heap: &heap)
+                                    heldBase[q] = heap.count
+                                    if gr.upperBound == count { heap.finish(padScore: padScore) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        }
+        if metric == .l2 {  // tile scores are ‖q‖² − distance
+            for q in 0..<nq {
+                var qn: Float = 0
+                for j in 0..<dimension { qn += queries[q * dimension + j] * queries[q * dimension + j] }
+                for r in 0..<k where resultIDs[q * k + r] >= 0 { resultScores[q * k + r] = max(0, qn - resultScores[q * k + r]) }
+            }
+        }
+        return SearchResults(k: k, ids: resultIDs, scores: resultScores)
+    }
+
+    /// Offers one tile row to the heap. A SIMD pass skips 16 scores at a time that cannot enter.
+    @inline(__always)
+    static func scanRow(_ row: UnsafeMutablePointer<Float>, count n: Int, firstColumn: Int,
+                        ids: UnsafePointer<Int64>, excluded: Int, heap: inout TopK) {
+        var j = 0
+        while heap.count < heap.k, j < n {
+            if firstColumn + j != excluded { heap.offer(row[j], ids[firstColumn + j]) }
+            j += 1
+        }
+        var threshold = heap.threshold
+        while j + 64 <= n {
+            // Most groups of 64 hold no candidate once the heap is warm: one vector max skips them.
+            if ScanKernels.maxOf64(row + j) >= threshold {
+                // Then 16 at a time, so only short runs are scanned one by one.
+                for s in stride(from: j, to: j + 64, by: 16) where ScanKernels.maxOf16(row + s) >= threshold {
+                    for t in s..<(s + 16) where row[t] >= threshold && firstColumn + t != excluded {
+                        heap.offer(row[t], ids[firstColumn + t])
+                        threshold = heap.threshold
+                    }
+                }
+            }
+            j += 64
+        }
+        while j < n {
+            if row[j] >= threshold, firstColumn + j != excluded {
+                heap.offer(row[j], ids[firstColumn + j])
+                threshold = heap.threshold
+            }
+            j += 1
+        }
+    }
+}
