@@ -137,32 +137,53 @@ enum PILOps {
                         for k in 0..<ch { out.pixels[d + k] = fill[k] }
                     }
                 case .bilinear, .bicubic:
-                    let sx = xin - 0.5, sy = yin - 0.5
-                    guard xin >= 0, yin >= 0, Int(xin) < w, Int(yin) < h else {
+                    guard xin >= 0, yin >= 0, xin < Double(w), yin < Double(h) else {
                         for k in 0..<ch { out.pixels[d + k] = fill[k] }
                         continue
                     }
-                    let x0 = Int(sx.rounded(.down)), y0 = Int(sy.rounded(.down))
-                    let fx = sx - Double(x0), fy = sy - Double(y0)
-                    let r = filter == .bilinear ? 0...1 : -1...2
                     for k in 0..<ch {
-                        var acc = 0.0
-                        for j in r {
-                            let wy = filter.weight(Double(j) - fy)
-                            let yy = min(max(y0 + j, 0), h - 1)
-                            var row = 0.0
-                            for i in r {
-                                let xx = min(max(x0 + i, 0), w - 1)
-                                row += filter.weight(Double(i) - fx) * Double(image[xx, yy, k])
-                            }
-                            acc += wy * row
-                        }
-                        out.pixels[d + k] = UInt8(clamping: Int(acc.rounded()))
+                        out.pixels[d + k] = filter == .bilinear
+                            ? bilinearSample(image, xin - 0.5, yin - 0.5, k) : bicubicSample(image, xin - 0.5, yin - 0.5, k)
                     }
                 }
             }
         }
         return out
+    }
+
+    /// Pillow's transform-time bilinear sample (truncated, rows past the bottom repeat).
+    private static func bilinearSample(_ im: Image, _ sx: Double, _ sy: Double, _ k: Int) -> UInt8 {
+        let x = Int(sx.rounded(.down)), y = Int(sy.rounded(.down))
+        let dx = sx - Double(x), dy = sy - Double(y)
+        let x0 = min(max(x, 0), im.width - 1), x1 = min(max(x + 1, 0), im.width - 1)
+        func row(_ r: Int) -> Double {
+            let a = Double(im[x0, r, k]), b = Double(im[x1, r, k])
+            return a + (b - a) * dx
+        }
+        let v1 = row(min(max(y, 0), im.height - 1))
+        let v2 = y + 1 >= 0 && y + 1 < im.height ? row(y + 1) : v1
+        return UInt8(v1 + (v2 - v1) * dy)
+    }
+
+    /// Pillow's transform-time bicubic sample: the a = −1 cubic convolution over a 4×4 block,
+    /// columns clamped, rows past the edge repeating the previous row, truncated and clipped.
+    private static func bicubicSample(_ im: Image, _ sx: Double, _ sy: Double, _ k: Int) -> UInt8 {
+        let x = Int(sx.rounded(.down)) - 1, y = Int(sy.rounded(.down)) - 1
+        let dx = sx - Double(x + 1), dy = sy - Double(y + 1)
+        func cubic(_ v1: Double, _ v2: Double, _ v3: Double, _ v4: Double, _ d: Double) -> Double {
+            let p1 = v2, p2 = -v1 + v3, p3 = 2 * (v1 - v2) + v3 - v4, p4 = -v1 + v2 - v3 + v4
+            return p1 + d * (p2 + d * (p3 + d * p4))
+        }
+        let xs = (0..<4).map { min(max(x + $0, 0), im.width - 1) }
+        func row(_ r: Int) -> Double {
+            cubic(Double(im[xs[0], r, k]), Double(im[xs[1], r, k]), Double(im[xs[2], r, k]), Double(im[xs[3], r, k]), dx)
+        }
+        let v1 = row(min(max(y, 0), im.height - 1))
+        let v2 = y + 1 >= 0 && y + 1 < im.height ? row(y + 1) : v1
+        let v3 = y + 2 >= 0 && y + 2 < im.height ? row(y + 2) : v2
+        let v4 = y + 3 >= 0 && y + 3 < im.height ? row(y + 3) : v3
+        let v = cubic(v1, v2, v3, v4, dy)
+        return v <= 0 ? 0 : (v >= 255 ? 255 : UInt8(v))
     }
 
     /// `Image.rotate(degrees)` about the centre, same size, counter-clockwise for positive angles.

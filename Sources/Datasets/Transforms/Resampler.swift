@@ -1,6 +1,6 @@
 /// Resizing with PIL's separable convolution resampler (`Image.resize`, Pillow ≥ 7): the filter
 /// support grows with the downscale factor (antialiasing), weights are normalised per output pixel
-/// and rounded to 22-bit fixed point, and the horizontal pass runs first with 8-bit rounding in
+/// and rounded to 22-bit fixed point, and the two passes run in Pillow's order with 8-bit rounding in
 /// between — so results match Pillow to within one grey level.
 public enum ResampleFilter: String, Sendable, CaseIterable {
     case nearest, bilinear, bicubic
@@ -77,6 +77,12 @@ enum Resampler {
         if width == image.width && height == image.height { return image }
         if filter == .nearest { return nearest(image, width: width, height: height) }
         var current = image
+        // Pillow runs the vertical pass first when the width grows and the height shrinks
+        // (checked against Pillow 13; the 8-bit rounding in between makes the order visible).
+        if width > image.width && height < image.height {
+            current = vertical(current, height: height, filter: filter)
+            return horizontal(current, width: width, filter: filter)
+        }
         if width != image.width { current = horizontal(current, width: width, filter: filter) }
         if height != image.height { current = vertical(current, height: height, filter: filter) }
         return current
@@ -137,11 +143,18 @@ enum Resampler {
         return Image(width: w, height: height, channels: ch, pixels: out)
     }
 
-    /// PIL's NEAREST resize: source index `Int((x + 0.5) * in / out)`.
+    /// PIL's NEAREST resize (an affine scale): source positions accumulate `in / out` from
+    /// `in / out / 2` in Double and are truncated, so rounding matches Pillow's loop exactly.
     private static func nearest(_ image: Image, width: Int, height: Int) -> Image {
         let ch = image.channels
-        let sx = (0..<width).map { min(Int((Double($0) + 0.5) * Double(image.width) / Double(width)), image.width - 1) }
-        let sy = (0..<height).map { min(Int((Double($0) + 0.5) * Double(image.height) / Double(height)), image.height - 1) }
+        func table(_ inSize: Int, _ outSize: Int) -> [Int] {
+            let step = Double(inSize) / Double(outSize)
+            var position = step * 0.5
+            var result = [Int]()
+            for _ in 0..<outSize { result.append(min(Int(position), inSize - 1)); position += step }
+            return result
+        }
+        let sx = table(image.width, width), sy = table(image.height, height)
         var out = [UInt8](repeating: 0, count: width * height * ch)
         for y in 0..<height {
             for x in 0..<width {
