@@ -105,10 +105,23 @@ enum Resampler {
                         let row = y * inW * ch
                         for xx in 0..<width {
                             let first = co.first[xx], n = co.count[xx], wBase = xx * co.taps
-                            for c in 0..<ch {
-                                var ss = half
-                                for x in 0..<n { ss += Int(src[row + (first + x) * ch + c]) * Int(wts[wBase + x]) }
-                                dst[(y * width + xx) * ch + c] = clip8(ss)
+                            let d = (y * width + xx) * ch
+                            if ch == 3 {
+                                // Int32 like Pillow: the weighted sum of 8-bit values stays below 2^31.
+                                var s0 = Int32(half), s1 = Int32(half), s2 = Int32(half)
+                                var p = row + first * 3
+                                for x in 0..<n {
+                                    let w = wts[wBase + x]
+                                    s0 &+= Int32(src[p]) &* w; s1 &+= Int32(src[p + 1]) &* w; s2 &+= Int32(src[p + 2]) &* w
+                                    p += 3
+                                }
+                                dst[d] = clip8(Int(s0)); dst[d + 1] = clip8(Int(s1)); dst[d + 2] = clip8(Int(s2))
+                            } else {
+                                for c in 0..<ch {
+                                    var ss = half
+                                    for x in 0..<n { ss += Int(src[row + (first + x) * ch + c]) * Int(wts[wBase + x]) }
+                                    dst[d + c] = clip8(ss)
+                                }
                             }
                         }
                     }
@@ -123,19 +136,19 @@ enum Resampler {
         let ch = image.channels, w = image.width, rowLen = w * ch
         var out = [UInt8](repeating: 0, count: rowLen * height)
         let half = 1 << (precisionBits - 1)
-        var acc = [Int](repeating: 0, count: rowLen)
+        var acc = [Int32](repeating: 0, count: rowLen)
         image.pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 acc.withUnsafeMutableBufferPointer { acc in
                     for yy in 0..<height {
-                        for i in 0..<rowLen { acc[i] = half }
+                        for i in 0..<rowLen { acc[i] = Int32(half) }
                         let first = co.first[yy], n = co.count[yy]
                         for y in 0..<n {
-                            let wt = Int(co.weights[yy * co.taps + y])
+                            let wt = co.weights[yy * co.taps + y]
                             let row = (first + y) * rowLen
-                            for i in 0..<rowLen { acc[i] += Int(src[row + i]) * wt }
+                            for i in 0..<rowLen { acc[i] &+= Int32(src[row + i]) &* wt }
                         }
-                        for i in 0..<rowLen { dst[yy * rowLen + i] = clip8(acc[i]) }
+                        for i in 0..<rowLen { dst[yy * rowLen + i] = clip8(Int(acc[i])) }
                     }
                 }
             }
