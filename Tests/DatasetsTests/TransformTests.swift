@@ -144,7 +144,7 @@ import TensorCore
         let image = Fixtures.synthetic(width: 12, height: 10)
         // Posterize at v = 9 keeps int(0.4·9) + 4 = 7 bits; Solarize at v = 5 uses threshold 256 − 128.
         #expect(RandAugmentMC.apply("Posterize", level: 9, to: image, rng: &rng) == PILOps.posterize(image, bits: 7))
-        #expect(RandAugmentMC.apply("Solarize", level: 5, to: image, rng: &rng) == PILOps.solarize(image, threshold: 128))
+        #expect(RandAugmentMC.apply("Solarize", level: 5, to: image, rng: &rng) == PILOps.solarize(image, threshold: 128.0))
         #expect(RandAugmentMC.apply("Brightness", level: 1, to: image, rng: &rng) == PILOps.brightness(image, 0.14))
         #expect(RandAugmentMC.apply("Identity", level: 4, to: image, rng: &rng) == image)
         let shifted = RandAugmentMC.apply("TranslateX", level: 9, to: image, rng: &rng)  // ±int(0.27·12) = ±3 px

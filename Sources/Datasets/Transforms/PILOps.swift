@@ -48,8 +48,10 @@ enum PILOps {
         return lut(image, Array(repeating: t, count: image.channels))
     }
 
-    static func solarize(_ image: Image, threshold: Int) -> Image {
-        let t = (0..<256).map { $0 < threshold ? UInt8($0) : UInt8(255 - $0) }
+    /// `ImageOps.solarize(img, threshold)`: inverts values at or above `threshold` (a float in
+    /// PaddleClas's RandAugment, so 84.48 inverts 85 and up).
+    static func solarize(_ image: Image, threshold: Double) -> Image {
+        let t = (0..<256).map { Double($0) < threshold ? UInt8($0) : UInt8(255 - $0) }
         return lut(image, Array(repeating: t, count: image.channels))
     }
 

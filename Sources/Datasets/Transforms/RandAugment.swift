@@ -40,7 +40,7 @@ public struct RandAugment: ImageTransform {
         case "rotate": return PILOps.rotate(image, degrees: 30 * level, fill: [128, 128, 128])
         case "color": return PILOps.color(image, Float(1 + 0.9 * level * sign()))
         case "posterize": return PILOps.posterize(image, bits: Int(4 * level))
-        case "solarize": return PILOps.solarize(image, threshold: Int(256 * level))
+        case "solarize": return PILOps.solarize(image, threshold: 256 * level)
         case "contrast": return PILOps.contrast(image, Float(1 + 0.9 * level * sign()))
         case "sharpness": return PILOps.sharpness(image, Float(1 + 0.9 * level * sign()))
         case "brightness": return PILOps.brightness(image, Float(1 + 0.9 * level * sign()))

@@ -46,7 +46,7 @@ public struct RandAugmentMC: ImageTransform {
         case "Sharpness": return PILOps.sharpness(image, Float(float(0.9, 0.05)))
         case "ShearX": return PILOps.affine(image, [1, signed(float(0.3, 0)), 0, 0, 1, 0], filter: .nearest, fill: black)
         case "ShearY": return PILOps.affine(image, [1, 0, 0, signed(float(0.3, 0)), 1, 0], filter: .nearest, fill: black)
-        case "Solarize": return PILOps.solarize(image, threshold: 256 - int(256, 0))
+        case "Solarize": return PILOps.solarize(image, threshold: Double(256 - int(256, 0)))
         case "TranslateX":
             let t = Int(signed(float(0.3, 0)) * Double(image.width))
             return PILOps.affine(image, [1, 0, Double(t), 0, 1, 0], filter: .nearest, fill: black)

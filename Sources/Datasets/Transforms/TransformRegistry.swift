@@ -150,6 +150,9 @@ public enum TransformRegistry {
         },
         "NormalizeImage": { v in
             let p = try params("NormalizeImage", v, ["scale", "mean", "std", "order", "output_fp16", "channel_num"])
+            guard try p.int("channel_num", default: 3) == 3, try !p.bool("output_fp16", default: false) else {
+                throw DatasetsError.badTransform(name: "NormalizeImage", reason: "only channel_num: 3 and output_fp16: False are supported")
+            }
             let order = try p.string("order", default: "chw").lowercased()
             guard ["chw", "hwc", ""].contains(order) else {
                 throw DatasetsError.badTransform(name: "NormalizeImage", reason: "order must be chw, hwc or ''")
@@ -161,6 +164,9 @@ public enum TransformRegistry {
         },
         "Normalize": { v in
             let p = try params("Normalize", v, ["mean", "std", "data_format", "to_rgb", "inplace"])
+            guard try p.string("data_format", default: "CHW").uppercased() == "CHW", try !p.bool("to_rgb", default: false) else {
+                throw DatasetsError.badTransform(name: "Normalize", reason: "only data_format: CHW and to_rgb: False are supported")
+            }
             return NormalizeImage(scale: 1, mean: try p.doubles("mean").map(Float.init), std: try p.doubles("std").map(Float.init),
                                   layout: nil, name: "Normalize")
         },
