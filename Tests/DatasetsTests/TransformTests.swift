@@ -172,3 +172,35 @@ import TensorCore
         #expect(zeros > 0 && zeros <= 16)
     }
 }
+
+@Suite struct AugmentationPoolTests {
+    @Test(arguments: RandAugment.operations)
+    func paddleOpsKeepSizeAndChangeSomething(_ op: String) {
+        // 40×30: equalize needs more than 255 pixels per channel to move anything (Pillow's step).
+        let image = Fixtures.synthetic(width: 40, height: 30, seed: 4)
+        var rng = RNG(seed: 1)
+        let out = RandAugment(magnitude: 9).apply(op, to: image, rng: &rng)
+        #expect(out.width == 40 && out.height == 30 && out.channels == 3)
+        #expect(out.pixels != image.pixels, "\(op) at magnitude 9 left the image unchanged")
+    }
+
+    @Test(arguments: RandAugmentMC.operations)
+    func fixMatchOpsKeepSize(_ op: String) {
+        let image = Fixtures.synthetic(width: 13, height: 9, seed: 4)
+        var rng = RNG(seed: 1)
+        for level in 1...9 {
+            let out = RandAugmentMC.apply(op, level: level, to: image, rng: &rng)
+            #expect(out.width == 13 && out.height == 9)
+            if op == "Identity" { #expect(out == image) }
+        }
+    }
+
+    @Test func configValuesComeFromParsedYAML() throws {
+        let parsed: [String: Any] = ["size": [224, 224], "scale": "1.0/255.0", "flip": true, "none": NSNull()]
+        let values = try parsed.mapValues { try #require(ConfigValue(any: $0)) }
+        #expect(values["size"] == .list([.int(224), .int(224)]))
+        #expect(values["scale"]?.number == 1.0 / 255.0)
+        #expect(values["none"] == .null && values["flip"] == .bool(true))
+        #expect(ConfigValue(any: ["nested": 1]) == nil)
+    }
+}

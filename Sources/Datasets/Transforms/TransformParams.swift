@@ -131,3 +131,26 @@ struct TransformParams {
         return f
     }
 }
+
+extension ConfigValue {
+    /// From a parsed YAML/JSON value (`Int`, `Double`, `String`, `Bool`, arrays, `NSNull`); nil for
+    /// anything else (a nested mapping, say).
+    public init?(any value: Any?) {
+        switch value {
+        case nil, is NSNull: self = .null
+        case let v as Bool: self = .bool(v)
+        case let v as Int: self = .int(v)
+        case let v as Double: self = .double(v)
+        case let v as Float: self = .double(Double(v))
+        case let v as String: self = .string(v)
+        case let v as [Any]:
+            var items: [ConfigValue] = []
+            for item in v {
+                guard let c = ConfigValue(any: item) else { return nil }
+                items.append(c)
+            }
+            self = .list(items)
+        default: return nil
+        }
+    }
+}
