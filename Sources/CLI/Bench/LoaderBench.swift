@@ -40,7 +40,15 @@ enum LoaderBench {
         return ImageListDataset(records: records, classCount: 16, source: folder.path)
     }
 
-    struct Row { let name: String; let images: Int; let seconds: Double; var rate: Double { Double(images) / seconds } }
+    /// Training-step rates on this machine (DESIGN.md reference points, PyTorch CPU): the rate a
+    /// loader must beat not to hold training up.
+    static let resnet50Step = 3.2, wrn28Step = 88.5
+
+    struct Row {
+        let name: String; let images: Int; let seconds: Double
+        var stepRate = LoaderBench.resnet50Step
+        var rate: Double { Double(images) / seconds }
+    }
 
     static func run(count: Int, batchSize: Int, folder: URL?) throws -> (rows: [Row], folder: URL) {
         let dir = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("magpie-bench-loader-\(getpid())")
@@ -67,7 +75,30 @@ enum LoaderBench {
             rows.append(Row(name: "DataLoader, \(workers) worker\(workers > 1 ? "s" : ""), batch \(batchSize) NCHW", images: images,
                             seconds: elapsed(since: start)))
         }
+        rows.append(try fixMatchRow())
         return (rows, dir)
+    }
+
+    /// FixMatch's unlabelled stream: weak and strong views of 32 px CIFAR-style images, 2 workers.
+    static func fixMatchRow(count: Int = 2048) throws -> Row {
+        var rng = RNG(seed: 2)
+        let cifar = CIFAR10(pixels: (0..<(count * 3072)).map { _ in UInt8(truncatingIfNeeded: rng.next()) },
+                            labels: (0..<count).map { $0 % 10 }, classCount: 10)
+        let weak: [(String, [String: ConfigValue])] = [
+            ("RandFlipImage", ["flip_code": 1]), ("RandomCrop", ["size": 32, "padding": 4, "padding_mode": "reflect"]),
+            ("ToTensor", [:]), ("Normalize", ["mean": [0.4914, 0.4822, 0.4465], "std": [0.2471, 0.2435, 0.2616]]),
+        ]
+        var strong = weak
+        strong.insert(("RandAugmentMC", ["n": 2, "m": 10]), at: 2)
+        let loader = DataLoader(source: cifar, views: [try TransformRegistry.chain(weak), try TransformRegistry.chain(strong)],
+                                workers: 2, prefetch: 2)
+        let batches = try BatchSampler(count: count, batchSize: 448, dropLast: true, seed: 1).batches(epoch: 0)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let it = loader.makeIterator(batches: batches)
+        var images = 0
+        while let b = try it.next() { images += b.labels.count }
+        return Row(name: "FixMatch weak+strong pairs, 32 px, 2 workers", images: images, seconds: elapsed(since: start),
+                   stepRate: wrn28Step)
     }
 
     static func elapsed(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }

@@ -81,7 +81,8 @@ struct LoaderBenchCommand: ParsableCommand {
         Writes JPEGs with sides of 96-500 px (product-photo-like: an object on a light background), \
         then times decoding alone, decoding plus the XBM chain (Resize 256, RandomResizedCrop 224 \
         scale 0.2-1, RandomHorizontalFlip, ToTensor, Normalize) on one thread, and the threaded \
-        DataLoader producing NCHW batches. Compare with the training step rate: a ResNet-50 step \
+        DataLoader producing NCHW batches; a last row times FixMatch's weak + strong (RandAugmentMC) \
+        views of 32 px images (pairs/s, batch 448 = 7 x 64). Compare with the training step rate: a ResNet-50 step \
         at 224 px runs at about 3-4 images/s on 2 cores (DESIGN.md), so loading is never the bottleneck \
         when its rate is far above that.
         """
@@ -103,16 +104,17 @@ struct LoaderBenchCommand: ParsableCommand {
         guard images >= batchSize, batchSize > 0 else { throw ValidationError("--images must be at least --batch-size (> 0)") }
         let (rows, dir) = try LoaderBench.run(count: images, batchSize: batchSize, folder: folder.map { URL(fileURLWithPath: $0) })
         if folder == nil { try? FileManager.default.removeItem(at: dir) }
-        let resnet50Step = 3.2   // PyTorch CPU, batch 16, this machine (DESIGN.md reference points)
         if json {
-            let items = rows.map { String(format: "{\"name\":\"%@\",\"images\":%d,\"seconds\":%.4f,\"images_per_s\":%.2f}", $0.name, $0.images, $0.seconds, $0.rate) }
+            let items = rows.map { String(format: "{\"name\":\"%@\",\"images\":%d,\"seconds\":%.4f,\"images_per_s\":%.2f,\"step_images_per_s\":%.1f}", $0.name, $0.images, $0.seconds, $0.rate, $0.stepRate) }
             print("{\"bench\":\"loader\",\"rows\":[\(items.joined(separator: ","))]}")
             return
         }
         print("XBM train chain at 224 px on \(images) JPEGs (96-500 px), \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        print("  what                                              images/s   x ResNet-50 step (3.2 img/s)")
+        print("  what                                              images/s   x training step")
         for r in rows {
-            print("  " + r.name.padding(toLength: 48, withPad: " ", startingAt: 0) + String(format: " %9.1f   %6.1fx", r.rate, r.rate / resnet50Step))
+            print("  " + r.name.padding(toLength: 48, withPad: " ", startingAt: 0) + String(format: " %9.1f   %7.1fx", r.rate, r.rate / r.stepRate))
         }
+        print(String(format: "training steps (PyTorch CPU, this machine): ResNet-50 224 px %.1f img/s; WRN-28-2 32 px %.1f img/s (FixMatch row)",
+                     LoaderBench.resnet50Step, LoaderBench.wrn28Step))
     }
 }

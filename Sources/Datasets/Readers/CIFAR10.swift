@@ -16,6 +16,12 @@ public struct CIFAR10: ImageSource, Sendable {
     public var labels: [Int]
     public var classCount: Int
 
+    /// Images from planar pixels (3072 bytes each) and labels below `classCount`.
+    public init(pixels: [UInt8], labels: [Int], classCount: Int = 10) {
+        precondition(pixels.count == labels.count * 3072, "CIFAR10 needs 3072 bytes per label")
+        self.pixels = pixels; self.labels = labels; self.classCount = classCount
+    }
+
     public var count: Int { labels.count }
     public func label(at index: Int) -> Int { labels[index] }
     public func payload(at index: Int) throws -> Payload { .image(image(at: index)) }
