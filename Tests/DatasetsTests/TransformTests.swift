@@ -204,3 +204,28 @@ import TensorCore
         #expect(ConfigValue(any: ["nested": 1]) == nil)
     }
 }
+
+@Suite struct TransformOpsListTests {
+    @Test func buildsFromAParsedPaddleClasList() throws {
+        // xbm_resnet50.yaml's train transform_ops as a YAML/JSON parser hands them over.
+        let json = """
+        [{"DecodeImage": {"to_rgb": true, "channel_first": false}},
+         {"ResizeImage": {"resize_short": 40}},
+         {"RandCropImage": {"size": 32, "scale": [0.2, 1.0]}},
+         {"RandFlipImage": {"flip_code": 1}},
+         {"NormalizeImage": {"scale": "1.0/255.0", "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "order": ""}},
+         {"ToCHWImage": null}]
+        """
+        let ops = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [Any]
+        let chain = try TransformRegistry.chain(transformOps: ops)
+        #expect(chain.transforms.map(\.name) == ["DecodeImage", "ResizeImage", "RandCropImage", "RandFlipImage", "NormalizeImage", "ToCHWImage"])
+        var rng = RNG(seed: 0)
+        let bytes = try JPEGEncoder.encode(Fixtures.synthetic(width: 60, height: 50))
+        guard case let .floats(out) = try chain.apply(.encoded(bytes, source: "x.jpg"), rng: &rng) else { Issue.record("no floats"); return }
+        #expect(out.layout == .chw && out.width == 32 && out.height == 32)
+        let parsed = try JSONSerialization.jsonObject(with: Data(#"[true, 1.0, 1, "x", null]"#.utf8)) as! [Any]
+        #expect(parsed.map { ConfigValue(any: $0) } == [.bool(true), .double(1.0), .int(1), .string("x"), .null])
+        #expect(throws: DatasetsError.self) { try TransformRegistry.chain(transformOps: [["A": 1, "B": 2]]) }
+        #expect(throws: DatasetsError.self) { try TransformRegistry.chain(transformOps: [["ResizeImage": 256]]) }
+    }
+}

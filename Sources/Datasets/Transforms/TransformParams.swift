@@ -136,11 +136,22 @@ extension ConfigValue {
     /// From a parsed YAML/JSON value (`Int`, `Double`, `String`, `Bool`, arrays, `NSNull`); nil for
     /// anything else (a nested mapping, say).
     public init?(any value: Any?) {
+        guard let value else { self = .null; return }
+        // Native Swift values first (Yams gives these); Foundation parsers give NSNumber, where a
+        // plain `as? Bool` would also accept 1.0 and `as? Int` would accept true.
+        if type(of: value) == Bool.self { self = .bool(value as! Bool); return }
+        if type(of: value) == Int.self { self = .int(value as! Int); return }
+        if type(of: value) == Double.self { self = .double(value as! Double); return }
+        if let n = value as? NSNumber, !(value is String) {
+            switch String(cString: n.objCType) {
+            case "c", "B": self = .bool(n.boolValue)
+            case "f", "d": self = .double(n.doubleValue)
+            default: self = .int(n.intValue)
+            }
+            return
+        }
         switch value {
-        case nil, is NSNull: self = .null
-        case let v as Bool: self = .bool(v)
-        case let v as Int: self = .int(v)
-        case let v as Double: self = .double(v)
+        case is NSNull: self = .null
         case let v as Float: self = .double(Double(v))
         case let v as String: self = .string(v)
         case let v as [Any]:

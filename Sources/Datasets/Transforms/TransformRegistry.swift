@@ -1,3 +1,5 @@
+import Foundation
+
 /// Builds transforms from their PaddleClas / paddle.vision / torchvision names and parameters,
 /// so a config's `transform_ops` list maps one entry to one transform.
 public enum TransformRegistry {
@@ -18,6 +20,28 @@ public enum TransformRegistry {
     /// A chain from an ordered list of `(name, params)` entries.
     public static func chain(_ entries: [(String, [String: ConfigValue])]) throws -> TransformChain {
         TransformChain(try entries.map { try make($0.0, $0.1) })
+    }
+
+    /// A chain from a PaddleClas `transform_ops` list as a YAML parser returns it: single-key
+    /// mappings `{Name: {param: value, …}}`, the value null for an op without parameters.
+    public static func chain(transformOps: [Any]) throws -> TransformChain {
+        try chain(transformOps.enumerated().map { i, entry in
+            guard let map = entry as? [String: Any], map.count == 1, let (name, raw) = map.first else {
+                throw DatasetsError.badTransform(name: "transform_ops[\(i)]", reason: "each entry must be a single-key mapping {Name: {params}}")
+            }
+            if raw is NSNull { return (name, [:]) }
+            guard let fields = raw as? [String: Any] else {
+                throw DatasetsError.badTransform(name: name, reason: "parameters must be a mapping or null")
+            }
+            var values: [String: ConfigValue] = [:]
+            for (key, value) in fields {
+                guard let v = ConfigValue(any: value) else {
+                    throw DatasetsError.badTransform(name: name, reason: "parameter '\(key)' has an unsupported value \(value)")
+                }
+                values[key] = v
+            }
+            return (name, values)
+        })
     }
 
     private static func params(_ name: String, _ values: [String: ConfigValue], _ allowed: [String]) throws -> TransformParams {
