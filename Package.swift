@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Retrieval", targets: ["Retrieval"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
@@ -30,17 +31,26 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
+        // setjmp/longjmp error handling for libjpeg and libpng (Swift cannot catch their longjmp).
+        .target(
+            name: "CImageCodec",
+            dependencies: ["CJPEG", "CPNG"],
+            linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]
+        ),
+
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: kernelFlags),
         .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: kernelFlags),
         .target(name: "Models", dependencies: ["NN"], swiftSettings: kernelFlags),
         .target(name: "Engine", dependencies: ["Models", .product(name: "Yams", package: "Yams")]),
         .target(name: "Retrieval", dependencies: ["TensorCore", "CLMDB"], swiftSettings: kernelFlags),
+        .target(name: "Datasets", dependencies: ["TensorCore", "CImageCodec"], swiftSettings: kernelFlags),
         .executableTarget(
             name: "CLI",
             dependencies: [
                 "TensorCore",
                 "Models",
                 "Retrieval",
+                "Datasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: kernelFlags
@@ -51,6 +61,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "TensorCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

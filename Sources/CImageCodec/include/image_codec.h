@@ -1,0 +1,34 @@
+#ifndef MAGPIE_IMAGE_CODEC_H
+#define MAGPIE_IMAGE_CODEC_H
+#include <stddef.h>
+
+/* Small C layer over libjpeg-turbo and libpng. Both libraries report fatal errors by
+   longjmp (or exit() with libjpeg's default handler), which Swift cannot catch; these
+   functions set up the jump targets and return 0 on success or -1 with `message` filled. */
+
+#define MAGPIE_CODEC_MESSAGE_SIZE 200
+
+typedef struct {
+    unsigned char *pixels;   /* malloc'ed, free with magpie_codec_free */
+    int width;
+    int height;
+    int channels;            /* 3 (RGB) or 4 (RGBA, PNG only) */
+    int orientation;         /* EXIF orientation 1...8 (1 when absent) */
+    int source_components;   /* components stored in the file (1 gray, 3, 4 CMYK) */
+    char message[MAGPIE_CODEC_MESSAGE_SIZE];
+} magpie_decoded_image;
+
+/* Decodes a JPEG to interleaved RGB 8-bit. Gray and CMYK/YCCK are converted to RGB.
+   Images with more than max_pixels pixels are rejected before any pixel memory is allocated. */
+int magpie_decode_jpeg(const unsigned char *data, size_t size, size_t max_pixels, magpie_decoded_image *out);
+
+/* Decodes a PNG to interleaved RGBA 8-bit (palette, gray, 16-bit and tRNS are expanded). */
+int magpie_decode_png(const unsigned char *data, size_t size, size_t max_pixels, magpie_decoded_image *out);
+
+/* Encodes interleaved RGB (channels 3) or gray (channels 1) 8-bit pixels as a baseline JPEG. */
+int magpie_encode_jpeg(const unsigned char *pixels, int width, int height, int channels, int quality,
+                       unsigned char **out_data, size_t *out_size, char *message);
+
+void magpie_codec_free(void *pointer);
+
+#endif
