@@ -41,7 +41,8 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: kernelFlags),
         .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: kernelFlags),
         .target(name: "Models", dependencies: ["NN"], swiftSettings: kernelFlags),
-        .target(name: "Engine", dependencies: ["Models", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Engine", dependencies: ["Models", "Datasets", "Retrieval", .product(name: "Yams", package: "Yams")],
+                swiftSettings: kernelFlags),
         .target(name: "Retrieval", dependencies: ["TensorCore", "CLMDB"], swiftSettings: kernelFlags),
         .target(name: "Datasets", dependencies: ["TensorCore", "CImageCodec"], swiftSettings: kernelFlags),
         .executableTarget(
@@ -50,6 +51,7 @@ let package = Package(
                 "TensorCore",
                 "Models",
                 "Retrieval",
+                "Engine",
                 "Datasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

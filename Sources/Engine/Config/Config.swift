@@ -9,14 +9,14 @@ import Foundation
 public final class Config {
     /// Where the config came from (used in every error message).
     public let path: String
-    public private(set) var root: ConfigValue
+    public private(set) var root: ConfigNode
     private var asked: Set<String> = []
     private var opaque: Set<String> = []
 
     public init(yaml: String, path: String = "<config>") throws {
         self.path = path
         do {
-            root = try ConfigValue.parse(yaml: yaml)
+            root = try ConfigNode.parse(yaml: yaml)
         } catch let error as ConfigError {
             throw ConfigError.unreadable(path: path, reason: error.description)
         } catch {
@@ -43,15 +43,15 @@ public final class Config {
             guard !keyPath.isEmpty, keyPath.allSatisfy({ !$0.isEmpty }) else {
                 throw ConfigError.badOverride(text, reason: "the key path is empty")
             }
-            let value: ConfigValue
-            do { value = try ConfigValue.parse(yaml: String(text[text.index(after: eq)...])) } catch {
+            let value: ConfigNode
+            do { value = try ConfigNode.parse(yaml: String(text[text.index(after: eq)...])) } catch {
                 throw ConfigError.badOverride(text, reason: "the value is not valid YAML")
             }
             root = try Config.set(value, at: keyPath[...], in: root, original: text)
         }
     }
 
-    private static func set(_ value: ConfigValue, at path: ArraySlice<String>, in node: ConfigValue, original: String) throws -> ConfigValue {
+    private static func set(_ value: ConfigNode, at path: ArraySlice<String>, in node: ConfigNode, original: String) throws -> ConfigNode {
         guard let head = path.first else { return value }
         let rest = path.dropFirst()
         switch node {
@@ -92,7 +92,7 @@ public final class Config {
     /// Throws `ConfigError.unknownKeys` for every key in the file that no accessor asked for.
     public func checkUnknownKeys() throws {
         var unknown: [(key: String, suggestion: String?)] = []
-        func walk(_ value: ConfigValue, _ prefix: String) {
+        func walk(_ value: ConfigNode, _ prefix: String) {
             if opaque.contains(prefix) { return }
             switch value {
             case let .map(pairs):

@@ -3,14 +3,14 @@ public struct ConfigSection {
     let config: Config
     /// Dotted path of this map from the top ("DataLoader.Train.sampler").
     public let path: String
-    let value: ConfigValue?
+    let value: ConfigNode?
 
     /// Whether the section exists in the file.
     public var exists: Bool { value != nil }
 
     func full(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
-    func child(_ key: String) -> ConfigValue? {
+    func child(_ key: String) -> ConfigNode? {
         config.note(full(key))
         guard case let .map(pairs)? = value else { return nil }
         return pairs.first { $0.key == key }?.value
@@ -22,7 +22,7 @@ public struct ConfigSection {
         return false
     }
 
-    func typeError(_ key: String, _ expected: String, _ found: ConfigValue) -> ConfigError {
+    func typeError(_ key: String, _ expected: String, _ found: ConfigNode) -> ConfigError {
         .wrongType(path: config.path, key: full(key), expected: expected, found: found.description)
     }
 
@@ -91,7 +91,7 @@ public struct ConfigSection {
 
     public func doubles(_ key: String) throws -> [Double]? {
         guard let v = child(key), v != .null else { return nil }
-        let items: [ConfigValue]
+        let items: [ConfigNode]
         if case let .list(l) = v { items = l } else { items = [v] }
         return try items.map { item in
             switch item {

@@ -3,16 +3,16 @@ import Yams
 
 /// A parsed YAML document that keeps mapping order (PaddleClas lists like `transform_ops` and
 /// `Loss.Train` are ordered single-key maps). Anchors and aliases are resolved at parse time.
-public indirect enum ConfigValue: Equatable, CustomStringConvertible {
-    case map([(key: String, value: ConfigValue)])
-    case list([ConfigValue])
+public indirect enum ConfigNode: Equatable, CustomStringConvertible {
+    case map([(key: String, value: ConfigNode)])
+    case list([ConfigNode])
     case string(String)
     case int(Int)
     case double(Double)
     case bool(Bool)
     case null
 
-    public static func == (a: ConfigValue, b: ConfigValue) -> Bool {
+    public static func == (a: ConfigNode, b: ConfigNode) -> Bool {
         switch (a, b) {
         case let (.map(x), .map(y)): return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
         case let (.list(x), .list(y)): return x == y
@@ -26,14 +26,14 @@ public indirect enum ConfigValue: Equatable, CustomStringConvertible {
     }
 
     /// Parses YAML text; scalars get YAML 1.1 types as PyYAML gives them (True/true → Bool, 1e-5 → Double).
-    public static func parse(yaml: String) throws -> ConfigValue {
+    public static func parse(yaml: String) throws -> ConfigNode {
         guard let node = try Yams.compose(yaml: yaml) else { return .null }
-        var anchors: [String: ConfigValue] = [:]
+        var anchors: [String: ConfigNode] = [:]
         return try convert(node, anchors: &anchors)
     }
 
-    private static func convert(_ node: Node, anchors: inout [String: ConfigValue]) throws -> ConfigValue {
-        let value: ConfigValue
+    private static func convert(_ node: Node, anchors: inout [String: ConfigNode]) throws -> ConfigNode {
+        let value: ConfigNode
         switch node {
         case let .alias(alias):
             guard let target = anchors[alias.anchor.rawValue] else {
@@ -41,7 +41,7 @@ public indirect enum ConfigValue: Equatable, CustomStringConvertible {
             }
             return target
         case let .mapping(mapping):
-            var pairs: [(key: String, value: ConfigValue)] = []
+            var pairs: [(key: String, value: ConfigNode)] = []
             for (k, v) in mapping {
                 guard let key = k.string else { throw ConfigError.invalidYAML("a mapping key is not a string") }
                 if key == "<<", case let .map(merged) = try convert(v, anchors: &anchors) {
@@ -61,7 +61,7 @@ public indirect enum ConfigValue: Equatable, CustomStringConvertible {
         return value
     }
 
-    private static func typed(_ scalar: Node.Scalar, node: Node) -> ConfigValue {
+    private static func typed(_ scalar: Node.Scalar, node: Node) -> ConfigNode {
         if scalar.style != .plain { return .string(scalar.string) }
         if node.null != nil { return .null }
         if let b = node.bool { return .bool(b) }
@@ -71,7 +71,7 @@ public indirect enum ConfigValue: Equatable, CustomStringConvertible {
     }
 
     /// Child of a map by key.
-    public subscript(key: String) -> ConfigValue? {
+    public subscript(key: String) -> ConfigNode? {
         if case let .map(pairs) = self { return pairs.first { $0.key == key }?.value }
         return nil
     }
@@ -94,7 +94,7 @@ public indirect enum ConfigValue: Equatable, CustomStringConvertible {
     private var scalarText: String {
         switch self {
         case let .string(s):
-            let plain = ConfigValue.typedPlain(s) == .string(s) && !s.isEmpty
+            let plain = ConfigNode.typedPlain(s) == .string(s) && !s.isEmpty
                 && !s.contains(where: { ":#{}[],&*!|>'\"%@`\n".contains($0) }) && s.trimmingCharacters(in: .whitespaces) == s
             return plain ? s : "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
                 .replacingOccurrences(of: "\n", with: "\\n") + "\""
@@ -103,7 +103,7 @@ public indirect enum ConfigValue: Equatable, CustomStringConvertible {
     }
 
     /// How a plain scalar would be typed if written unquoted.
-    private static func typedPlain(_ s: String) -> ConfigValue { (try? parse(yaml: s)) ?? .string(s) }
+    private static func typedPlain(_ s: String) -> ConfigNode { (try? parse(yaml: s)) ?? .string(s) }
 
     private func lines(indent: Int) -> [String] {
         let pad = String(repeating: " ", count: indent)

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+/// `magpie train -c CONFIG [-o Key=Value …]`.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model from a PaddleClas-style config.",
+        discussion: """
+        Global.eval_mode: retrieval trains an embedding model (RecModel) with the contrastive loss \
+        and, with Loss.Train ContrastiveLoss_XBM, the cross-batch memory; it evaluates recall@k and \
+        mAP on DataLoader.Eval (query = gallery, self excluded) every Global.eval_interval epochs.
+        Checkpoints go to Global.output_dir/<Arch.name>/{latest,best_model}.safetensors (+ .optim \
+        and .state.json); progress lines go to stdout and every logged value to train_log.jsonl \
+        there. Resume with -o Global.checkpoints=<output_dir>/<arch>/latest. Ctrl-C finishes the \
+        step, saves latest and exits. Unknown keys and wrongly typed values are errors naming the key.
+        """
+    )
+
+    @OptionGroup var config: ConfigOptions
+
+    func run() throws {
+        let c = try config.require()
+        Interruption.shared.install()
+        let mode = try c.section("Global").choice("eval_mode", ["retrieval", "classification"], default: "retrieval")
+        guard mode == "retrieval" else { throw ValidationError("Global.eval_mode \(mode) training is not available yet") }
+        let trainer = try MetricLearningTrainer(config: c)
+        let summary = try trainer.run()
+        var lines = ["done: \(summary.steps) steps in \(TrainLog.clock(summary.wallSeconds)); latest checkpoint \(summary.latestCheckpoint)"]
+        if let best = summary.bestCheckpoint, let metric = summary.bestMetric {
+            lines.append(String(format: "best checkpoint %@ (recall@1 %.5f)", best, metric))
+        }
+        print(lines.joined(separator: "\n"))
+        if summary.interrupted { throw ExitCode(130) }
+    }
+}

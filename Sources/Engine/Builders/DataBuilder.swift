@@ -1,0 +1,116 @@
+import Datasets
+import Foundation
+import TensorCore
+
+/// `DataLoader.*` sections → datasets, transform chains, samplers and loaders (PaddleClas keys).
+///
+///     dataset: {name: SOP | ImageNetDataset | VeriWild | ImageFolder, image_root, cls_label_path,
+///               delimiter, transform_ops: [...]}
+///     sampler: {name: DistributedRandomIdentitySampler | RandomIdentitySampler | DistributedBatchSampler
+///               | BatchSampler, batch_size, num_instances, drop_last, shuffle, max_iters}
+///     loader:  {num_workers, prefetch, bad_images: skip | fail}
+public enum DataBuilder {
+    public struct Split {
+        public let dataset: ImageListDataset
+        public let loader: DataLoader<ImageListDataset>
+        public let sampler: any BatchSampling
+        public let batchSize: Int
+    }
+
+    /// Builds one split (`DataLoader.Train`, `DataLoader.Eval.Gallery`, …).
+    public static func split(_ s: ConfigSection, seed: UInt64, defaultIters: Int?, training: Bool) throws -> Split {
+        guard s.exists else { throw ConfigError.missing(path: s.config.path, key: s.path) }
+        let d = try s.section("dataset")
+        let dataset = try readDataset(d)
+        let transform = try transforms(d)
+        let sampler = try s.section("sampler")
+        let name = try sampler.choice("name", ["DistributedRandomIdentitySampler", "RandomIdentitySampler", "PKSampler",
+                                               "DistributedBatchSampler", "BatchSampler"],
+                                      default: training ? "DistributedBatchSampler" : "BatchSampler")
+        let batchSize = try sampler.int("batch_size", default: 64)
+        let drop = try sampler.bool("drop_last", default: false)
+        let shuffle = try sampler.bool("shuffle", default: training)
+        let sampling: any BatchSampling
+        if name.hasSuffix("IdentitySampler") || name == "PKSampler" {
+            let k = try sampler.int("num_instances", default: 4)
+            let iters = try sampler.int("max_iters") ?? defaultIters ?? max(dataset.count / batchSize, 1)
+            sampling = try RandomIdentitySampler(labels: dataset.labels, batchSize: batchSize, instancesPerClass: k, maxIters: iters,
+                                                 variant: name == "RandomIdentitySampler" ? .xbm : .paddleClas, seed: seed)
+        } else {
+            sampling = try BatchSampler(count: dataset.count, batchSize: batchSize, shuffle: shuffle, dropLast: drop, seed: seed)
+        }
+        let l = try s.section("loader")
+        let policy = try l.choice("bad_images", ["skip", "fail"], default: "fail")
+        _ = try l.bool("use_shared_memory")
+        let loader = DataLoader(source: dataset, transform: transform, workers: max(1, try l.int("num_workers", default: 2)),
+                                prefetch: try l.int("prefetch", default: 2), badImages: BadImagePolicy(rawValue: policy) ?? .fail,
+                                seed: seed)
+        return Split(dataset: dataset, loader: loader, sampler: sampling, batchSize: batchSize)
+    }
+
+    static func readDataset(_ d: ConfigSection) throws -> ImageListDataset {
+        let name = try d.choice("name", ["SOP", "ImageNetDataset", "VeriWild", "ImageFolder", "LabelList"], default: "ImageNetDataset")
+        let root = try d.string("image_root")
+        _ = try d.string("backend")
+        do {
+            switch name {
+            case "SOP":
+                return try SOPReader.read(listFile: try d.requiredString("cls_label_path"), imageRoot: root)
+            case "ImageFolder":
+                guard let root else { throw ConfigError.missing(path: d.config.path, key: d.full("image_root")) }
+                return try ImageFolderReader.read(root: root).dataset
+            default:
+                return try LabelListReader.read(listFile: try d.requiredString("cls_label_path"), imageRoot: root,
+                                                delimiter: try d.string("delimiter"))
+            }
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw EngineError.data("\(d.path): \(error)")
+        }
+    }
+
+    /// `transform_ops` → a transform chain, parameters converted to the Datasets registry's values.
+    public static func transforms(_ d: ConfigSection) throws -> TransformChain {
+        let ops = try d.namedList("transform_ops")
+        let entries: [(String, [String: Datasets.ConfigValue])] = try ops.map { name, params in
+            var values: [String: Datasets.ConfigValue] = [:]
+            for key in params.keys {
+                values[key] = try convert(params.raw(key), at: params.full(key), path: d.config.path)
+            }
+            return (name, values)
+        }
+        // Datasets that decode before their transforms (PaddleClas VeriWild, paddle.vision-style
+        // configs) list no DecodeImage: add it so every chain starts from the file's bytes.
+        let withDecode = entries.first?.0 == "DecodeImage" ? entries : [("DecodeImage", [:])] + entries
+        do {
+            return try TransformRegistry.chain(withDecode)
+        } catch {
+            throw EngineError.config("\(d.config.path): \(d.full("transform_ops")): \(error)")
+        }
+    }
+
+    static func convert(_ node: ConfigNode?, at key: String, path: String) throws -> Datasets.ConfigValue {
+        switch node {
+        case nil, .null?: return .null
+        case let .int(i)?: return .int(i)
+        case let .double(v)?: return .double(v)
+        case let .string(s)?: return .string(s)
+        case let .bool(b)?: return .bool(b)
+        case let .list(items)?: return .list(try items.map { try convert($0, at: key, path: path) })
+        case .map?: throw ConfigError.wrongType(path: path, key: key, expected: "a scalar or a list", found: "a mapping")
+        }
+    }
+}
+
+extension ConfigSection {
+    /// Keys of this map in file order (each marked as read).
+    public var keys: [String] {
+        guard case let .map(pairs)? = value else { return [] }
+        for (k, _) in pairs { config.note(full(k)) }
+        return pairs.map(\.key)
+    }
+
+    /// The raw node under `key`.
+    func raw(_ key: String) -> ConfigNode? { child(key) }
+}

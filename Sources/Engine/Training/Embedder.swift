@@ -1,0 +1,53 @@
+import Datasets
+import Foundation
+import NN
+import Retrieval
+import TensorCore
+
+/// Runs a model in eval mode over a dataset and collects (optionally L2-normalised) embeddings.
+public enum Embedder {
+    public struct Result {
+        public var embeddings: [Float]
+        public var labels: [Int64]
+        public var paths: [String]
+        public var dimension: Int
+        public var count: Int { labels.count }
+    }
+
+    public static func embed(model: Layer, split: DataBuilder.Split, normalize: Bool, epoch: Int = 0,
+                             progress: ((Int, Int) -> Void)? = nil) throws -> Result {
+        let wasTraining = model.isTraining
+        model.eval()
+        defer { model.train(wasTraining) }
+        var embeddings: [Float] = [], labels: [Int64] = [], paths: [String] = []
+        var dimension = 0
+        let batches = split.sampler.batches(epoch: epoch)
+        let iterator = split.loader.makeIterator(batches: batches, epoch: epoch)
+        var done = 0
+        while let batch = try iterator.next() {
+            let f = withNoGrad { () -> Tensor in
+                let y = model(batch.images)
+                return normalize ? y.l2Normalized() : y
+            }
+            dimension = f.shape[1]
+            embeddings += f.data
+            labels += batch.labels.map(Int64.init)
+            paths += batch.indices.map { split.dataset.records[$0].path }
+            done += batch.labels.count
+            progress?(done, split.dataset.count)
+        }
+        return Result(embeddings: embeddings, labels: labels, paths: paths, dimension: dimension)
+    }
+
+    /// Query = gallery evaluation with the query's own entry excluded.
+    public static func evaluate(_ r: Result, ks: [Int], protocol proto: EvaluationProtocol = .standard,
+                                rerank: KReciprocalReRanker? = nil) throws -> EvaluationReport {
+        let evaluator = RetrievalEvaluator(ks: ks, protocol: proto)
+        guard let rerank else {
+            return try evaluator.evaluateSelf(embeddings: r.embeddings, labels: r.labels, dimension: r.dimension)
+        }
+        let state = try rerank.prepare(items: r.embeddings, dimension: r.dimension, queryCount: r.count, galleryOffset: 0)
+        return try evaluator.evaluateSelf(embeddings: r.embeddings, labels: r.labels, dimension: r.dimension,
+                                          rescorer: { q, row in state.rescore(query: q, similarities: row) })
+    }
+}

@@ -1,0 +1,241 @@
+import Datasets
+import Foundation
+import Models
+import NN
+import Retrieval
+import TensorCore
+
+/// Trains an embedding model with the contrastive loss and, optionally, XBM's cross-batch memory
+/// (PaddleClas `eval_mode: retrieval` configs), evaluating recall@k / mAP on the test split.
+public final class MetricLearningTrainer {
+    public struct Summary {
+        public var epochs: Int
+        public var steps: Int
+        public var lastReport: EvaluationReport?
+        public var bestMetric: Double?
+        public var bestCheckpoint: String?
+        public var latestCheckpoint: String
+        public var wallSeconds: Double
+        public var interrupted: Bool
+    }
+
+    public let config: Config
+    public let model: Layer
+    public let arch: String
+    let optimizer: Optimizer
+    let schedule: (any LRSchedule)?
+    let plateau: ReduceOnPlateau?
+    let loss: XBMLoss
+    let lossName: String
+    let train: DataBuilder.Split
+    let evalSplit: DataBuilder.Split?
+    let ks: [Int]
+    let epochs: Int, itersPerEpoch: Int, printEvery: Int, evalInterval: Int, saveInterval: Int
+    let evalDuringTrain: Bool
+    let normalize: Bool
+    let rerank: Bool
+    let outputDirectory: URL
+    let resumeFrom: String?
+    public let log: TrainLog
+
+    public init(config: Config, echo: Bool = true) throws {
+        self.config = config
+        let global = config.section("Global")
+        let seed = UInt64(try global.int("seed", default: 0))
+        Initializers.seed(seed)
+        epochs = try global.int("epochs", default: 1)
+        let train = try DataBuilder.split(try config.section("DataLoader").section("Train"), seed: seed,
+                                          defaultIters: try global.int("iter_per_epoch"), training: true)
+        self.train = train
+        itersPerEpoch = try global.int("iter_per_epoch") ?? train.sampler.batches(epoch: 0).count
+        printEvery = max(1, try global.int("print_batch_step", default: 10))
+        evalInterval = max(1, try global.int("eval_interval", default: 1))
+        saveInterval = max(1, try global.int("save_interval", default: 1))
+        evalDuringTrain = try global.bool("eval_during_train", default: true)
+        normalize = try global.bool("feature_normalize", default: true)
+        rerank = try global.bool("re_ranking", default: false)
+        _ = try global.choice("eval_mode", ["retrieval"], default: "retrieval")
+        _ = try global.choice("retrieval_feature_from", ["features", "backbone"], default: "features")
+        _ = try global.string("device"); _ = try global.ints("image_shape"); _ = try global.string("save_inference_dir")
+        _ = try global.bool("use_visualdl"); _ = try global.bool("use_dali")
+        outputDirectory = URL(fileURLWithPath: try global.string("output_dir", default: "./output/"))
+        resumeFrom = try global.string("checkpoints")
+
+        let built = try ModelBuilder.build(config)
+        model = built.model
+        arch = built.arch
+        try MetricLearningTrainer.loadPretrained(config, into: model)
+
+        // Loss.Train: one contrastive loss, with or without the memory.
+        let lossSection = config.section("Loss")
+        let losses = try lossSection.namedList("Train")
+        lossSection.ignore("Eval")
+        guard losses.count == 1, let (name, p) = losses.first, ["ContrastiveLoss_XBM", "ContrastiveLoss"].contains(name) else {
+            throw ConfigError.invalidValue(path: config.path, key: "Loss.Train",
+                                           reason: "metric learning takes one ContrastiveLoss_XBM or ContrastiveLoss entry, got \(losses.map(\.name))")
+        }
+        lossName = name
+        _ = try p.float("weight"); _ = try p.int("embedding_size"); _ = try p.string("feature_from")
+        _ = try p.bool("normalize_feature")
+        let contrastive = ContrastiveLoss(margin: try p.float("margin", default: 0.5), epsilon: try p.float("epsilon", default: 1e-5))
+        let dim = (model as? RecModel)?.embeddingSize ?? 128
+        if name == "ContrastiveLoss_XBM" {
+            let memory = CrossBatchMemory(capacity: try p.int("xbm_size", default: 55_000), dimension: dim,
+                                          mode: CrossBatchMemory.Mode(rawValue: try p.choice("xbm_mode", ["reference", "ring"], default: "reference"))!)
+            loss = XBMLoss(loss: contrastive, memory: memory, weight: try p.float("xbm_weight", default: 1),
+                           startIteration: try p.int("start_iter", default: 1000))
+        } else {
+            loss = XBMLoss(loss: contrastive, memory: CrossBatchMemory(capacity: 1, dimension: dim), weight: 0, startIteration: Int.max)
+        }
+
+        let opt = try OptimizerBuilder.build(config, parameters: model.namedParameters(), stepsPerEpoch: itersPerEpoch, epochs: epochs)
+        optimizer = opt.optimizer
+        schedule = opt.schedule
+        plateau = opt.plateau
+
+        let evalSection = try config.section("DataLoader").section("Eval")
+        if evalSection.exists {
+            let gallery = try evalSection.section("Gallery")
+            evalSplit = try DataBuilder.split(gallery.exists ? gallery : evalSection, seed: seed, defaultIters: nil, training: false)
+            evalSection.ignore("Query")
+        } else {
+            evalSplit = nil
+        }
+        var ks = [1, 5, 10]
+        for (metric, params) in try config.section("Metric").namedList("Eval") {
+            if metric == "Recallk" { ks = try params.ints("topk") ?? ks }
+        }
+        self.ks = ks
+        config.section("Metric").ignore("Train")
+        config.ignore("Infer"); config.ignore("IndexProcess")
+        try config.checkUnknownKeys()
+        log = try TrainLog(directory: outputDirectory.appendingPathComponent(arch), echo: echo)
+    }
+
+    /// Loads `Arch.Backbone.pretrained` (backbone only, matching keys) and `Global.pretrained_model` (whole model).
+    static func loadPretrained(_ config: Config, into model: Layer) throws {
+        if let rec = model as? RecModel, let path = try config.section("Arch").section("Backbone").string("pretrained"),
+           path.hasSuffix(".safetensors") {
+            let report = try rec.backbone.load(stateDict: SafeTensors.read(URL(fileURLWithPath: path)).tensors, strict: false)
+            guard report.missing.isEmpty, report.mismatched.isEmpty else {
+                throw EngineError.checkpoint("\(path) does not fit the backbone: \(report)")
+            }
+        }
+        if let path = try config.section("Global").string("pretrained_model") {
+            try Checkpoint(path: path).load(model: model)
+        }
+    }
+
+    /// Trains for the configured epochs (resuming from `Global.checkpoints` when set).
+    public func run() throws -> Summary {
+        let start = Date()
+        var epoch = 1, step = 0
+        var best: Double?, bestEpoch: Int?
+        var lastReport: EvaluationReport?
+        if let resumeFrom {
+            let (state, extra) = try Checkpoint(path: resumeFrom).load(model: model, optimizer: optimizer)
+            if let state { epoch = state.epoch + 1; step = state.step; best = state.bestMetric; bestEpoch = state.bestEpoch }
+            let memory = extra.filter { $0.key.hasPrefix("xbm.") }
+            if !memory.isEmpty {
+                try loss.memory.load(stateDict: Dictionary(uniqueKeysWithValues: memory.map { (String($0.key.dropFirst(4)), $0.value) }))
+            }
+            loss.setIteration(step)
+            log.line("resumed from \(resumeFrom) at epoch \(epoch - 1), step \(step)")
+        }
+        log.line("[Config] \(config.path)\n" + config.yaml)
+        log.line("model \(arch): \(model.parameterCount) parameters; train: \(train.dataset.count) images, "
+                 + "\(train.dataset.classCount) classes; \(itersPerEpoch) iterations × \(epochs) epochs")
+        let checkpointDir = outputDirectory.appendingPathComponent(arch)
+        var latest = checkpointDir.appendingPathComponent("latest").path
+        var bestPath: String?
+        var interrupted = false
+        let totalSteps = epochs * itersPerEpoch
+        var stepTimes: [Double] = []
+        model.train()
+        while epoch <= epochs && !interrupted {
+            var meters = AverageMeters()
+            var epochMeters = AverageMeters()
+            let batches = Array(train.sampler.batches(epoch: epoch).prefix(itersPerEpoch))
+            let iterator = train.loader.makeIterator(batches: batches, epoch: epoch)
+            var iter = 0
+            var readStart = Date()
+            while let batch = try iterator.next() {
+                iter += 1
+                let readerCost = Date().timeIntervalSince(readStart)
+                let stepStart = Date()
+                let lr = schedule?.learningRate(at: step) ?? plateau?.current ?? optimizer.learningRate
+                optimizer.learningRate = lr
+                var features = model(batch.images)
+                if normalize { features = features.l2Normalized() }
+                let (total, batchLoss, memoryLoss) = loss(features, labels: batch.labels)
+                total.backward()
+                optimizer.step()
+                optimizer.zeroGrad()
+                step += 1
+                let cost = Date().timeIntervalSince(stepStart) + readerCost
+                stepTimes.append(cost)
+                var values: [(String, Double)] = [("loss", Double(total.item)), ("contrastive_loss", Double(batchLoss.item))]
+                if let memoryLoss { values.append(("xbm_loss", Double(memoryLoss.item))) }
+                values += [("batch_cost", cost), ("reader_cost", readerCost)]
+                for (name, value) in values { meters.add(name, value); epochMeters.add(name, value) }
+                if iter % printEvery == 0 || iter == batches.count {
+                    let avgCost = meters.average("batch_cost") ?? cost
+                    let recent = stepTimes.suffix(50)
+                    let eta = recent.reduce(0, +) / Double(recent.count) * Double(totalSteps - step)
+                    log.train(epoch: epoch, epochs: epochs, iter: iter, iters: batches.count, step: step, lr: lr,
+                              values: meters.averages.filter { !["batch_cost", "reader_cost"].contains($0.0) },
+                              batchCost: avgCost, readerCost: meters.average("reader_cost") ?? 0,
+                              ips: Double(batch.labels.count) / avgCost, eta: eta)
+                    meters.reset()
+                }
+                if Interruption.shared.isRequested { interrupted = true; break }
+                readStart = Date()
+            }
+            log.line("[Train][Epoch \(epoch)/\(epochs)][Avg]" + epochMeters.averages
+                .filter { !["batch_cost", "reader_cost"].contains($0.0) }
+                .map { String(format: "%@: %.5f", $0.0 as NSString, $0.1) }.joined(separator: ", "))
+            if interrupted {
+                latest = try save("latest", epoch: epoch - 1, step: step, best: best, bestEpoch: bestEpoch)
+                log.line("saved \(latest) (interrupted); resume with -o Global.checkpoints=\(latest)")
+                break
+            }
+            if evalDuringTrain, let evalSplit, epoch % evalInterval == 0 || epoch == epochs {
+                let report = try evaluate(evalSplit, epoch: epoch)
+                lastReport = report
+                let metric = report.recall(at: ks.first ?? 1) ?? report.mAP
+                if let plateau { optimizer.learningRate = plateau.step(metric: metric) }
+                if best == nil || metric > best! {
+                    best = metric
+                    bestEpoch = epoch
+                    bestPath = try save("best_model", epoch: epoch, step: step, best: best, bestEpoch: bestEpoch)
+                }
+                log.eval(epoch: epoch, step: step, metrics: metrics(report), best: best)
+            }
+            latest = try save("latest", epoch: epoch, step: step, best: best, bestEpoch: bestEpoch)
+            if epoch % saveInterval == 0 && saveInterval > 1 { _ = try save("epoch_\(epoch)", epoch: epoch, step: step, best: best, bestEpoch: bestEpoch) }
+            epoch += 1
+        }
+        return Summary(epochs: epoch - 1, steps: step, lastReport: lastReport, bestMetric: best, bestCheckpoint: bestPath,
+                       latestCheckpoint: latest, wallSeconds: Date().timeIntervalSince(start), interrupted: interrupted)
+    }
+
+    /// Embeds the eval split and computes recall@k / mAP (query = gallery, self excluded).
+    public func evaluate(_ split: DataBuilder.Split, epoch: Int) throws -> EvaluationReport {
+        let result = try Embedder.embed(model: model, split: split, normalize: normalize)
+        return try Embedder.evaluate(result, ks: ks, rerank: rerank ? KReciprocalReRanker() : nil)
+    }
+
+    func metrics(_ r: EvaluationReport) -> [(String, Double)] {
+        r.recall.map { ("recall\($0.k)", $0.value) } + [("mAP", r.mAP), ("MAP@R", r.mapAtR)]
+    }
+
+    func save(_ name: String, epoch: Int, step: Int, best: Double?, bestEpoch: Int?) throws -> String {
+        let prefix = outputDirectory.appendingPathComponent(arch).appendingPathComponent(name)
+        var extra: [String: Tensor] = [:]
+        if lossName == "ContrastiveLoss_XBM" { for (k, v) in loss.memory.stateDict() { extra["xbm." + k] = v } }
+        try Checkpoint(prefix: prefix).save(model: model, optimizer: optimizer, extraState: extra,
+                                            state: .init(epoch: epoch, step: step, bestMetric: best, bestEpoch: bestEpoch, arch: arch),
+                                            config: config.yaml)
+        return prefix.path
+    }
+}
