@@ -94,7 +94,7 @@ struct TransformParams {
         case let .int(i): raw = String(i)
         default: throw fail(key, "an interpolation name")
         }
-        guard let f = ResampleFilter(name: raw) else { throw fail(key, "one of nearest, bilinear, bicubic") }
+        guard let f = ResampleFilter(name: raw) else { throw fail(key, "one of nearest, box/area, bilinear, hamming, bicubic, lanczos") }
         return f
     }
 }
