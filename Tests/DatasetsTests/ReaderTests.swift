@@ -159,3 +159,27 @@ import TensorCore
         #expect(cifar.unlabeledIndices.count == 1000)
     }
 }
+
+@Suite struct ReaderRobustnessTests {
+    /// Random text (digits, separators, newlines, stray bytes): every reader either parses it or
+    /// throws a `DatasetsError`; nothing traps.
+    @Test func randomListFilesNeverCrash() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let alphabet = Array("0123456789 \t\n\r-/.abcé".unicodeScalars) + ["\u{0}", "\u{FFFD}"]
+        var rng = RNG(seed: 12)
+        var parsed = 0, refused = 0
+        for i in 0..<120 {
+            var text = i % 2 == 0 ? "image_id class_id super_class_id path\n" : ""
+            for _ in 0..<rng.int(below: 80) { text.unicodeScalars.append(alphabet[rng.int(below: alphabet.count)]) }
+            let url = dir.appendingPathComponent("list\(i).txt")
+            var bytes = Array(text.utf8)
+            if i % 7 == 0 { bytes.append(0xFF) }       // invalid UTF-8
+            try Data(bytes).write(to: url)
+            for read in [{ try SOPReader.read(listFile: url.path) }, { try LabelListReader.read(listFile: url.path) }] {
+                do { _ = try read(); parsed += 1 } catch is DatasetsError { refused += 1 }
+            }
+        }
+        #expect(parsed + refused == 240 && refused > 0)
+    }
+}

@@ -13,14 +13,14 @@ public enum LabelListReader {
         let root = imageRoot ?? (listFile as NSString).deletingLastPathComponent
         var records: [ImageRecord] = []
         for (i, line) in try ImageListDataset.lines(of: listFile).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
             let fields: [Substring]
             if let delimiter {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
                 fields = trimmed.components(separatedBy: delimiter).filter { !$0.isEmpty }.map { Substring($0) }
             } else {
-                fields = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                fields = ImageListDataset.fields(line)
             }
+            if fields.isEmpty { continue }
             guard fields.count == 2 || fields.count == 3 else {
                 throw DatasetsError.badLine(path: listFile, line: i + 1,
                                             reason: "expected 'path label' (optionally a third id column), got \(fields.count) field(s)")

@@ -9,14 +9,15 @@ public enum SOPReader {
     public static func read(listFile: String, imageRoot: String? = nil) throws -> ImageListDataset {
         let root = imageRoot ?? (listFile as NSString).deletingLastPathComponent
         let lines = try ImageListDataset.lines(of: listFile)
-        guard let first = lines.first, first.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) == header else {
+        guard let first = lines.first, ImageListDataset.fields(first).map(String.init) == header else {
             throw DatasetsError.badLine(path: listFile, line: 1, reason: "expected the SOP header '\(header.joined(separator: " "))'")
         }
         var records: [ImageRecord] = []
         var seenIDs = Set<Int>()
-        for (i, line) in lines.enumerated().dropFirst() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+        for (i, line) in lines.enumerated().dropFirst() {
             let number = i + 1
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            let fields = ImageListDataset.fields(line)
+            if fields.isEmpty { continue }
             guard fields.count == 4 else {
                 throw DatasetsError.badLine(path: listFile, line: number, reason: "expected 4 fields (image_id class_id super_class_id path), got \(fields.count)")
             }

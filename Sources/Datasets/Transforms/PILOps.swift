@@ -131,14 +131,14 @@ enum PILOps {
                 let xin = m[0] * xo + m[1] * yo + m[2], yin = m[3] * xo + m[4] * yo + m[5]
                 let d = (y * w + x) * ch
                 switch filter {
-                case .nearest:
+                case .nearest, .box:
                     let xi = xin < 0 ? -1 : Int(xin), yi = yin < 0 ? -1 : Int(yin)
                     if xi >= 0 && xi < w && yi >= 0 && yi < h {
                         for k in 0..<ch { out.pixels[d + k] = image[xi, yi, k] }
                     } else {
                         for k in 0..<ch { out.pixels[d + k] = fill[k] }
                     }
-                case .bilinear, .bicubic:
+                default:   // Pillow's transform knows nearest, bilinear and bicubic only; callers pass those
                     guard xin >= 0, yin >= 0, xin < Double(w), yin < Double(h) else {
                         for k in 0..<ch { out.pixels[d + k] = fill[k] }
                         continue

@@ -1,9 +1,11 @@
+import Foundation
+
 /// Resizing with PIL's separable convolution resampler (`Image.resize`, Pillow ≥ 7): the filter
 /// support grows with the downscale factor (antialiasing), weights are normalised per output pixel
 /// and rounded to 22-bit fixed point, and the two passes run in Pillow's order with 8-bit rounding in
 /// between — so results match Pillow to within one grey level.
 public enum ResampleFilter: String, Sendable, CaseIterable {
-    case nearest, bilinear, bicubic
+    case nearest, box, bilinear, hamming, bicubic, lanczos
 
     /// PaddleClas / torchvision / cv2 spellings ("bilinear", "BICUBIC", "INTER_LINEAR" …).
     public init?(name: String) {
@@ -11,19 +13,36 @@ public enum ResampleFilter: String, Sendable, CaseIterable {
         case "nearest", "inter_nearest": self = .nearest
         case "bilinear", "linear", "inter_linear": self = .bilinear
         case "bicubic", "cubic", "inter_cubic": self = .bicubic
+        case "box", "area", "inter_area": self = .box
+        case "hamming": self = .hamming
+        case "lanczos", "lanczos4", "inter_lanczos4": self = .lanczos
         default: return nil
         }
     }
 
     var support: Double {
-        switch self { case .nearest: return 0.5; case .bilinear: return 1; case .bicubic: return 2 }
+        switch self {
+        case .nearest, .box: return 0.5
+        case .bilinear, .hamming: return 1
+        case .bicubic: return 2
+        case .lanczos: return 3
+        }
     }
 
     func weight(_ t: Double) -> Double {
         let x = abs(t)
         switch self {
-        case .nearest: return x <= 0.5 && t != -0.5 ? 1 : 0
+        case .nearest, .box: return t > -0.5 && t <= 0.5 ? 1 : 0
         case .bilinear: return x < 1 ? 1 - x : 0
+        case .hamming:
+            if x == 0 { return 1 }
+            if x >= 1 { return 0 }
+            let px = x * Double.pi
+            return sin(px) / px * (0.54 + 0.46 * cos(px))
+        case .lanczos:
+            guard x < 3 else { return 0 }
+            func sinc(_ v: Double) -> Double { v == 0 ? 1 : sin(Double.pi * v) / (Double.pi * v) }
+            return sinc(t) * sinc(t / 3)
         case .bicubic:
             let a = -0.5
             if x < 1 { return ((a + 2) * x - (a + 3)) * x * x + 1 }

@@ -1,29 +1,5 @@
 import TensorCore
 
-/// Centre crops. PaddleClas `CropImage` floors the offsets (`(w - cw) // 2`) and takes `size` as
-/// `[w, h]`; torchvision `CenterCrop` rounds half to even (`int(round((h - ch) / 2))`) and takes `[h, w]`.
-public struct CenterCrop: ImageTransform {
-    public let name: String
-    public var width: Int
-    public var height: Int
-    /// torchvision rounding of the offsets (PaddleClas floors).
-    public var roundsOffsets: Bool
-
-    public init(width: Int, height: Int, roundsOffsets: Bool = true, name: String = "CenterCrop") {
-        self.width = width; self.height = height; self.roundsOffsets = roundsOffsets; self.name = name
-    }
-
-    public func apply(_ input: Payload, rng: inout RNG) throws -> Payload {
-        let image = try requireImage(input)
-        guard width <= image.width && height <= image.height else {
-            throw DatasetsError.badTransform(name: name, reason: "crop \(width)x\(height) is larger than the image \(image.width)x\(image.height); resize first")
-        }
-        let x = roundsOffsets ? Int((Double(image.width - width) / 2).rounded(.toNearestOrEven)) : (image.width - width) / 2
-        let y = roundsOffsets ? Int((Double(image.height - height) / 2).rounded(.toNearestOrEven)) : (image.height - height) / 2
-        return .image(image.cropped(x: x, y: y, width: width, height: height))
-    }
-}
-
 /// How `Pad` / `RandomCrop` fill the border (numpy/torchvision names).
 public enum PaddingMode: String, Sendable {
     case constant, edge, reflect, symmetric
@@ -82,29 +58,5 @@ public struct Pad: ImageTransform {
         }
         return .image(image.padded(left: padding.left, top: padding.top, right: padding.right, bottom: padding.bottom,
                                    mode: mode, fill: fill))
-    }
-}
-
-/// torchvision `RandomCrop(size, padding, padding_mode)`: optional padding, then a uniformly placed
-/// `size` crop (`i = randint(0, h - th)`, inclusive). Also PaddleClas `RandCropImageV2` (no padding).
-public struct RandomCrop: ImageTransform {
-    public let name: String
-    public var width: Int
-    public var height: Int
-    public var pad: Pad?
-
-    public init(width: Int, height: Int, pad: Pad? = nil, name: String = "RandomCrop") {
-        self.width = width; self.height = height; self.pad = pad; self.name = name
-    }
-
-    public func apply(_ input: Payload, rng: inout RNG) throws -> Payload {
-        var image = try requireImage(input)
-        if let pad { image = try pad.requireImage(pad.apply(.image(image), rng: &rng)) }
-        guard width <= image.width && height <= image.height else {
-            throw DatasetsError.badTransform(name: name, reason: "crop \(width)x\(height) is larger than the image \(image.width)x\(image.height)")
-        }
-        let y = rng.int(below: image.height - height + 1)
-        let x = rng.int(below: image.width - width + 1)
-        return .image(image.cropped(x: x, y: y, width: width, height: height))
     }
 }
