@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+import TensorCore
+@testable import Retrieval
+
+/// `magpie eval` and `magpie gallery` end to end through the built executable.
+@Suite struct EvalCommandTests {
+    struct Run { var status: Int32; var stdout: String; var stderr: String }
+
+    static func magpie(_ arguments: [String]) throws -> Run {
+        let p = Process()
+        p.executableURL = CrashSafetyTests.magpie
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// Writes the metrics_ints fixture as .npy files and returns (embeddings, labels) paths.
+    static func writeFixture(_ dir: TemporaryFolder) throws -> (String, String, Fixture) {
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        let f = try Fixture("metrics_ints")
+        let e = dir.path + "/e.npy", l = dir.path + "/l.npy"
+        try NPY.write(Tensor(shape: f.shape("x"), data: f.floats("x")), to: URL(fileURLWithPath: e))
+        try NPY.write(Int64Array(f.ints("labels")), to: URL(fileURLWithPath: l))
+        return (e, l, f)
+    }
+
+    @Test func evalOnFilesMatchesNumpyReference() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.magpie.path))
+        let dir = TemporaryFolder(); defer { dir.cleanup() }
+        let (e, l, f) = try Self.writeFixture(dir)
+        for (proto, key) in [("standard", "standard"), ("paddleclas", "paddleclas")] {
+            let run = try Self.magpie(["eval", "--embeddings", e, "--labels", l, "--ks", "1,2,5,10", "--protocol", proto, "--json"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(run.stdout.utf8))
+            let expected = f.doubles(key)
+            for (i, k) in [1, 2, 5, 10].enumerated() { #expect(abs(report.recall(at: k)! - expected[i]) < 1e-6) }
+            #expect(abs(report.mAP - expected[4]) < 1e-6)
+        }
+    }
+
+    @Test func galleryImportThenEvalGivesTheSameNumbers() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.magpie.path))
+        let dir = TemporaryFolder(); defer { dir.cleanup() }
+        let (e, l, f) = try Self.writeFixture(dir)
+        let g = dir.path + "/gallery"
+        let imported = try Self.magpie(["gallery", "import", "--gallery", g, "--input", e, "--labels", l, "--batch-size", "40"])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let run = try Self.magpie(["eval", "--gallery", g, "--ks", "1,2,5,10", "--json"])
+        let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(run.stdout.utf8))
+        #expect(abs(report.mAP - f.doubles("standard")[4]) < 1e-6)
+        let nd = dir.path + "/g.ndjson"
+        #expect(try Self.magpie(["gallery", "export", "--gallery", g, "--output", nd]).status == 0)
+        let lines = try String(contentsOfFile: nd, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 150)
+        #expect(lines[0].hasPrefix("{\"id\":0,\"vector\":["))
+    }
+
+    @Test func badInputExitsNonZeroWithOneLine() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.magpie.path))
+        let dir = TemporaryFolder(); defer { dir.cleanup() }
+        let (e, l, _) = try Self.writeFixture(dir)
+        let truncated = dir.path + "/t.npy"
+        try Data(try Data(contentsOf: URL(fileURLWithPath: e)).prefix(200)).write(to: URL(fileURLWithPath: truncated))
+        let cases: [[String]] = [
+            ["eval", "--embeddings", truncated, "--labels", l],
+            ["eval", "--gallery", dir.path + "/missing"],
+            ["eval", "--embeddings", e, "--labels", l, "--protocol", "nope"],
+            ["gallery", "stats", "--gallery", dir.path],
+        ]
+        for args in cases {
+            let run = try Self.magpie(args)
+            #expect(run.status != 0, "\(args)")
+            let lines = run.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix("Error: "), "\(args): \(run.stderr)")
+        }
+    }
+}
