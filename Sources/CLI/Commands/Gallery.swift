@@ -12,6 +12,6 @@ struct GalleryCommand: ParsableCommand {
         updated, format_version). Every batch is one transaction: a crash loses at most the batch \
         being written. Vectors of another dimension or model fingerprint are refused.
         """,
-        subcommands: [GalleryImportCommand.self, GalleryExportCommand.self, GalleryStatsCommand.self]
+        subcommands: [GalleryBuildCommand.self, GalleryImportCommand.self, GalleryExportCommand.self, GalleryStatsCommand.self]
     )
 }
