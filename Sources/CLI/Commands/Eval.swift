@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Retrieval
 
@@ -31,6 +32,10 @@ struct EvalCommand: ParsableCommand {
         O(N·k)), treating query = gallery as one set. With re-ranking, the own entry is removed in \
         both protocols (PaddleClas pushes it to the end of the ranking, which is equivalent).
         Memory: one 256 × gallery block of scores per core, never N × N.
+
+        With -c CONFIG [-o Key=Value] [--weights CKPT]: embeds DataLoader.Eval (the Gallery split; \
+        query = gallery) with the config's model, preprocessing and Global.feature_normalize, as \
+        PaddleClas's tools/eval.py does, and reports the same metrics (Metric.Eval Recallk topk as ks).
         """
     )
 
@@ -47,8 +52,15 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Re-ranking k2.") var k2 = 6
     @Option(help: "Re-ranking λ (weight of the original distance).") var lambda: Float = 0.3
     @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var config: ConfigOptions
+    @Option(help: "With -c: checkpoint to evaluate (default Global.pretrained_model; none = the untrained model).")
+    var weights: String?
 
     func run() throws {
+        if let c = try config.load() {
+            try evaluateConfig(c)
+            return
+        }
         let kList = try ks.split(separator: ",").map { part -> Int in
             guard let k = Int(part.trimmingCharacters(in: .whitespaces)), k > 0 else {
                 throw ValidationError("--ks needs positive integers, e.g. 1,5,10,100")
@@ -110,6 +122,35 @@ struct EvalCommand: ParsableCommand {
         } else {
             print(report.table)
             print(String(format: "time %.2f s, peak RSS %.0f MiB", seconds, RetrievalBench.peakRSSMiB))
+        }
+    }
+}
+
+extension EvalCommand {
+    /// `magpie eval -c CONFIG`: embed the configured eval split and evaluate it.
+    func evaluateConfig(_ c: Engine.Config) throws {
+        let model = try InferenceModel(config: c, weights: weights)
+        let evalSection = try c.section("DataLoader").section("Eval")
+        let gallery = try evalSection.section("Gallery")
+        let split = try DataBuilder.split(gallery.exists ? gallery : evalSection, seed: 0, defaultIters: nil, training: false)
+        let start = Date()
+        let result = try Embedder.embed(model: model.model, split: split, normalize: model.normalize) { done, total in
+            FileHandle.standardError.write(Data("\rembedding \(done)/\(total)".utf8))
+        }
+        FileHandle.standardError.write(Data("\n".utf8))
+        var kList = try ks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        for (name, params) in try c.section("Metric").namedList("Eval") where name == "Recallk" {
+            if !ks.isEmpty, ks != "1,5,10,100" { break }
+            kList = try params.ints("topk") ?? kList
+        }
+        let report = try Embedder.evaluate(result, ks: kList, protocol: try EvaluationProtocol(parsing: `protocol`),
+                                           rerank: rerank ? KReciprocalReRanker(k1: k1, k2: k2, lambda: lambda) : nil)
+        if json {
+            print(report.json)
+        } else {
+            print("\(result.count) images, \(result.dimension)-d, model \(model.arch) (\(weights ?? "config weights"))")
+            print(report.table)
+            print(String(format: "time: %.1f s", Date().timeIntervalSince(start)))
         }
     }
 }
