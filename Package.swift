@@ -20,6 +20,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        // ONNX export only; Sources/ONNXExport/onnx.pb.swift is generated once and committed (Scripts/onnx).
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         // C system libraries (Debian packages); each is imported only by the module directly above it.
@@ -31,11 +33,13 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: kernelFlags),
         .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: kernelFlags),
         .target(name: "Models", dependencies: ["NN"], swiftSettings: kernelFlags),
+        .target(name: "ONNXExport", dependencies: ["Models", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(
             name: "CLI",
             dependencies: [
                 "TensorCore",
                 "Models",
+                "ONNXExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: kernelFlags
@@ -44,6 +48,8 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ONNXExportTests",
+                    dependencies: ["ONNXExport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -13,6 +13,6 @@ struct Magpie: ParsableCommand {
         measure recall@k / mAP. Run `magpie help <subcommand>` for details.
         """,
         version: version,
-        subcommands: [ModelsCommand.self, ConvertCommand.self, Bench.self]
+        subcommands: [ModelsCommand.self, ConvertCommand.self, ExportCommand.self, Bench.self]
     )
 }

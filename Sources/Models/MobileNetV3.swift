@@ -83,7 +83,9 @@ public final class MobileNetV3: Layer {
     }
 
     override public var children: [(String, Module)] {
-        [("conv", conv), ("blocks", blocks), ("last_second_conv", lastSecondConv), ("last_conv", lastConv)]
+        // Dropout has no tensors but must be listed so that eval() reaches it.
+        [("conv", conv), ("blocks", blocks), ("last_second_conv", lastSecondConv), ("last_conv", lastConv),
+         ("dropout", dropout)]
             + (fc.map { [("fc", $0)] } ?? [])
     }
 

@@ -59,7 +59,9 @@ public final class PPLCNet: Layer {
     override public var children: [(String, Module)] {
         var c: [(String, Module)] = [("conv1", conv1)]
         for (i, s) in stages.enumerated() { c.append(("blocks\(i + 2)", s)) }
+        // Dropout has no tensors but must be listed so that eval() reaches it.
         c.append(("last_conv", lastConv))
+        c.append(("dropout", dropout))
         if let fc { c.append(("fc", fc)) }
         return c
     }
