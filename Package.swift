@@ -49,7 +49,8 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ONNXExportTests",
-                    dependencies: ["ONNXExport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+                    dependencies: ["ONNXExport", "Models", "NN", "TensorCore",
+                                   .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -13,7 +13,8 @@ import TensorCore
         let x = Tensor.uniform([2, 3, 32, 32], low: -1, high: 1, rng: &rng)
         let first = withNoGrad { model(x) }
         let second = withNoGrad { model(x) }
-        #expect(first.data == second.data)
+        let identical = first.data == second.data
+        #expect(identical, "two eval-mode forward passes differ: a layer is still in training mode")
         // Without fc the output is hardswish(last_conv) · (1 − 0.2): Paddle's downscale_in_infer.
         let dropouts = model.namedModules().compactMap { $0.1 as? Dropout }
         #expect(dropouts.count == 1)
