@@ -53,7 +53,7 @@ public struct ONNXExporter {
         let builder = GraphBuilder(parameterKeys: keys)
         builder.bind(input, to: builder.unique(inputName))
         _ = builder.unique(outputName)
-        try convert(trace: trace, output: output, into: builder)
+        try convert(trace: trace, input: input, output: output, into: builder)
 
         var graph = Onnx_GraphProto()
         graph.name = graphName
@@ -88,10 +88,21 @@ public struct ONNXExporter {
     }
 
     /// Emits the live part of the trace (ops whose results reach `output`) in execution order.
-    private func convert(trace: OpTrace, output: Tensor, into builder: GraphBuilder) throws {
+    private func convert(trace: OpTrace, input: Tensor, output: Tensor, into builder: GraphBuilder) throws {
         let live = Self.liveNodes(trace, output: output)
         var consumers: [ObjectIdentifier: Int] = [:]
-        for node in live { for case let t? in node.inputs { consumers[ObjectIdentifier(t), default: 0] += 1 } }
+        for node in live {
+            for case let t? in node.inputs {
+                consumers[ObjectIdentifier(t), default: 0] += 1
+                // A constant shaped like a batch of activations was drawn during the trace (a dropout
+                // mask of a layer that eval() did not reach); baked in, it would pin the batch size.
+                if t !== input, trace.producer(of: t) == nil, builder.parameterKey(t) == nil,
+                   t.rank >= 2, t.shape[0] == input.shape[0] {
+                    throw ONNXExportError.unsupportedOp("\(node.op)", detail: "it reads a batch-shaped constant \(t.shape); "
+                        + "is a layer still in training mode (not listed in its parent's children)?")
+                }
+            }
+        }
 
         // Linear = matmul + bias add: fuse into one Gemm when the product feeds only that add.
         var fusedAdd: [ObjectIdentifier: OpTrace.Node] = [:]

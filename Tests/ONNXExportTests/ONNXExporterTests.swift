@@ -148,6 +148,13 @@ import Testing
         #expect(throws: ONNXExportError.self) { try ONNXExporter().export(Transposer(), inputShape: [3, 4]) }
     }
 
+    @Test func dropoutThatEvalCannotReachIsRefusedNotBakedIn() throws {
+        let error = #expect(throws: ONNXExportError.self) {
+            try ONNXExporter().export(HiddenDropout(), inputShape: [3, 4, 4])
+        }
+        #expect(error?.description.contains("training mode") == true)
+    }
+
     // MARK: - Helpers
 
     static func dims(_ info: Onnx_ValueInfoProto) -> [String] {
@@ -197,4 +204,10 @@ private final class EmbeddingNet: Layer {
 /// Uses an op the exporter does not map.
 private final class Transposer: Layer {
     override func forward(_ x: Tensor) -> Tensor { x.permuted([0, 1, 3, 2]) }
+}
+
+/// A dropout layer missing from `children`, so eval() leaves it in training mode.
+private final class HiddenDropout: Layer {
+    let dropout = Dropout(p: 0.5)
+    override func forward(_ x: Tensor) -> Tensor { dropout(x) }
 }
