@@ -82,7 +82,7 @@ public struct ONNXExporter {
             let bytes: Data = try proto.serializedBytes()
             try bytes.write(to: url, options: .atomic)
         } catch {
-            throw ONNXExportError.writeFailed(path: url.path, reason: "\(error)")
+            throw ONNXExportError.writeFailed(path: url.path, reason: error.localizedDescription)
         }
         return proto
     }

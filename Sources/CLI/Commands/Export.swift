@@ -46,8 +46,12 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try source.load()
         let url = URL(fileURLWithPath: out)
+        let folder = url.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: folder) else { throw ValidationError("no such folder for --out: \(folder)") }
+        let loaded = try source.load()
+        // Read the reference batch first, so that a bad one fails before anything is written.
+        let reference = try referenceInput.map { try readReferenceInput($0, shape: loaded.inputShape) }
         switch format {
         case .onnx:
             var exporter = ONNXExporter()
@@ -62,18 +66,18 @@ struct ExportCommand: ParsableCommand {
             try loaded.model.saveSafeTensors(to: url, metadata: ["format": "magpie-weights", "arch": loaded.name])
             print("wrote \(out): \(loaded.name), \(loaded.model.stateDict().count) tensors")
         }
-        if let referenceInput, let referenceOutput {
-            try writeReference(loaded, input: referenceInput, output: referenceOutput)
+        if let reference, let referenceOutput {
+            let y = withNoGrad { loaded.model(reference) }
+            try NPY.write(y, to: URL(fileURLWithPath: referenceOutput))
+            print("wrote \(referenceOutput): output \(y.shape) for input \(reference.shape)")
         }
     }
 
-    private func writeReference(_ loaded: ModelSource.Loaded, input: String, output: String) throws {
-        let x = try NPY.read(URL(fileURLWithPath: input)).tensor
-        guard x.rank == 4, Array(x.shape.dropFirst()) == loaded.inputShape, x.shape[0] > 0 else {
-            throw ValidationError("\(input) has shape \(x.shape); expected [N, \(loaded.inputShape.map(String.init).joined(separator: ", "))]")
+    private func readReferenceInput(_ path: String, shape: [Int]) throws -> Tensor {
+        let x = try NPY.read(URL(fileURLWithPath: path)).tensor
+        guard x.rank == 4, Array(x.shape.dropFirst()) == shape, x.shape[0] > 0 else {
+            throw ValidationError("\(path) has shape \(x.shape); expected [N, \(shape.map(String.init).joined(separator: ", "))]")
         }
-        let y = withNoGrad { loaded.model(x) }
-        try NPY.write(y, to: URL(fileURLWithPath: output))
-        print("wrote \(output): output \(y.shape) for input \(x.shape)")
+        return x
     }
 }

@@ -33,21 +33,21 @@ struct ModelSource: ParsableArguments {
 
     func load() throws -> Loaded {
         let entry = try ModelRegistry.entry(model)
+        let side = size ?? entry.inputSize
+        guard side > 0 else { throw ValidationError("--size must be positive, got \(side)") }
         let classes = classNum ?? (embeddingSize == nil ? entry.defaultClassNum : 0)
         guard classes >= 0 else { throw ValidationError("--class_num must be 0 or more, got \(classes)") }
         var built = try entry.make(ModelOptions(classNum: classes))
         if let embeddingSize {
             guard embeddingSize > 0 else { throw ValidationError("--embedding_size must be positive, got \(embeddingSize)") }
             guard classes == 0 else { throw ValidationError("--embedding_size needs a backbone without classifier: add --class_num 0") }
-            built = try EmbeddingModel(backbone: built, inputSize: size ?? entry.inputSize, embeddingSize: embeddingSize)
+            built = try EmbeddingModel(backbone: built, inputSize: side, embeddingSize: embeddingSize)
         }
         if let weights {
             let url = URL(fileURLWithPath: weights)
             guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no such weights file: \(weights)") }
             try built.loadSafeTensors(from: url)
         }
-        let side = size ?? entry.inputSize
-        guard side > 0 else { throw ValidationError("--size must be positive, got \(side)") }
         built.eval()
         return Loaded(model: built, name: model, inputShape: [3, side, side])
     }
