@@ -6,7 +6,8 @@ public func maxPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding:
     let g = poolGeometry(x, kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation, ceilMode: ceilMode)
     let windows = PoolWindows.fixed(g)
     return PoolKernel.max(x, g, windows: windows, op: "max_pool2d")
-        .traced(.maxPool2d(kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation, ceilMode: ceilMode), [x])
+        .traced(.maxPool2d(kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation,
+                           ceilMode: ceilMode), [x])
 }
 
 /// Average pooling. `countIncludePad` divides by the full window (padding included, clipped at
@@ -36,7 +37,8 @@ public func adaptiveAvgPool2d(_ x: Tensor, outputSize: Size2) -> Tensor {
 /// Adaptive max pooling to `outputSize`.
 public func adaptiveMaxPool2d(_ x: Tensor, outputSize: Size2) -> Tensor {
     let (g, windows) = adaptive(x, outputSize)
-    return PoolKernel.max(x, g, windows: windows, op: "adaptive_max_pool2d").traced(.adaptiveMaxPool2d(outputSize: outputSize), [x])
+    return PoolKernel.max(x, g, windows: windows, op: "adaptive_max_pool2d")
+        .traced(.adaptiveMaxPool2d(outputSize: outputSize), [x])
 }
 
 /// Global average pooling to [N, C, 1, 1].
