@@ -13,6 +13,7 @@ struct Magpie: ParsableCommand {
         measure recall@k / mAP. Run `magpie help <subcommand>` for details.
         """,
         version: version,
-        subcommands: [TrainCommand.self, EvalCommand.self, GalleryCommand.self, QueryCommand.self, ModelsCommand.self, ConvertCommand.self, Bench.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, GalleryCommand.self, QueryCommand.self, ExportCommand.self,
+                      ModelsCommand.self, ConvertCommand.self, Bench.self]
     )
 }

@@ -38,6 +38,7 @@ public final class Tensor: @unchecked Sendable {
         let tracked = GradMode.isEnabled && inputs.contains { $0.requiresGrad }
         self.requiresGrad = tracked
         if tracked { node = GradNode(op: op, inputs: inputs, backward: backward) }
+        OpTrace.recordUntyped(op, inputs: inputs, output: self)
     }
 
     /// Number of elements.

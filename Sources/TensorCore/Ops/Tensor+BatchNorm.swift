@@ -115,5 +115,5 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
         if x.requiresGrad { x.accumulateGrad(gx) }
         weight?.accumulateGrad(sumGX)
         bias?.accumulateGrad(sumG)
-    }
+    }.traced(.batchNorm(eps: eps, training: training), [x, weight, bias, runningMean, runningVar])
 }

@@ -22,5 +22,5 @@ public func conv2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: S
         if let gx { x.accumulateGrad(gx) }
         if let gw { weight.accumulateGrad(gw) }
         if let gb { bias?.accumulateGrad(gb) }
-    }
+    }.traced(.conv2d(stride: stride, padding: padding, dilation: dilation, groups: groups), [x, weight, bias])
 }

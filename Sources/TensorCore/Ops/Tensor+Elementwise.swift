@@ -83,47 +83,58 @@ extension Tensor {
 }
 
 public func + (a: Tensor, b: Tensor) -> Tensor {
-    Tensor.binary(a, b, op: "add", +, da: { _, _ in 1 }, db: { _, _ in 1 })
+    Tensor.binary(a, b, op: "add", +, da: { _, _ in 1 }, db: { _, _ in 1 }).traced(.add, [a, b])
 }
 public func - (a: Tensor, b: Tensor) -> Tensor {
-    Tensor.binary(a, b, op: "sub", -, da: { _, _ in 1 }, db: { _, _ in -1 })
+    Tensor.binary(a, b, op: "sub", -, da: { _, _ in 1 }, db: { _, _ in -1 }).traced(.sub, [a, b])
 }
 public func * (a: Tensor, b: Tensor) -> Tensor {
-    Tensor.binary(a, b, op: "mul", *, da: { _, y in y }, db: { x, _ in x })
+    Tensor.binary(a, b, op: "mul", *, da: { _, y in y }, db: { x, _ in x }).traced(.mul, [a, b])
 }
 public func / (a: Tensor, b: Tensor) -> Tensor {
-    Tensor.binary(a, b, op: "div", /, da: { _, y in 1 / y }, db: { x, y in -x / (y * y) })
+    Tensor.binary(a, b, op: "div", /, da: { _, y in 1 / y }, db: { x, y in -x / (y * y) }).traced(.div, [a, b])
 }
 /// Elementwise maximum; where a == b the gradient goes to `a`.
 public func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
     Tensor.binary(a, b, op: "maximum", { max($0, $1) }, da: { x, y in x >= y ? 1 : 0 }, db: { x, y in x >= y ? 0 : 1 })
+        .traced(.maximum, [a, b])
 }
 /// Elementwise minimum; where a == b the gradient goes to `a`.
 public func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
     Tensor.binary(a, b, op: "minimum", { min($0, $1) }, da: { x, y in x <= y ? 1 : 0 }, db: { x, y in x <= y ? 0 : 1 })
+        .traced(.minimum, [a, b])
 }
 
-public func + (a: Tensor, s: Float) -> Tensor { a.unary(op: "add_scalar", { $0 + s }, derivative: { _, _ in 1 }) }
+public func + (a: Tensor, s: Float) -> Tensor {
+    a.unary(op: "add_scalar", { $0 + s }, derivative: { _, _ in 1 }).traced(.addScalar(s), [a])
+}
 public func + (s: Float, a: Tensor) -> Tensor { a + s }
 public func - (a: Tensor, s: Float) -> Tensor { a + (-s) }
-public func - (s: Float, a: Tensor) -> Tensor { a.unary(op: "rsub_scalar", { s - $0 }, derivative: { _, _ in -1 }) }
-public func * (a: Tensor, s: Float) -> Tensor { a.unary(op: "mul_scalar", { $0 * s }, derivative: { _, _ in s }) }
+public func - (s: Float, a: Tensor) -> Tensor {
+    a.unary(op: "rsub_scalar", { s - $0 }, derivative: { _, _ in -1 }).traced(.rsubScalar(s), [a])
+}
+public func * (a: Tensor, s: Float) -> Tensor {
+    a.unary(op: "mul_scalar", { $0 * s }, derivative: { _, _ in s }).traced(.mulScalar(s), [a])
+}
 public func * (s: Float, a: Tensor) -> Tensor { a * s }
 public func / (a: Tensor, s: Float) -> Tensor { a * (1 / s) }
 public func / (s: Float, a: Tensor) -> Tensor {
-    a.unary(op: "rdiv_scalar", { s / $0 }, derivative: { x, _ in -s / (x * x) })
+    a.unary(op: "rdiv_scalar", { s / $0 }, derivative: { x, _ in -s / (x * x) }).traced(.rdivScalar(s), [a])
 }
-public prefix func - (a: Tensor) -> Tensor { a.unary(op: "neg", { -$0 }, derivative: { _, _ in -1 }) }
+public prefix func - (a: Tensor) -> Tensor { a.unary(op: "neg", { -$0 }, derivative: { _, _ in -1 }).traced(.neg, [a]) }
 
 extension Tensor {
     /// `x ** p` for a constant exponent.
     public func pow(_ p: Float) -> Tensor {
-        unary(op: "pow", { LibM.pow($0, p) }, derivative: { x, _ in p * LibM.pow(x, p - 1) })
+        unary(op: "pow", { LibM.pow($0, p) }, derivative: { x, _ in p * LibM.pow(x, p - 1) }).traced(.pow(p), [self])
     }
-    public func square() -> Tensor { unary(op: "square", { $0 * $0 }, derivative: { x, _ in 2 * x }) }
+    public func square() -> Tensor {
+        unary(op: "square", { $0 * $0 }, derivative: { x, _ in 2 * x }).traced(.square, [self])
+    }
     /// Clamps into [low, high]; gradient 1 strictly inside, 0 outside (PyTorch's convention at the bounds: 1).
     public func clamp(min low: Float = -.infinity, max high: Float = .infinity) -> Tensor {
         unary(op: "clamp", { Swift.min(Swift.max($0, low), high) },
               derivative: { x, _ in x >= low && x <= high ? 1 : 0 })
+            .traced(.clamp(min: low, max: high), [self])
     }
 }

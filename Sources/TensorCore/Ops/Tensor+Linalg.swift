@@ -19,6 +19,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
         // Fold the batch into M: one large GEMM instead of B small ones.
         let flat = a.reshaped([batch * ar, ac])
         return matmul(flat, b, transposeB: transposeB).reshaped([batch, m, n])
+            .traced(.matmul(transposeA: false, transposeB: transposeB), [a, b])
     }
     OpCounter.record(batch * m * n * k)
     var out = [Float](repeating: 0, count: batch * m * n)
@@ -75,7 +76,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                 }
             }
         }
-    }
+    }.traced(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b])
 }
 
 extension Tensor {

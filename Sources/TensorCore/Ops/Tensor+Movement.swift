@@ -11,12 +11,13 @@ extension Tensor {
         }
         precondition(Shape.count(resolved) == count, "cannot reshape \(Shape.describe(shape)) to \(Shape.describe(newShape))")
         return Tensor(shape: resolved, data: data, op: "reshape", inputs: [self]) { [self] g in self.accumulateGrad(g) }
+            .traced(.reshape(shape: resolved), [self])
     }
 
     /// Collapses dimensions `startAxis...` into one (torch.flatten(x, 1) for `startAxis: 1`).
     public func flattened(startAxis: Int = 1) -> Tensor {
         let a = Shape.axis(startAxis, rank: rank)
-        return reshaped(Array(shape[..<a]) + [shape[a...].reduce(1, *)])
+        return reshaped(Array(shape[..<a]) + [shape[a...].reduce(1, *)]).traced(.flatten(startAxis: a), [self])
     }
 
     /// Reorders dimensions: output dimension i is input dimension `order[i]`.

@@ -6,6 +6,8 @@ public func maxPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding:
     let g = poolGeometry(x, kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation, ceilMode: ceilMode)
     let windows = PoolWindows.fixed(g)
     return PoolKernel.max(x, g, windows: windows, op: "max_pool2d")
+        .traced(.maxPool2d(kernel: kernel, stride: stride ?? kernel, padding: padding, dilation: dilation,
+                           ceilMode: ceilMode), [x])
 }
 
 /// Average pooling. `countIncludePad` divides by the full window (padding included, clipped at
@@ -21,19 +23,22 @@ public func avgPool2d(_ x: Tensor, kernel: Size2, stride: Size2? = nil, padding:
         return Float(rows * cols)
     }
     return PoolKernel.average(x, g, windows: windows, divisors: divisors, op: "avg_pool2d")
+        .traced(.avgPool2d(kernel: kernel, stride: stride ?? kernel, padding: padding, ceilMode: ceilMode,
+                           countIncludePad: countIncludePad), [x])
 }
 
 /// Adaptive average pooling to `outputSize` (PyTorch's start = ⌊i·H/OH⌋, end = ⌈(i+1)·H/OH⌉).
 public func adaptiveAvgPool2d(_ x: Tensor, outputSize: Size2) -> Tensor {
     let (g, windows) = adaptive(x, outputSize)
     return PoolKernel.average(x, g, windows: windows, divisors: windows.map { Float($0.rows.count * $0.cols.count) },
-                              op: "adaptive_avg_pool2d")
+                              op: "adaptive_avg_pool2d").traced(.adaptiveAvgPool2d(outputSize: outputSize), [x])
 }
 
 /// Adaptive max pooling to `outputSize`.
 public func adaptiveMaxPool2d(_ x: Tensor, outputSize: Size2) -> Tensor {
     let (g, windows) = adaptive(x, outputSize)
     return PoolKernel.max(x, g, windows: windows, op: "adaptive_max_pool2d")
+        .traced(.adaptiveMaxPool2d(outputSize: outputSize), [x])
 }
 
 /// Global average pooling to [N, C, 1, 1].

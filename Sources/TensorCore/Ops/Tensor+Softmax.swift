@@ -15,7 +15,7 @@ extension Tensor {
                 for j in 0..<c { gx[r * c + j] = y[r * c + j] * (g[r * c + j] - dot) }
             }
             self.accumulateGrad(gx)
-        }
+        }.traced(.softmax, [self])
     }
 
     /// Log-softmax over the last axis (stable: shifts by the row max).
@@ -31,7 +31,7 @@ extension Tensor {
                 for j in 0..<c { gx[r * c + j] = g[r * c + j] - LibM.exp(y[r * c + j]) * total }
             }
             self.accumulateGrad(gx)
-        }
+        }.traced(.logSoftmax, [self])
     }
 
     /// x / max(‖x‖₂, eps) over the last axis (PyTorch's F.normalize).
@@ -63,7 +63,7 @@ extension Tensor {
                 }
             }
             self.accumulateGrad(gx)
-        }
+        }.traced(.l2Normalize(eps: eps), [self])
     }
 }
 

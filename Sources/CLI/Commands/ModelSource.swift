@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Models
+import NN
+import TensorCore
+
+/// Which model a command works on: a registry architecture plus optional weights. Commands take
+/// it as an `@OptionGroup`, so a config-driven source (`-c CONFIG -o Global.pretrained_model=…`)
+/// can replace these options without touching the commands.
+struct ModelSource: ParsableArguments {
+    @Option(help: "Registry name of the architecture (see `magpie models`).")
+    var model: String
+
+    @Option(name: .customLong("class_num"), help: "Classifier outputs (0: pooled backbone features, no fc).")
+    var classNum: Int?
+
+    @Option(name: .customLong("embedding_size"),
+            help: "Append a Linear neck to this many dimensions and L2-normalise (a retrieval model; needs --class_num 0).")
+    var embeddingSize: Int?
+
+    @Option(help: "Safetensors checkpoint to load (strictly: every key must match).")
+    var weights: String?
+
+    @Option(help: "Input height and width in pixels (default: the architecture's, 224 or 32).")
+    var size: Int?
+
+    /// A built model in eval mode, with what export needs to know about it.
+    struct Loaded {
+        let model: Layer
+        let name: String
+        let inputShape: [Int]
+    }
+
+    func load() throws -> Loaded {
+        let entry = try ModelRegistry.entry(model)
+        let side = size ?? entry.inputSize
+        guard side > 0 else { throw ValidationError("--size must be positive, got \(side)") }
+        let classes = classNum ?? (embeddingSize == nil ? entry.defaultClassNum : 0)
+        guard classes >= 0 else { throw ValidationError("--class_num must be 0 or more, got \(classes)") }
+        var built = try entry.make(ModelOptions(classNum: classes))
+        if let embeddingSize {
+            guard embeddingSize > 0 else { throw ValidationError("--embedding_size must be positive, got \(embeddingSize)") }
+            guard classes == 0 else { throw ValidationError("--embedding_size needs a backbone without classifier: add --class_num 0") }
+            built = try EmbeddingModel(backbone: built, inputSize: side, embeddingSize: embeddingSize)
+        }
+        if let weights {
+            let url = URL(fileURLWithPath: weights)
+            guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no such weights file: \(weights)") }
+            try built.loadSafeTensors(from: url)
+        }
+        built.eval()
+        return Loaded(model: built, name: model, inputShape: [3, side, side])
+    }
+}
+
+/// Backbone features → Linear neck → L2 normalisation: the shape of a retrieval model's
+/// embedding head (keys `backbone.*`, `neck.*`). Stands in until the config-built RecModel lands.
+final class EmbeddingModel: Layer {
+    let backbone: Layer
+    let neck: Linear
+
+    init(backbone: Layer, inputSize: Int, embeddingSize: Int) throws {
+        self.backbone = backbone
+        // The feature width comes from one forward pass, so any zoo backbone fits.
+        backbone.eval()
+        let probe = withNoGrad { backbone(Tensor.zeros([1, 3, inputSize, inputSize])) }
+        guard probe.rank == 2 else { throw ValidationError("backbone output \(probe.shape) is not [N, features]") }
+        neck = Linear(probe.shape[1], embeddingSize)
+    }
+
+    override var children: [(String, Module)] { [("backbone", backbone), ("neck", neck)] }
+
+    override func forward(_ x: Tensor) -> Tensor { neck(backbone(x)).l2Normalized() }
+}
