@@ -27,3 +27,13 @@ func makeDivisible(_ value: Double, divisor: Int = 8) -> Int {
     if Double(rounded) < 0.9 * value { rounded += divisor }
     return rounded
 }
+
+/// Re-initialises convolution weights kaiming-normal (PaddleClas's KaimingNormal; `fanOut` for
+/// torchvision/kekmodel). `onlyBiasless` leaves convs with a bias (SE layers) at PyTorch's default.
+func kaimingInitialiseConvs(_ model: Module, fanOut: Bool = false, onlyBiasless: Bool = false) {
+    for (_, m) in model.namedModules() {
+        if let conv = m as? Conv2d, !onlyBiasless || conv.bias == nil {
+            conv.weight.data = Initializers.kaimingNormal(conv.weight.shape, fanOut: fanOut).data
+        }
+    }
+}

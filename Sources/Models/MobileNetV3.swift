@@ -77,9 +77,7 @@ public final class MobileNetV3: Layer {
         dropout = Dropout(p: options.dropout ?? 0.2, mode: .downscaleInInfer)
         fc = options.classNum > 0 ? Linear(classExpand, options.classNum) : nil
         super.init()
-        for (_, m) in namedModules() {
-            if let conv = m as? Conv2d, conv.bias == nil { conv.weight.data = Initializers.kaimingNormal(conv.weight.shape).data }
-        }
+        kaimingInitialiseConvs(self, onlyBiasless: true)
     }
 
     override public var children: [(String, Module)] {

@@ -86,9 +86,7 @@ public final class WideResNet: Layer {
         pooling = options.pooling
         super.init()
         // kekmodel: conv kaiming-normal (fan_out, leaky_relu with a = 0), Linear xavier-normal, biases 0.
-        for (_, m) in namedModules() {
-            if let conv = m as? Conv2d { conv.weight.data = Initializers.kaimingNormal(conv.weight.shape, fanOut: true).data }
-        }
+        kaimingInitialiseConvs(self, fanOut: true)
         if let fc {
             fc.weight.data = Initializers.xavierNormal(fc.weight.shape).data
             fc.bias?.data = [Float](repeating: 0, count: fc.outFeatures)

@@ -97,6 +97,13 @@ struct ModelBenchOptions: ParsableArguments {
     func validate() throws {
         guard batch > 0, steps > 0, warmup >= 0 else { throw ValidationError("--batch and --steps must be positive") }
     }
+
+    /// Runs one of ModelBench's measurements with these options and prints the result.
+    func run(_ measure: (String, Int, Int, Int, Int) throws -> ModelBench.Result) throws {
+        let size = try self.size ?? ModelRegistry.entry(model).inputSize
+        let r = try measure(model, batch, size, steps, warmup)
+        print(json ? r.json : r.line)
+    }
 }
 
 struct TrainBenchCommand: ParsableCommand {
@@ -108,12 +115,7 @@ struct TrainBenchCommand: ParsableCommand {
 
     @OptionGroup var options: ModelBenchOptions
 
-    func run() throws {
-        let size = try options.size ?? ModelRegistry.entry(options.model).inputSize
-        let r = try ModelBench.train(model: options.model, batch: options.batch, size: size, steps: options.steps,
-                                     warmup: options.warmup)
-        print(options.json ? r.json : r.line)
-    }
+    func run() throws { try options.run(ModelBench.train) }
 }
 
 struct InferBenchCommand: ParsableCommand {
@@ -125,12 +127,7 @@ struct InferBenchCommand: ParsableCommand {
 
     @OptionGroup var options: ModelBenchOptions
 
-    func run() throws {
-        let size = try options.size ?? ModelRegistry.entry(options.model).inputSize
-        let r = try ModelBench.infer(model: options.model, batch: options.batch, size: size, steps: options.steps,
-                                     warmup: options.warmup)
-        print(options.json ? r.json : r.line)
-    }
+    func run() throws { try options.run(ModelBench.infer) }
 }
 
 struct LoaderBenchCommand: ParsableCommand {

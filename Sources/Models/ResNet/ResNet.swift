@@ -110,9 +110,5 @@ public final class ResNet: Layer {
     }
 
     /// torchvision's initialisation: conv kaiming-normal (fan_out, ReLU), BN γ=1 β=0.
-    static func initialise(_ model: Module) {
-        for (_, m) in model.namedModules() {
-            if let conv = m as? Conv2d { conv.weight.data = Initializers.kaimingNormal(conv.weight.shape, fanOut: true).data }
-        }
-    }
+    static func initialise(_ model: Module) { kaimingInitialiseConvs(model, fanOut: true) }
 }
