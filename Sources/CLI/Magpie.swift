@@ -1,9 +1,15 @@
 import ArgumentParser
+import TensorCore
 
 /// The `magpie` command: image retrieval and metric learning on the CPU.
 @main
 struct Magpie: ParsableCommand {
     static let version = "0.1.0"
+
+    static func main() {
+        MemoryTuning.apply()
+        main(nil)
+    }
 
     static let configuration = CommandConfiguration(
         commandName: "magpie",
