@@ -28,7 +28,7 @@ echo "==> evaluation (query = gallery, each image against all others)"
 
 echo "==> queries"
 # One image of each of the first five test products, with its label to mark correct neighbours.
-picks=$(awk 'NR > 1 && !seen[$2]++ { print $2 " " $4 }' data/emoji/Ebay_test.txt | head -5)
+picks=$(awk 'NR > 1 && !seen[$2]++ { print $2 " " $4; if (++n == 5) exit }' data/emoji/Ebay_test.txt)
 images=(); labels=()
 while read -r label path; do images+=(--image "data/emoji/$path"); labels+=("$label"); done <<< "$picks"
 "$MAGPIE" query -c "$CONFIG" --weights "$OUT/RecModel/best_model" --gallery "$GALLERY" "${images[@]}" --k 5 \
