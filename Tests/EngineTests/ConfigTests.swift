@@ -99,3 +99,11 @@ import Testing
         #expect(throws: ConfigError.self) { try Config(yaml: "Global: [unclosed\n") }
     }
 }
+
+@Suite struct ConfigNumberTests {
+    @Test func listsAcceptFractionsAndRejectJunk() throws {
+        let c = try Config(yaml: "A:\n  ok: [1, 0.5, \"1.0/4.0\"]\n  bad: [\"x/2\"]\n", path: "n.yaml")
+        #expect(try c.section("A").doubles("ok") == [1, 0.5, 0.25])
+        #expect(throws: ConfigError.self) { try c.section("A").doubles("bad") }
+    }
+}

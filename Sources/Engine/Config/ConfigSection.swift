@@ -40,15 +40,21 @@ public struct ConfigSection {
     /// A number; also accepts PaddleClas's fraction strings such as "1.0/255.0".
     public func double(_ key: String) throws -> Double? {
         guard let v = child(key), v != .null else { return nil }
-        switch v {
+        guard let number = ConfigSection.number(v) else { throw typeError(key, "a number", v) }
+        return number
+    }
+
+    /// A numeric node, or a string holding a number or a fraction "a/b" (PaddleClas evaluates those in Python).
+    static func number(_ node: ConfigNode) -> Double? {
+        switch node {
         case let .int(i): return Double(i)
         case let .double(d): return d
         case let .string(s):
             let parts = s.split(separator: "/").map { Double($0.trimmingCharacters(in: .whitespaces)) }
             if parts.count == 2, let a = parts[0], let b = parts[1], b != 0 { return a / b }
             if parts.count == 1, let a = parts[0] { return a }
-            throw typeError(key, "a number", v)
-        default: throw typeError(key, "a number", v)
+            return nil
+        default: return nil
         }
     }
 
@@ -94,16 +100,8 @@ public struct ConfigSection {
         let items: [ConfigNode]
         if case let .list(l) = v { items = l } else { items = [v] }
         return try items.map { item in
-            switch item {
-            case let .int(i): return Double(i)
-            case let .double(d): return d
-            case let .string(s):
-                let parts = s.split(separator: "/").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-                if parts.count == 2, parts[1] != 0 { return parts[0] / parts[1] }
-                if parts.count == 1 { return parts[0] }
-                throw typeError(key, "a list of numbers", v)
-            default: throw typeError(key, "a list of numbers", v)
-            }
+            guard let number = ConfigSection.number(item) else { throw typeError(key, "a list of numbers", v) }
+            return number
         }
     }
 

@@ -34,11 +34,10 @@ public final class InferenceModel: @unchecked Sendable {
         let probe = withNoGrad { model(Tensor.zeros([1, 3, built.inputSize, built.inputSize])) }
         embeddingSize = probe.shape[1]
         fingerprint = InferenceModel.fingerprint(model: model, preprocessing: transforms.description + "|normalize=\(normalize)")
-        _ = normalize
     }
 
-    /// The eval transforms: `Infer.transforms`, else `DataLoader.Eval.Gallery.dataset.transform_ops`,
-    /// else `DataLoader.Eval.dataset.transform_ops`.
+    /// The eval transforms: `DataLoader.Eval.Gallery.dataset.transform_ops`, else
+    /// `DataLoader.Eval.dataset.transform_ops`.
     static func evalTransforms(_ config: Config) throws -> (chain: TransformChain, description: String) {
         let evalSection = try config.section("DataLoader").section("Eval")
         let gallery = try evalSection.section("Gallery")
