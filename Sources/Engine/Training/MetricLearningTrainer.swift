@@ -27,6 +27,8 @@ public final class MetricLearningTrainer {
     let plateau: ReduceOnPlateau?
     let loss: XBMLoss
     let lossName: String
+    let batchLossKey: String
+    let usesMemory: Bool
     let train: DataBuilder.Split
     let evalSplit: DataBuilder.Split?
     let ks: [Int]
@@ -66,27 +68,12 @@ public final class MetricLearningTrainer {
         arch = built.arch
         try MetricLearningTrainer.loadPretrained(config, into: model)
 
-        // Loss.Train: one contrastive loss, with or without the memory.
-        let lossSection = config.section("Loss")
-        let losses = try lossSection.namedList("Train")
-        lossSection.ignore("Eval")
-        guard losses.count == 1, let (name, p) = losses.first, ["ContrastiveLoss_XBM", "ContrastiveLoss"].contains(name) else {
-            throw ConfigError.invalidValue(path: config.path, key: "Loss.Train",
-                                           reason: "metric learning takes one ContrastiveLoss_XBM or ContrastiveLoss entry, got \(losses.map(\.name))")
-        }
-        lossName = name
-        _ = try p.float("weight"); _ = try p.int("embedding_size"); _ = try p.string("feature_from")
-        _ = try p.bool("normalize_feature")
-        let contrastive = ContrastiveLoss(margin: try p.float("margin", default: 0.5), epsilon: try p.float("epsilon", default: 1e-5))
-        let dim = (model as? RecModel)?.embeddingSize ?? 128
-        if name == "ContrastiveLoss_XBM" {
-            let memory = CrossBatchMemory(capacity: try p.int("xbm_size", default: 55_000), dimension: dim,
-                                          mode: CrossBatchMemory.Mode(rawValue: try p.choice("xbm_mode", ["reference", "ring"], default: "reference"))!)
-            loss = XBMLoss(loss: contrastive, memory: memory, weight: try p.float("xbm_weight", default: 1),
-                           startIteration: try p.int("start_iter", default: 1000))
-        } else {
-            loss = XBMLoss(loss: contrastive, memory: CrossBatchMemory(capacity: 1, dimension: dim), weight: 0, startIteration: Int.max)
-        }
+        // Loss.Train: one pair loss, with or without the memory.
+        let builtLoss = try MetricLossBuilder.build(config, embeddingSize: (model as? RecModel)?.embeddingSize ?? 128)
+        loss = builtLoss.loss
+        lossName = builtLoss.name
+        batchLossKey = builtLoss.batchKey
+        usesMemory = builtLoss.usesMemory
 
         let opt = try OptimizerBuilder.build(config, parameters: model.namedParameters(), stepsPerEpoch: itersPerEpoch, epochs: epochs)
         optimizer = opt.optimizer
@@ -144,7 +131,7 @@ public final class MetricLearningTrainer {
         }
         log.line("[Config] \(config.path)\n" + config.yaml)
         log.line("model \(arch): \(model.parameterCount) parameters; train: \(train.dataset.count) images, "
-                 + "\(train.dataset.classCount) classes; \(itersPerEpoch) iterations × \(epochs) epochs")
+                 + "\(train.dataset.classCount) classes; \(itersPerEpoch) iterations × \(epochs) epochs; loss \(lossName)")
         let checkpointDir = outputDirectory.appendingPathComponent(arch)
         var latest = checkpointDir.appendingPathComponent("latest").path
         var bestPath: String?
@@ -174,7 +161,7 @@ public final class MetricLearningTrainer {
                 step += 1
                 let cost = Date().timeIntervalSince(stepStart) + readerCost
                 stepTimes.append(cost)
-                var values: [(String, Double)] = [("loss", Double(total.item)), ("contrastive_loss", Double(batchLoss.item))]
+                var values: [(String, Double)] = [("loss", Double(total.item)), (batchLossKey, Double(batchLoss.item))]
                 if let memoryLoss { values.append(("xbm_loss", Double(memoryLoss.item))) }
                 values += [("batch_cost", cost), ("reader_cost", readerCost)]
                 for (name, value) in values { meters.add(name, value); epochMeters.add(name, value) }
@@ -232,7 +219,7 @@ public final class MetricLearningTrainer {
     func save(_ name: String, epoch: Int, step: Int, best: Double?, bestEpoch: Int?) throws -> String {
         let prefix = outputDirectory.appendingPathComponent(arch).appendingPathComponent(name)
         var extra: [String: Tensor] = [:]
-        if lossName == "ContrastiveLoss_XBM" { for (k, v) in loss.memory.stateDict() { extra["xbm." + k] = v } }
+        if usesMemory { for (k, v) in loss.memory.stateDict() { extra["xbm." + k] = v } }
         try Checkpoint(prefix: prefix).save(model: model, optimizer: optimizer, extraState: extra,
                                             state: .init(epoch: epoch, step: step, bestMetric: best, bestEpoch: bestEpoch, arch: arch),
                                             config: config.yaml)

@@ -33,7 +33,7 @@ public final class TrainLog {
         if let directory {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let url = directory.appendingPathComponent("train_log.jsonl")
-            if !FileManager.default.fileExists(atPath: url.path) { FileManager.default.createFile(atPath: url.path, contents: nil) }
+            if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
             handle = try FileHandle(forWritingTo: url)
             handle?.seekToEndOfFile()
             self.url = url

@@ -19,10 +19,7 @@ public struct ContrastiveLoss: Sendable {
     /// Loss of `anchors` [n, d] (gradients flow) against `references` [m, d]. When the references
     /// are the anchors themselves, gradients flow through both sides of S.
     public func callAsFunction(_ anchors: Tensor, labels: [Int], references: Tensor, referenceLabels: [Int]) -> Tensor {
-        precondition(anchors.rank == 2 && references.rank == 2 && anchors.shape[1] == references.shape[1],
-                     "ContrastiveLoss: anchors \(anchors.shape) and references \(references.shape) need the same width")
-        precondition(labels.count == anchors.shape[0] && referenceLabels.count == references.shape[0],
-                     "ContrastiveLoss: one label per row")
+        checkShapes("ContrastiveLoss", anchors, labels, references, referenceLabels)
         let n = anchors.shape[0], m = references.shape[0]
         if m == 0 { return Tensor(scalar: 0) }
         let s = matmul(anchors, references, transposeB: true)

@@ -1,17 +1,17 @@
 import TensorCore
 
-/// Batch loss plus cross-batch-memory loss, as one XBM iteration computes them (algorithms.md §1.1):
+/// Batch loss plus cross-batch-memory loss (contrastive, or any other `MetricLoss`), as one XBM iteration computes them (algorithms.md §1.1):
 /// L = L(f, f) and, from iteration `startIteration + 1` on, the batch is enqueued (detached) first
 /// and L += weight · L(f, memory).
 public final class XBMLoss {
-    public let loss: ContrastiveLoss
+    public let loss: any MetricLoss
     public let memory: CrossBatchMemory
     public let weight: Float
     public let startIteration: Int
     /// Calls so far (the reference counts iterations inside the loss; the first call is 1).
     public private(set) var iteration = 0
 
-    public init(loss: ContrastiveLoss = ContrastiveLoss(), memory: CrossBatchMemory, weight: Float = 1, startIteration: Int = 1000) {
+    public init(loss: any MetricLoss = ContrastiveLoss(), memory: CrossBatchMemory, weight: Float = 1, startIteration: Int = 1000) {
         self.loss = loss
         self.memory = memory
         self.weight = weight
