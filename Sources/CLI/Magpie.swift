@@ -20,6 +20,6 @@ struct Magpie: ParsableCommand {
         """,
         version: version,
         subcommands: [TrainCommand.self, EvalCommand.self, GalleryCommand.self, QueryCommand.self, ExportCommand.self,
-                      ModelsCommand.self, ConvertCommand.self, Bench.self]
+                      ModelsCommand.self, ConvertCommand.self, PredictCommand.self, Bench.self]
     )
 }

@@ -36,6 +36,9 @@ struct EvalCommand: ParsableCommand {
         With -c CONFIG [-o Key=Value] [--weights CKPT]: embeds DataLoader.Eval (the Gallery split; \
         query = gallery) with the config's model, preprocessing and Global.feature_normalize, as \
         PaddleClas's tools/eval.py does, and reports the same metrics (Metric.Eval Recallk topk as ks).
+        A config with Global.eval_mode: classification runs the classifier over DataLoader.Eval \
+        and reports Metric.Eval: TopkAcc (top-k accuracy) and TprAtFpr (best TPR at FPR <= max_fpr \
+        over thresholds i/10000, with the threshold found).
         """
     )
 
@@ -129,6 +132,7 @@ struct EvalCommand: ParsableCommand {
 extension EvalCommand {
     /// `magpie eval -c CONFIG`: embed the configured eval split and evaluate it.
     func evaluateConfig(_ c: Engine.Config) throws {
+        if try c.section("Global").string("eval_mode") == "classification" { return try evaluateClassifier(c) }
         let model = try InferenceModel(config: c, weights: weights)
         let evalSection = try c.section("DataLoader").section("Eval")
         let gallery = try evalSection.section("Gallery")

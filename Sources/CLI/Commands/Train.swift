@@ -15,6 +15,10 @@ struct TrainCommand: ParsableCommand {
         and .state.json); progress lines go to stdout and every logged value to train_log.jsonl \
         there. Resume with -o Global.checkpoints=<output_dir>/<arch>/latest. Ctrl-C finishes the \
         step, saves latest and exits. Unknown keys and wrongly typed values are errors naming the key.
+        Global.eval_mode: classification trains a zoo classifier (Arch.name) with CELoss (label \
+        smoothing epsilon), mixup/cutmix (DataLoader.Train.dataset.batch_transform_ops) and TopkAcc / \
+        TprAtFpr evaluation; Arch.name: DistillationModel distils a frozen Teacher into a Student \
+        with DistillationDMLLoss (SKL-UGI). See README, "Classification".
         """
     )
 
@@ -24,6 +28,7 @@ struct TrainCommand: ParsableCommand {
         let c = try config.require()
         Interruption.shared.install()
         let mode = try c.section("Global").choice("eval_mode", ["retrieval", "classification"], default: "retrieval")
+        if mode == "classification" { return try trainClassifier(c) }
         guard mode == "retrieval" else { throw ValidationError("Global.eval_mode \(mode) training is not available yet") }
         let trainer = try MetricLearningTrainer(config: c)
         let summary = try trainer.run()

@@ -55,7 +55,11 @@ public enum DataBuilder {
         do {
             switch name {
             case "SOP":
-                return try SOPReader.read(listFile: try d.requiredString("cls_label_path"), imageRoot: root)
+                let sop = try SOPReader.read(listFile: try d.requiredString("cls_label_path"), imageRoot: root)
+                // `label_from: super_class_id` classifies by SOP's super class (1-based id → 0-based
+                // label, so train and test lists agree); the default keeps the class id.
+                guard try d.choice("label_from", ["class_id", "super_class_id"], default: "class_id") == "super_class_id" else { return sop }
+                return try bySuperClass(sop)
             case "ImageFolder":
                 guard let root else { throw ConfigError.missing(path: d.config.path, key: d.full("image_root")) }
                 return try ImageFolderReader.read(root: root).dataset
@@ -70,9 +74,22 @@ public enum DataBuilder {
         }
     }
 
-    /// `transform_ops` → a transform chain, parameters converted to the Datasets registry's values.
-    public static func transforms(_ d: ConfigSection) throws -> TransformChain {
-        let ops = try d.namedList("transform_ops")
+    static func bySuperClass(_ sop: ImageListDataset) throws -> ImageListDataset {
+        var records = sop.records
+        for i in records.indices {
+            guard let s = records[i].superLabel, s >= 1 else {
+                throw EngineError.data("\(sop.source): image \(records[i].path) has no super_class_id ≥ 1")
+            }
+            records[i].label = s - 1
+            records[i].originalLabel = s
+        }
+        return ImageListDataset(records: records, classCount: (records.map(\.label).max() ?? -1) + 1, source: sop.source)
+    }
+
+    /// `transform_ops` (or `key`, e.g. Infer's `transforms`) → a transform chain, parameters
+    /// converted to the Datasets registry's values.
+    public static func transforms(_ d: ConfigSection, key: String = "transform_ops") throws -> TransformChain {
+        let ops = try d.namedList(key)
         let entries: [(String, [String: Datasets.ConfigValue])] = try ops.map { name, params in
             var values: [String: Datasets.ConfigValue] = [:]
             for key in params.keys {
@@ -86,7 +103,7 @@ public enum DataBuilder {
         do {
             return try TransformRegistry.chain(withDecode)
         } catch {
-            throw EngineError.config("\(d.config.path): \(d.full("transform_ops")): \(error)")
+            throw EngineError.config("\(d.config.path): \(d.full(key)): \(error)")
         }
     }
 

@@ -136,12 +136,10 @@ public final class MetricLearningTrainer {
         var latest = checkpointDir.appendingPathComponent("latest").path
         var bestPath: String?
         var interrupted = false
-        let totalSteps = epochs * itersPerEpoch
-        var stepTimes: [Double] = []
+        var progress = TrainingProgress(log: log, epochs: epochs, totalSteps: epochs * itersPerEpoch, printEvery: printEvery)
         model.train()
         while epoch <= epochs && !interrupted {
-            var meters = AverageMeters()
-            var epochMeters = AverageMeters()
+            progress.startEpoch()
             let batches = Array(train.sampler.batches(epoch: epoch).prefix(itersPerEpoch))
             let iterator = train.loader.makeIterator(batches: batches, epoch: epoch)
             var iter = 0
@@ -160,27 +158,14 @@ public final class MetricLearningTrainer {
                 optimizer.zeroGrad()
                 step += 1
                 let cost = Date().timeIntervalSince(stepStart) + readerCost
-                stepTimes.append(cost)
                 var values: [(String, Double)] = [("loss", Double(total.item)), (batchLossKey, Double(batchLoss.item))]
                 if let memoryLoss { values.append(("xbm_loss", Double(memoryLoss.item))) }
-                values += [("batch_cost", cost), ("reader_cost", readerCost)]
-                for (name, value) in values { meters.add(name, value); epochMeters.add(name, value) }
-                if iter % printEvery == 0 || iter == batches.count {
-                    let avgCost = meters.average("batch_cost") ?? cost
-                    let recent = stepTimes.suffix(50)
-                    let eta = recent.reduce(0, +) / Double(recent.count) * Double(totalSteps - step)
-                    log.train(epoch: epoch, epochs: epochs, iter: iter, iters: batches.count, step: step, lr: lr,
-                              values: meters.averages.filter { !["batch_cost", "reader_cost"].contains($0.0) },
-                              batchCost: avgCost, readerCost: meters.average("reader_cost") ?? 0,
-                              ips: Double(batch.labels.count) / avgCost, eta: eta)
-                    meters.reset()
-                }
+                progress.step(epoch: epoch, iter: iter, iters: batches.count, step: step, lr: lr, values: values,
+                              cost: cost, readerCost: readerCost, batchSize: batch.labels.count)
                 if Interruption.shared.isRequested { interrupted = true; break }
                 readStart = Date()
             }
-            log.line("[Train][Epoch \(epoch)/\(epochs)][Avg]" + epochMeters.averages
-                .filter { !["batch_cost", "reader_cost"].contains($0.0) }
-                .map { String(format: "%@: %.5f", $0.0 as NSString, $0.1) }.joined(separator: ", "))
+            progress.endEpoch(epoch)
             if interrupted {
                 latest = try save("latest", epoch: epoch - 1, step: step, best: best, bestEpoch: bestEpoch)
                 log.line("saved \(latest) (interrupted); resume with -o Global.checkpoints=\(latest)")
