@@ -70,9 +70,10 @@ public enum DataBuilder {
         }
     }
 
-    /// `transform_ops` → a transform chain, parameters converted to the Datasets registry's values.
-    public static func transforms(_ d: ConfigSection) throws -> TransformChain {
-        let ops = try d.namedList("transform_ops")
+    /// `transform_ops` (or another list `key`, e.g. FixMatch's `transform_ops_strong`) → a transform
+    /// chain, parameters converted to the Datasets registry's values.
+    public static func transforms(_ d: ConfigSection, key: String = "transform_ops") throws -> TransformChain {
+        let ops = try d.namedList(key)
         let entries: [(String, [String: Datasets.ConfigValue])] = try ops.map { name, params in
             var values: [String: Datasets.ConfigValue] = [:]
             for key in params.keys {
@@ -86,7 +87,7 @@ public enum DataBuilder {
         do {
             return try TransformRegistry.chain(withDecode)
         } catch {
-            throw EngineError.config("\(d.config.path): \(d.full("transform_ops")): \(error)")
+            throw EngineError.config("\(d.config.path): \(d.full(key)): \(error)")
         }
     }
 
