@@ -209,4 +209,22 @@ import Testing
         let short = try FixMatchTrainer(config: budget, echo: false).run()
         #expect(short.steps == 1 && short.budgetReached && short.lastAccuracy != nil)
     }
+    @Test func shippedConfigsLoadWithoutUnknownKeys() throws {
+        let root = try TinyCIFAR.make()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../configs/ssl/FixMatch").standardized
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(files.count == 6)
+        for file in files {
+            var overrides = ["Global.output_dir=\(root.appendingPathComponent("out").path)", "Arch.num_classes=3",
+                             "DataLoader.Train.dataset.sample_per_label=2"]
+            for split in ["Train", "UnLabelTrain", "Eval"] where split != "UnLabelTrain" || file.hasPrefix("FixMatch") {
+                overrides.append("DataLoader.\(split).dataset.data_file=\(root.path)")
+            }
+            let config = try Config(contentsOf: folder.appendingPathComponent(file).path, overrides: overrides)
+            let trainer = try FixMatchTrainer(config: config, echo: false)
+            #expect(trainer.mode == (file.hasPrefix("FixMatch") ? .fixmatch : .supervised), "\(file)")
+            #expect(trainer.arch == (file.contains("emoji") ? "WideResNet10_2" : "WideResNet28_2"))
+        }
+    }
 }
