@@ -12,7 +12,8 @@ struct Bench: ParsableCommand {
         environment to compare kernel sets.
         """,
         subcommands: [GEMMBenchCommand.self, ConvBenchCommand.self, TrainBenchCommand.self, InferBenchCommand.self,
-                      BenchSearchCommand.self, BenchEvalCommand.self, BenchGalleryCommand.self, LoaderBenchCommand.self],
+                      BenchSearchCommand.self, BenchEvalCommand.self, BenchGalleryCommand.self, LoaderBenchCommand.self,
+                      FixMatchBenchCommand.self],
         defaultSubcommand: nil
     )
 }

@@ -61,7 +61,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         if let c = try config.load() {
-            try evaluateConfig(c)
+            try FixMatchTrainer.handles(c) ? evaluateFixMatch(c) : evaluateConfig(c)
             return
         }
         let kList = try ks.split(separator: ",").map { part -> Int in

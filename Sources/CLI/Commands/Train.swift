@@ -27,6 +27,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let c = try config.require()
         Interruption.shared.install()
+        if try FixMatchTrainer.handles(c) { return try trainFixMatch(c) }
         let mode = try c.section("Global").choice("eval_mode", ["retrieval", "classification"], default: "retrieval")
         if mode == "classification" { return try trainClassifier(c) }
         guard mode == "retrieval" else { throw ValidationError("Global.eval_mode \(mode) training is not available yet") }

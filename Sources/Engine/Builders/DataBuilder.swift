@@ -86,8 +86,8 @@ public enum DataBuilder {
         return ImageListDataset(records: records, classCount: (records.map(\.label).max() ?? -1) + 1, source: sop.source)
     }
 
-    /// `transform_ops` (or `key`, e.g. Infer's `transforms`) → a transform chain, parameters
-    /// converted to the Datasets registry's values.
+    /// `transform_ops` (or another list `key`: Infer's `transforms`, FixMatch's `transform_ops_strong`)
+    /// → a transform chain, parameters converted to the Datasets registry's values.
     public static func transforms(_ d: ConfigSection, key: String = "transform_ops") throws -> TransformChain {
         let ops = try d.namedList(key)
         let entries: [(String, [String: Datasets.ConfigValue])] = try ops.map { name, params in
