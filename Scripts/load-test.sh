@@ -120,6 +120,11 @@ IMAGE="$QUERY_IMAGE" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s 
 wait "$WRITER"
 grep -v '^LOADTEST' "$WORK/wrk.out" | sed 's/^/    /'
 SUMMARY=$(grep '^LOADTEST' "$WORK/wrk.out")
+# Micro-batching as the service saw it: images per model run and time per run.
+read -r RUNS BATCH RUN_MS < <(curl -sf "$URL/metrics" | awk '
+    /^magpie_embed_batch_images_sum / { images = $2 } /^magpie_embed_batch_images_count / { runs = $2 }
+    /^magpie_embed_duration_seconds_sum / { seconds = $2 }
+    END { printf "%d %.2f %.1f\n", runs, runs ? images / runs : 0, runs ? 1000 * seconds / runs : 0 }')
 
 grep -vxFf "$WORK/deleted" "$WORK/added" >"$WORK/kept" || true
 ADDED=$(wc -l <"$WORK/added"); DELETED=$(wc -l <"$WORK/deleted"); KEPT=$(wc -l <"$WORK/kept")
@@ -139,7 +144,7 @@ tail -n 1 "$WORK/server.log" | sed 's/^/    /'
 echo "==> fault test: SIGKILL during a run of adds"
 start_server
 BEFORE=$(gallery_count)
-: >"$WORK/fault-added"
+: >"$WORK/fault-added"; : >"$WORK/fault-attempted"
 (
     for i in $(seq 0 399); do
         echo "$((2000000 + i))" >>"$WORK/fault-attempted"
@@ -172,6 +177,7 @@ OK=yes
 echo
 echo "== load test summary =="
 printf '  queries: %s in %ss = %s req/s; latency p50 %s ms, p90 %s ms, p99 %s ms, max %s ms\n' "$REQ" "$SEC" "$RPS" "$P50" "$P90" "$P99" "$MAX"
+printf '  model runs: %s, %s images per run on average (micro-batching), %s ms per run\n' "$RUNS" "$BATCH" "$RUN_MS"
 printf '  errors: %s (non-2xx %s, connect %s, read %s, write %s, timeout %s)\n' "$ERRORS" "$NON2XX" "$CONN" "$READ" "$WRITE" "$TIMEOUT"
 printf '  concurrent writes: %s adds, %s deletes acknowledged; missing adds %s, surviving deletes %s\n' "$ADDED" "$DELETED" "$MISSING" "$RESURRECTED"
 printf '  graceful stop: %s; SIGKILL: %s acknowledged adds, %s missing after restart, %s unacknowledged committed\n' "$GRACEFUL" "$ACKED" "$FAULT_MISSING" "$UNACKED_PRESENT"

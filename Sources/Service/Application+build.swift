@@ -4,6 +4,7 @@ import Hummingbird
 public func buildRouter(service: RetrievalService) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(metrics: service.metrics))
+    router.add(middleware: JSONErrorMiddleware())
     QueryRoutes(service: service).add(to: router)
     GalleryRoutes(service: service).add(to: router)
     OperationsRoutes(service: service).add(to: router)

@@ -127,6 +127,7 @@ import Testing
             try await expectError("/v1/gallery/items?metadata=%5B1%5D", body: f.images[0], .badRequest, "metadata must be a JSON object")
             try await expectError("/v1/gallery/items/abc", .get, body: nil, .badRequest, "non-negative integer")
             try await expectError("/v1/gallery/items/99", .get, body: nil, .notFound, "not in the gallery")
+            try await expectError("/v2/nothing", .get, body: nil, .notFound, "GET /v2/nothing")
             // A bad upload wrote nothing.
             #expect(f.service.gallery.snapshot.count == 4)
         }
