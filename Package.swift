@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.0"),
         // ONNX export only; Sources/ONNXExport/onnx.pb.swift is generated once and committed (Scripts/onnx).
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        // The HTTP service (Sources/Service); HummingbirdTesting for its tests.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // C system libraries (Debian packages); each is imported only by the module directly above it.
@@ -47,6 +49,8 @@ let package = Package(
                 swiftSettings: kernelFlags),
         .target(name: "Retrieval", dependencies: ["TensorCore", "CLMDB"], swiftSettings: kernelFlags),
         .target(name: "Datasets", dependencies: ["TensorCore", "CImageCodec"], swiftSettings: kernelFlags),
+        .target(name: "Service", dependencies: ["Engine", "Retrieval", "Datasets", "TensorCore",
+                                                .product(name: "Hummingbird", package: "hummingbird")]),
         .target(name: "ONNXExport", dependencies: ["Models", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(
             name: "CLI",
@@ -57,6 +61,7 @@ let package = Package(
                 "Engine",
                 "Datasets",
                 "ONNXExport",
+                "Service",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: kernelFlags
@@ -68,6 +73,10 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ServiceTests",
+                    dependencies: ["Service", "Engine", "Retrieval", "Datasets", "TensorCore",
+                                   .product(name: "Hummingbird", package: "hummingbird"),
+                                   .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "ONNXExportTests",
                     dependencies: ["ONNXExport", "Models", "NN", "TensorCore",
                                    .product(name: "SwiftProtobuf", package: "swift-protobuf")]),

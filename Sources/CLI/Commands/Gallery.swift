@@ -11,7 +11,12 @@ struct GalleryCommand: ParsableCommand {
         `meta` (manifest: embedding_size, dist_type IP|L2, count, model, fingerprint, created, \
         updated, format_version). Every batch is one transaction: a crash loses at most the batch \
         being written. Vectors of another dimension or model fingerprint are refused.
+
+        `build` embeds an image list into a new or existing gallery; `add` embeds more images \
+        (lists, files, folders) with the gallery's model; `remove` deletes items by id; `import` \
+        and `export` move embeddings in and out; `stats` prints the manifest. `magpie serve` \
+        does the same live over HTTP.
         """,
-        subcommands: [GalleryBuildCommand.self, GalleryImportCommand.self, GalleryExportCommand.self, GalleryStatsCommand.self]
+        subcommands: [GalleryBuildCommand.self, GalleryAddCommand.self, GalleryRemoveCommand.self, GalleryImportCommand.self, GalleryExportCommand.self, GalleryStatsCommand.self]
     )
 }

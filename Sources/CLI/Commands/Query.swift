@@ -13,7 +13,13 @@ struct QueryCommand: ParsableCommand {
         eval preprocessing, refuses a gallery built with another model fingerprint, and prints rank, \
         score (cosine similarity), id, label and path of the --k nearest items. --json prints one JSON \
         object per query; --html writes a page with each query and its neighbours as thumbnails \
-        (neighbours sharing the query's label, when --label-of gives it, are marked).
+        (neighbours sharing the query's label, when --label-of gives it, are marked). Without -c, \
+        --weights must be a checkpoint written by `magpie train` (its metadata holds the config).
+
+        --rerank applies k-reciprocal re-ranking (Zhong et al. 2017; k1, k2, lambda as in \
+        PaddleClas's re_ranking) to the queries against the whole gallery; scores then are the \
+        negated re-ranked distances. --rerank-depth N re-ranks only each query's N nearest \
+        (bounds the cost on large galleries).
         """
     )
 
@@ -22,13 +28,20 @@ struct QueryCommand: ParsableCommand {
     @Option(help: "Gallery folder.") var gallery: String
     @Option(help: "Query image file or folder (repeatable).") var image: [String]
     @Option(help: "Neighbours per query.") var k = 10
+    @Flag(help: "Re-rank the neighbours with k-reciprocal encoding.") var rerank = false
+    @Option(name: .customLong("rerank-depth"), help: "Re-rank within each query's N nearest (default: the whole gallery).")
+    var rerankDepth: Int?
+    @Option(name: .customLong("rerank-k1"), help: "k-reciprocal neighbourhood size k1.") var rerankK1 = 20
+    @Option(name: .customLong("rerank-k2"), help: "Local query expansion size k2.") var rerankK2 = 6
+    @Option(name: .customLong("rerank-lambda"), help: "Weight of the original distance in the final one.") var rerankLambda: Float = 0.3
     @Flag(help: "One JSON object per query.") var json = false
     @Option(help: "Write an HTML page of the results here.") var html: String?
     @Option(name: .customLong("label-of"), help: "Label of each query, in order (comma-separated), to mark correct neighbours.")
     var labelOf: String?
 
     func run() throws {
-        let model = try InferenceModel(config: config.require(), weights: weights)
+        guard k > 0 else { throw ValidationError("--k must be positive, got \(k)") }
+        let model = try config.inferenceModel(weights: weights)
         let store = try Gallery.open(at: gallery, readOnly: true)
         try store.checkCompatible(dimension: model.embeddingSize, fingerprint: model.fingerprint)
         let snapshot = try store.snapshot()
@@ -37,7 +50,11 @@ struct QueryCommand: ParsableCommand {
         guard !paths.isEmpty else { throw ValidationError("no query images found in \(image.joined(separator: ", "))") }
         let labels = labelOf?.split(separator: ",").map { Int64($0.trimmingCharacters(in: .whitespaces)) }
         let embeddings = try model.embed(paths: paths)
-        let results = try index.search(embeddings.data, k: k)
+        let results = rerank
+            ? try index.searchReRanked(embeddings.data, k: k,
+                                       reranker: KReciprocalReRanker(k1: rerankK1, k2: rerankK2, lambda: rerankLambda),
+                                       depth: rerankDepth)
+            : try index.search(embeddings.data, k: k)
         var page = HTMLReport(title: "magpie query: \(gallery)")
         for (q, path) in paths.enumerated() {
             let ids = Array(results.ids(ofQuery: q)), scores = Array(results.scores(ofQuery: q))

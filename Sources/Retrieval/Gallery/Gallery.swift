@@ -235,6 +235,11 @@ public final class Gallery: @unchecked Sendable {
         environment = try LMDBEnvironment(path: path, databases: Self.databaseNames, create: false, readOnly: readOnly)
     }
 
+    /// Closes the LMDB environment now (a service's shutdown); the gallery must not be used after.
+    public func close() {
+        environment.close()
+    }
+
     /// Size of `data.mdb` on disk, in bytes.
     public func fileSize() -> Int {
         ((try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb"))?[.size] as? NSNumber)?.intValue ?? 0

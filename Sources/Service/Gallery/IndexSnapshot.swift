@@ -1,0 +1,55 @@
+import Retrieval
+
+/// The searchable gallery at one moment: an exact index and the records of its items. Never
+/// mutated after it is built; a write builds the next snapshot and swaps it in, so searches that
+/// hold this one finish undisturbed.
+public final class IndexSnapshot: @unchecked Sendable {
+    public let index: FlatIndex
+    public let records: [Int64: GalleryRecord]
+    public let manifest: GalleryManifest
+
+    init(index: FlatIndex, records: [Int64: GalleryRecord], manifest: GalleryManifest) {
+        self.index = index
+        self.records = records
+        self.manifest = manifest
+    }
+
+    convenience init(_ snapshot: GallerySnapshot) throws {
+        var records: [Int64: GalleryRecord] = [:]
+        records.reserveCapacity(snapshot.ids.count)
+        for (i, id) in snapshot.ids.enumerated() { records[id] = snapshot.records[i] }
+        try self.init(index: FlatIndex(snapshot), records: records, manifest: snapshot.manifest)
+    }
+
+    public var count: Int { index.count }
+
+    /// This snapshot plus new items (ids already checked to be new).
+    func adding(ids: [Int64], vectors: [Float], records new: [GalleryRecord]) throws -> IndexSnapshot {
+        let next = FlatIndex(dimension: index.dimension, metric: index.metric)
+        try next.add(ids: index.ids + ids, vectors: index.vectors + vectors)
+        var records = self.records
+        for (id, r) in zip(ids, new) { records[id] = r }
+        var m = manifest
+        m.count = next.count
+        return IndexSnapshot(index: next, records: records, manifest: m)
+    }
+
+    /// This snapshot without `removed`.
+    func removing(_ removed: Set<Int64>) throws -> IndexSnapshot {
+        let d = index.dimension
+        var keptIDs: [Int64] = [], keptVectors: [Float] = []
+        keptIDs.reserveCapacity(index.count)
+        keptVectors.reserveCapacity(index.vectors.count)
+        for (i, id) in index.ids.enumerated() where !removed.contains(id) {
+            keptIDs.append(id)
+            keptVectors += index.vectors[(i * d)..<((i + 1) * d)]
+        }
+        let next = FlatIndex(dimension: d, metric: index.metric)
+        try next.add(ids: keptIDs, vectors: keptVectors)
+        var records = self.records
+        for id in removed { records[id] = nil }
+        var m = manifest
+        m.count = next.count
+        return IndexSnapshot(index: next, records: records, manifest: m)
+    }
+}

@@ -1,0 +1,61 @@
+import Datasets
+import Foundation
+import Hummingbird
+
+/// The images of a request: the raw body (one image), or the file parts of a
+/// `multipart/form-data` body, with the form's text fields.
+struct UploadedImages {
+    struct Image {
+        let bytes: [UInt8]
+        /// Names the image in errors: the multipart filename or `body`.
+        let source: String
+    }
+
+    var images: [Image] = []
+    /// Text fields by name, in order (`label`, `id`, `metadata`, `path` pair with images by position).
+    var fields: [String: [String]] = [:]
+
+    /// Reads the body (refusing more than `limit` bytes with 413) and splits it into images.
+    static func read(_ request: Request, limit: Int) async throws -> UploadedImages {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw APIError.tooLarge(limit: limit)
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError.tooLarge(limit: limit)  // NIO's too-many-bytes error, with our JSON message
+        }
+        let body = Array(buffer.readableBytesView)
+        var upload = UploadedImages()
+        let contentType = request.headers[.contentType] ?? ""
+        if let boundary = MultipartForm.boundary(contentType: contentType) {
+            let form = try MultipartForm(body: body, boundary: boundary)
+            for part in form.parts {
+                if part.filename != nil || part.name == "image" || part.name == "images" {
+                    upload.images.append(Image(bytes: part.body, source: part.filename ?? part.name))
+                } else {
+                    upload.fields[part.name, default: []].append(part.text)
+                }
+            }
+        } else if contentType.lowercased().hasPrefix("multipart/") {
+            throw APIError.badRequest("multipart body without a boundary parameter in Content-Type")
+        } else if !body.isEmpty {
+            upload.images.append(Image(bytes: body, source: "body"))
+        }
+        guard !upload.images.isEmpty else {
+            throw APIError.badRequest("no image in the request: send JPEG/PNG bytes as the body, or multipart/form-data file parts")
+        }
+        return upload
+    }
+
+    /// Refuses anything that is not JPEG or PNG by its signature (415), before decoding.
+    func checkFormats() throws {
+        for image in images {
+            let known = image.bytes.withUnsafeBytes { ImageDecoder.sniff($0) } != nil
+            guard known else {
+                throw APIError.unsupported("\(image.source): not a JPEG or PNG image (unrecognised signature); send image/jpeg or image/png bytes")
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Hummingbird
+
+/// `POST /v1/query` (one image) and `POST /v1/query/batch` (several, multipart).
+/// Query parameters: `k` (default 10), `rerank` (`true`/`false`).
+struct QueryRoutes<Context: RequestContext> {
+    let service: RetrievalService
+
+    func add(to router: Router<Context>) {
+        router.post("/v1/query") { request, _ in try await query(request) }
+        router.post("/v1/query/batch") { request, _ in try await batch(request) }
+    }
+
+    func query(_ request: Request) async throws -> QueryResponse {
+        let (k, rerank) = try parameters(request)
+        let upload = try await UploadedImages.read(request, limit: service.configuration.maxBodyBytes)
+        guard upload.images.count == 1 else {
+            throw APIError.badRequest("/v1/query takes one image (got \(upload.images.count)); use /v1/query/batch for several")
+        }
+        let vectors = try await service.embed(upload)
+        let found = try service.search(vectors, k: k, rerank: rerank)
+        return QueryResponse(k: k, rerank: rerank, galleryItems: found.galleryItems, neighbours: found.neighbours[0])
+    }
+
+    func batch(_ request: Request) async throws -> BatchQueryResponse {
+        let (k, rerank) = try parameters(request)
+        let upload = try await UploadedImages.read(request, limit: service.configuration.maxBodyBytes)
+        let vectors = try await service.embed(upload)
+        let found = try service.search(vectors, k: k, rerank: rerank)
+        let results = found.neighbours.enumerated().map { i, n in
+            BatchQueryResponse.Result(index: i, source: upload.images[i].source, neighbours: n)
+        }
+        return BatchQueryResponse(k: k, rerank: rerank, galleryItems: found.galleryItems, results: results)
+    }
+
+    private func parameters(_ request: Request) throws -> (k: Int, rerank: Bool) {
+        let query = request.uri.queryParameters
+        var k = service.configuration.defaultK
+        if let text = query.get("k") {
+            guard let v = Int(text), v >= 1, v <= service.configuration.maxK else {
+                throw APIError.badRequest("k must be an integer in 1...\(service.configuration.maxK), got '\(text)'")
+            }
+            k = v
+        }
+        var rerank = false
+        if let text = query.get("rerank") {
+            switch text.lowercased() {
+            case "true", "1", "yes": rerank = true
+            case "false", "0", "no": rerank = false
+            default: throw APIError.badRequest("rerank must be true or false, got '\(text)'")
+            }
+        }
+        return (k, rerank)
+    }
+}
