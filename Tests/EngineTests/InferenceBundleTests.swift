@@ -220,6 +220,12 @@ import Testing
         #expect(throws: EngineError.self) { try EmbeddingExport.run(model: model, items: folder, to: work.appendingPathComponent("x.csv")) }
     }
 
+    @Test func inferOutputKeyIsPaddleClasString() throws {
+        // PaddleClas's retrieval configs say `infer_output_key: features`.
+        let yaml = "Arch:\n  name: RecModel\n  infer_output_key: features\n  Backbone:\n    name: PPLCNet_x0_25\n"
+        #expect(try ModelBuilder.build(Config(yaml: yaml)).arch == "RecModel")
+    }
+
     @Test func sha256MatchesTheStandardVectors() {
         #expect(SHA256.hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(SHA256.hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
