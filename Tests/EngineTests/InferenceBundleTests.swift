@@ -234,3 +234,23 @@ import Testing
             == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 }
+
+extension InferenceBundleTests {
+    @Test func embeddingLayerComputesWhatEmbedReturns() throws {
+        let work = try Self.workFolder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let (config, checkpoint, images) = try Self.trainedRetrieval(work)
+        let model = try InferenceModel(config: Config(yaml: config), weights: checkpoint)
+        let batch = try images.prefix(3).map { try model.preprocess(encoded: [UInt8](Data(contentsOf: URL(fileURLWithPath: $0))), source: $0) }
+        let layer = model.embeddingLayer
+        #expect(!layer.isTraining)
+        #expect(layer.stateDict().map(\.0) == model.model.stateDict().map(\.0))
+        let y = withNoGrad { layer(concat(batch, axis: 0)) }
+        #expect(y.data == (try model.embed(preprocessed: batch).data))
+        // Unit rows: the normalisation is part of the layer.
+        for r in 0..<3 {
+            let norm = (0..<16).reduce(Float(0)) { $0 + y.data[r * 16 + $1] * y.data[r * 16 + $1] }
+            #expect(abs(norm - 1) < 1e-5)
+        }
+    }
+}
