@@ -10,8 +10,9 @@ struct GalleryBuildCommand: ParsableCommand {
         commandName: "build",
         abstract: "Embed the images of a list into a gallery (creates it, or appends with the same model).",
         discussion: """
-        The model is the config's Arch with --weights (or Global.pretrained_model); preprocessing is \
-        the config's eval transform_ops. The gallery records the model name and a fingerprint of the \
+        The model is the config's Arch with --weights (or Global.pretrained_model; without -c, the \
+        config stored in a `magpie train` checkpoint), or an inference bundle (--bundle DIR); \
+        preprocessing is the eval transform_ops. The gallery records the model name and a fingerprint of the \
         weights and preprocessing, and refuses embeddings from another model. --images takes an SOP \
         list (Ebay_test.txt) or a PaddleClas list (path label per line); labels and paths are stored \
         per item, ids are the list order (or continue after the largest id when appending). One LMDB \
@@ -21,13 +22,14 @@ struct GalleryBuildCommand: ParsableCommand {
 
     @OptionGroup var config: ConfigOptions
     @Option(help: "Checkpoint (prefix or .safetensors) with the trained weights.") var weights: String?
+    @Option(help: "Inference bundle (`magpie export --format bundle`) instead of -c/--weights.") var bundle: String?
     @Option(help: "Image list: SOP format or `path label` lines.") var images: String
     @Option(name: .customLong("image-root"), help: "Folder the list's paths are relative to (default: the list's folder).") var imageRoot: String?
     @Option(help: "Gallery folder to create or append to, e.g. indexes/demo.") var out: String
     @Option(name: .customLong("batch-size"), help: "Images embedded and committed per transaction.") var batchSize = 128
 
     func run() throws {
-        let model = try InferenceModel(config: config.require(), weights: weights)
+        let model = try config.inferenceModel(weights: weights, bundle: bundle)
         let root = imageRoot ?? URL(fileURLWithPath: images).deletingLastPathComponent().path
         let firstLine = (try? String(contentsOfFile: images, encoding: .utf8))?.split(separator: "\n").first ?? ""
         let dataset = firstLine.hasPrefix("image_id")
