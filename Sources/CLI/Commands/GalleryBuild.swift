@@ -27,14 +27,15 @@ struct GalleryBuildCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Images embedded and committed per transaction.") var batchSize = 128
 
     func run() throws {
-        let model = try InferenceModel(config: config.require(), weights: weights)
+        let cfg = try config.require()
+        let model = try InferenceModel(config: cfg, weights: weights)
         let root = imageRoot ?? URL(fileURLWithPath: images).deletingLastPathComponent().path
         let firstLine = (try? String(contentsOfFile: images, encoding: .utf8))?.split(separator: "\n").first ?? ""
         let dataset = firstLine.hasPrefix("image_id")
             ? try SOPReader.read(listFile: images, imageRoot: root)
             : try LabelListReader.read(listFile: images, imageRoot: root)
         let manifest = GalleryManifest(dimension: model.embeddingSize, metric: .innerProduct, model: model.arch,
-                                       fingerprint: model.fingerprint)
+                                       fingerprint: model.fingerprint, preprocessing: Self.preprocessing(cfg))
         let gallery = try Gallery.openOrCreate(at: out, manifest: manifest)
         try gallery.checkCompatible(dimension: model.embeddingSize, metric: .innerProduct, fingerprint: model.fingerprint)
         let existing = try gallery.snapshot()
@@ -54,5 +55,14 @@ struct GalleryBuildCommand: ParsableCommand {
         }
         FileHandle.standardError.write(Data("\n".utf8))
         print("gallery \(out): \(try gallery.manifest().count) items, \(model.embeddingSize)-d, model \(model.arch), fingerprint \(model.fingerprint)")
+    }
+
+    /// The eval `transform_ops` (as YAML) and `Global.feature_normalize`, recorded in a new
+    /// gallery's manifest so exports can say how to embed queries for it.
+    static func preprocessing(_ config: Config) -> String? {
+        guard let eval = config.root["DataLoader"]?["Eval"],
+              let ops = (eval["Gallery"]?["dataset"] ?? eval["dataset"])?["transform_ops"] else { return nil }
+        let normalize = config.root["Global"]?["feature_normalize"]?.description ?? "true"
+        return "transform_ops:\n" + ops.yaml + "feature_normalize: \(normalize)"
     }
 }
