@@ -72,7 +72,8 @@ struct GalleryExportCommand: ParsableCommand {
         print("exported \(m.count) vectors (dimension \(m.dimension), \(m.metric.rawValue)) to \(out!) in "
               + String(format: "%.2f s", Date().timeIntervalSince(start)))
         for file in m.files {
-            print(String(format: "  %-24@ %12d bytes  %7.3f s  %@", file.name, file.bytes, summary.seconds[file.name] ?? 0, file.content))
+            let name = file.name.padding(toLength: max(24, file.name.count), withPad: " ", startingAt: 0)
+            print("  \(name)" + String(format: "%12d bytes  %7.3f s  ", file.bytes, summary.seconds[file.name] ?? 0) + file.content)
         }
     }
 
