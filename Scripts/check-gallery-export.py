@@ -10,6 +10,12 @@ count and dimension match the manifest, and that ids, vectors (bit for bit), lab
 metadata agree across all folders given. Then recomputes exact_topk.json with numpy (float64
 inner products or squared distances over the whole gallery, own entry excluded, equal scores by
 id) and checks neighbours and scores. Prints load times and sizes. Exits 1 on any mismatch.
+
+    python3 Scripts/check-gallery-export.py --recall OUT/exact_topk.json ENGINE.json
+
+ENGINE.json maps each sampled id to the ids a target engine returned for that item's vector,
+`{"17": [17, 4, 9, ...], ...}` (the item itself may be among them: it is dropped). Prints the
+engine's recall@k against the exact answers: |engine top-k ∩ exact top-k| / |exact top-k|, mean.
 """
 import json
 import pathlib
@@ -142,7 +148,25 @@ def main(folders):
     return 1 if failures else 0
 
 
+def recall(exact_path, engine_path):
+    exact = json.loads(pathlib.Path(exact_path).read_text())
+    engine = json.loads(pathlib.Path(engine_path).read_text())
+    k, values, missing = exact["k"], [], 0
+    for q in exact["queries"]:
+        got = engine.get(str(q["id"]))
+        if got is None:
+            missing += 1
+            continue
+        found = [int(i) for i in got if int(i) != q["id"]][:k]
+        values.append(len(set(found) & set(q["neighbors"])) / max(len(q["neighbors"]), 1))
+    print(f"recall@{k} = {np.mean(values):.4f} over {len(values)} queries"
+          + (f" ({missing} sampled ids missing from {engine_path})" if missing else ""))
+    return 0 if values else 1
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    if sys.argv[1] == "--recall" and len(sys.argv) == 4:
+        sys.exit(recall(sys.argv[2], sys.argv[3]))
     sys.exit(main(sys.argv[1:]))

@@ -70,7 +70,8 @@ struct NDJSONWriter {
         out.append(UInt8(ascii: "["))
         for (j, v) in values.enumerated() {
             if j > 0 { out.append(UInt8(ascii: ",")) }
-            out += v.description.utf8
+            var text = v.description
+            text.withUTF8 { out.append(contentsOf: $0) }
         }
         out.append(UInt8(ascii: "]"))
     }
