@@ -52,6 +52,14 @@ import Testing
         #expect(NPY.encode(expected) == bytes)
     }
 
+    @Test func writesUnicodeStringArraysByteForByteLikeNumpy() throws {
+        // The fixture holds an empty string, 2-byte and 3-byte UTF-8 characters and an emoji
+        // (one scalar, 4 UTF-8 bytes): width is counted in Unicode scalars, not bytes.
+        let strings = ["img/0.jpg", "", "caf\u{e9}/\u{20ac}\u{1F600}.png", #"{"a": 1}"#]
+        #expect(NPY.encode(strings: strings) == (try IOFixture.data("U_paths.npy")))
+        #expect(NPY.encode(strings: []) == (try IOFixture.data("U_empty.npy")))
+    }
+
     @Test func headerGrowthPaddingMatchesNumpyForHugeFirstAxis() throws {
         let bytes = try IOFixture.data("f4_long_shape.npy")
         let array = try NPY.read(data: bytes, path: "long")

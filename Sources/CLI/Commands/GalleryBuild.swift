@@ -36,7 +36,7 @@ struct GalleryBuildCommand: ParsableCommand {
             ? try SOPReader.read(listFile: images, imageRoot: root)
             : try LabelListReader.read(listFile: images, imageRoot: root)
         let manifest = GalleryManifest(dimension: model.embeddingSize, metric: .innerProduct, model: model.arch,
-                                       fingerprint: model.fingerprint)
+                                       fingerprint: model.fingerprint, preprocessing: model.preprocessing)
         let gallery = try Gallery.openOrCreate(at: out, manifest: manifest)
         try gallery.checkCompatible(dimension: model.embeddingSize, metric: .innerProduct, fingerprint: model.fingerprint)
         let existing = try gallery.snapshot()

@@ -29,22 +29,26 @@ public struct GalleryManifest: Codable, Equatable, Sendable {
     public var model: String
     /// Hash of the model weights and preprocessing; galleries refuse vectors from another fingerprint.
     public var fingerprint: String
+    /// The eval preprocessing the vectors were embedded with (recorded by `gallery build`; nil
+    /// for galleries imported from files or made before it was recorded).
+    public var preprocessing: String?
     public var created: Date
     public var updated: Date
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", dimension = "embedding_size", metric = "dist_type", count
-        case model, fingerprint, created, updated
+        case model, fingerprint, preprocessing, created, updated
     }
 
     public init(dimension: Int, metric: Metric = .innerProduct, model: String = "", fingerprint: String = "",
-                date: Date = Date()) {
+                preprocessing: String? = nil, date: Date = Date()) {
         formatVersion = Self.currentFormatVersion
         self.dimension = dimension
         self.metric = metric
         count = 0
         self.model = model
         self.fingerprint = fingerprint
+        self.preprocessing = preprocessing
         created = date
         updated = date
     }

@@ -163,6 +163,7 @@ public enum NPY {
 
     public static func write(_ tensor: Tensor, to url: URL) throws { try writeFileAtomically(encode(tensor), to: url) }
     public static func write(_ array: Int64Array, to url: URL) throws { try writeFileAtomically(encode(array), to: url) }
+    public static func write(strings: [String], to url: URL) throws { try writeFileAtomically(encode(strings: strings), to: url) }
 
     /// Magic, version, header length and header exactly as numpy's `write_array` lays them out.
     static func preamble(descr: String, shape: [Int]) -> Data {
