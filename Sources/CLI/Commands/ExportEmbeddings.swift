@@ -19,7 +19,8 @@ struct ExportEmbeddingsCommand: ParsableCommand {
     )
 
     @OptionGroup var config: ConfigOptions
-    @Option(help: "Checkpoint with the trained weights.") var weights: String?
+    @Option(name: [.customLong("weights"), .customLong("model")], help: "Checkpoint with the trained weights (--model is an alias).")
+    var weights: String?
     @Option(help: "Inference bundle (`magpie export --format bundle`) instead of -c/--weights.") var bundle: String?
     @Option(help: "Image list (`path label` lines, or SOP) or a folder of images.") var images: String
     @Option(help: "Folder the list's paths are relative to (default: the list's folder).") var root: String?

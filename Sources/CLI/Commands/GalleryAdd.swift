@@ -20,7 +20,8 @@ struct GalleryAddCommand: ParsableCommand {
     )
 
     @OptionGroup var config: ConfigOptions
-    @Option(help: "Checkpoint with the trained weights.") var weights: String?
+    @Option(name: [.customLong("weights"), .customLong("model")], help: "Checkpoint with the trained weights (--model is an alias).")
+    var weights: String?
     @Option(help: "Inference bundle (`magpie export --format bundle`) instead of -c/--weights.") var bundle: String?
     @Option(help: "Gallery folder (must exist; `gallery build` creates one).") var gallery: String
     @Option(help: "Image list, image file or folder (repeatable).") var images: [String]

@@ -28,7 +28,8 @@ struct ServeCommand: ParsableCommand {
     )
 
     @OptionGroup var config: ConfigOptions
-    @Option(help: "Checkpoint with the trained weights.") var weights: String?
+    @Option(name: [.customLong("weights"), .customLong("model")], help: "Checkpoint with the trained weights (--model is an alias).")
+    var weights: String?
     @Option(help: "Inference bundle (`magpie export --format bundle`) instead of -c/--weights.") var bundle: String?
     @Option(help: "Gallery folder (made by `magpie gallery build`).") var gallery: String
     @Option(help: "Address to bind (0.0.0.0 exposes the service to the network).") var host = "127.0.0.1"
