@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TensorCore
 
 /// The `magpie` command: image retrieval and metric learning on the CPU.
@@ -8,7 +9,18 @@ struct Magpie: ParsableCommand {
 
     static func main() {
         MemoryTuning.apply()
-        main(nil)
+        var command: ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        do {
+            try command.run()
+        } catch let error as ValidationError {
+            // Found while running (a missing file, a late-detected conflict): the usage text that
+            // ArgumentParser would append says nothing useful there, so one line only.
+            FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
+            exit(withError: ExitCode.validationFailure)
+        } catch {
+            exit(withError: error)
+        }
     }
 
     static let configuration = CommandConfiguration(

@@ -43,6 +43,13 @@ import Testing
         #expect(a.fingerprint == b.fingerprint)
         let untrained = try InferenceModel(config: try Config(yaml: TinyDataset.config(root: root, output: out)))
         #expect(untrained.fingerprint != a.fingerprint)
+        // The fingerprint follows the weights and the transform_ops, not loader settings or data paths.
+        let elsewhere = try Config(yaml: TinyDataset.config(root: root, output: out))
+        try elsewhere.apply(overrides: ["DataLoader.Eval.Gallery.sampler.batch_size=64", "DataLoader.Eval.Gallery.dataset.image_root=/elsewhere"])
+        #expect(try InferenceModel(config: elsewhere, weights: second.latestCheckpoint).fingerprint == a.fingerprint)
+        let unnormalized = try Config(yaml: TinyDataset.config(root: root, output: out))
+        try unnormalized.apply(overrides: ["Global.feature_normalize=False"])
+        #expect(try InferenceModel(config: unnormalized, weights: second.latestCheckpoint).fingerprint != a.fingerprint)
         let norm = try a.embed(paths: [image]).data.map { $0 * $0 }.reduce(0, +)
         #expect(abs(norm - 1) < 1e-4)
     }

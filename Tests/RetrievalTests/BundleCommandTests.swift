@@ -77,6 +77,7 @@ import TensorCore
                                                  "--image", images[2], "--k", "1", "--json"])
         #expect(query.status == 0, "\(query.stderr)")
         #expect(query.stdout.contains("\"path\":\"\(images[2].replacingOccurrences(of: "/", with: "\\/"))\""), "\(query.stdout)")
+        #expect(!query.stdout.contains("\"label\":-1"), "label -1 of the export means no label: \(query.stdout)")
 
         // --bundle excludes -c and --weights; a damaged bundle names the file.
         let both = try EvalCommandTests.magpie(["query", "--bundle", bundle, "--weights", weights, "--gallery", gallery, "--image", images[0]])
@@ -100,6 +101,20 @@ import TensorCore
         #expect(neither.status != 0 && neither.stderr.contains("--model"))
         let bundleFromRegistry = try EvalCommandTests.magpie(["export", "--model", "ResNet18", "--format", "bundle", "--out", dir.path + "/b"])
         #expect(bundleFromRegistry.status != 0 && bundleFromRegistry.stderr.contains("-c CONFIG"))
+        // No weights: no bundle, one line, nothing written.
+        let untrained = try EvalCommandTests.magpie(["export", "-c", config, "--format", "bundle", "--out", dir.path + "/b"])
+        #expect(untrained.status != 0 && untrained.stderr.contains("untrained"), "\(untrained.stderr)")
+        #expect(untrained.stderr.split(separator: "\n").count == 1, "\(untrained.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/b"))
+        // A folder whose manifest.json is not a bundle's is never replaced.
+        let other = dir.path + "/other"
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        try Data(#"{"format": "magpie-gallery-export"}"#.utf8).write(to: URL(fileURLWithPath: other + "/manifest.json"))
+        let weights = dir.path + "/w.safetensors"
+        #expect(try EvalCommandTests.magpie(["export", "-c", config, "--format", "safetensors", "--out", weights]).status == 0)
+        let over = try EvalCommandTests.magpie(["export", "-c", config, "--weights", weights, "--format", "bundle", "--out", other])
+        #expect(over.status != 0 && over.stderr.contains("not a magpie bundle"), "\(over.stderr)")
+        #expect(FileManager.default.fileExists(atPath: other + "/manifest.json"))
         // The config's RecModel with its L2 normalisation, at the eval preprocessing's 32 px.
         let onnx = try EvalCommandTests.magpie(["export", "-c", config, "--format", "onnx", "--out", dir.path + "/m.onnx"])
         #expect(onnx.status == 0, "\(onnx.stderr)")

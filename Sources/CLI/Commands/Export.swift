@@ -74,9 +74,13 @@ struct ExportCommand: ParsableCommand {
         } else if format == .bundle {
             throw ValidationError("--format bundle needs -c CONFIG (a bundle keeps the config's preprocessing)")
         }
-        let loaded = try configured.map { try load(config: $0) } ?? source.load()
+        if format == .bundle, source.weights == nil, try configured?.section("Global").string("pretrained_model") == nil {
+            throw ValidationError("a bundle of untrained weights serves nothing: give --weights CHECKPOINT or -o Global.pretrained_model=PATH")
+        }
+        // The bundle writer builds its own model; build one here only for ONNX/safetensors or a reference run.
+        let loaded = format != .bundle || referenceInput != nil ? try configured.map { try load(config: $0) } ?? source.load() : nil
         // Read the reference batch first, so that a bad one fails before anything is written.
-        let reference = try referenceInput.map { try readReferenceInput($0, shape: loaded.inputShape) }
+        let reference = try referenceInput.map { try readReferenceInput($0, shape: loaded!.inputShape) }
         switch format {
         case .bundle:
             let bundle = try InferenceBundle.write(config: configured!, weights: source.weights, magpieVersion: Magpie.version, to: url)
@@ -86,6 +90,7 @@ struct ExportCommand: ParsableCommand {
                 + "input [N, \(m.inputShape.map(String.init).joined(separator: ", "))], fingerprint \(m.fingerprint), "
                 + m.files.map { "\($0.path) \($0.bytes) B" }.joined(separator: ", "))
         case .onnx:
+            let loaded = loaded!
             var exporter = ONNXExporter()
             exporter.graphName = loaded.name
             exporter.docString = "\(loaded.name) exported by magpie \(Magpie.version)"
@@ -95,10 +100,11 @@ struct ExportCommand: ParsableCommand {
                 + "\(proto.graph.initializer.count) initializers, input [N, \(loaded.inputShape.map(String.init).joined(separator: ", "))]"
                 + " → output [\(outShape.joined(separator: ", "))]")
         case .safetensors:
+            let loaded = loaded!
             try loaded.model.saveSafeTensors(to: url, metadata: ["format": "magpie-weights", "arch": loaded.name])
             print("wrote \(out): \(loaded.name), \(loaded.model.stateDict().count) tensors")
         }
-        if let reference, let referenceOutput {
+        if let reference, let referenceOutput, let loaded {
             let y = withNoGrad { loaded.model(reference) }
             try NPY.write(y, to: URL(fileURLWithPath: referenceOutput))
             print("wrote \(referenceOutput): output \(y.shape) for input \(reference.shape)")

@@ -7,7 +7,7 @@ import TensorCore
 /// Which model a command works on: a registry architecture plus optional weights (`export` also
 /// takes the model of a config instead, see `ExportCommand`).
 struct ModelSource: ParsableArguments {
-    @Option(help: "Registry name of the architecture (see `magpie models`).")
+    @Option(help: "Registry name of the architecture (see `magpie models`); here not a checkpoint (that is --weights).")
     var model: String?
 
     @Option(name: .customLong("class_num"), help: "Classifier outputs (0: pooled backbone features, no fc).")
@@ -17,7 +17,7 @@ struct ModelSource: ParsableArguments {
             help: "Append a Linear neck to this many dimensions and L2-normalise (a retrieval model; needs --class_num 0).")
     var embeddingSize: Int?
 
-    @Option(help: "Safetensors checkpoint to load (strictly: every key must match).")
+    @Option(help: "Checkpoint to load: a prefix written by `magpie train` or a .safetensors file (strictly: every key must match).")
     var weights: String?
 
     @Option(help: "Input height and width in pixels (default: the architecture's, 224 or 32).")

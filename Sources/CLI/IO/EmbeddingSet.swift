@@ -45,11 +45,15 @@ struct EmbeddingSet {
         }
         if let labelsPath {
             let labels = try integers(labelsPath, expected: set.count)
-            for i in 0..<set.count { set.records[i].label = labels[i] }
+            for i in 0..<set.count { set.records[i].label = EmbeddingSet.label(labels[i]) }
         }
         if let idsPath { set.ids = try integers(idsPath, expected: set.count) }
         return set
     }
+
+    /// A stored label: -1 (what `export-embeddings` and `gallery export` write for "no label") and
+    /// any other negative value mean none.
+    static func label(_ value: Int64) -> Int64? { value < 0 ? nil : value }
 
     static func fromMatrix(_ array: NPYArray, path: String, ids: [Int64]?, labels: [Int64]?) throws -> EmbeddingSet {
         guard array.shape.count == 2, array.shape[1] > 0 else {
@@ -58,7 +62,7 @@ struct EmbeddingSet {
         guard array.integers == nil else { throw RetrievalError.invalidInput(path: path, reason: "embeddings must be floating point, got \(array.descr)") }
         let n = array.shape[0]
         var records = [GalleryRecord](repeating: GalleryRecord(), count: n)
-        if let labels { for i in 0..<n { records[i].label = labels[i] } }
+        if let labels { for i in 0..<n { records[i].label = EmbeddingSet.label(labels[i]) } }
         return EmbeddingSet(dimension: array.shape[1], ids: ids ?? (0..<n).map(Int64.init), vectors: array.tensor.data,
                             records: records, metric: nil)
     }

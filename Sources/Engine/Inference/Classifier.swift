@@ -111,7 +111,7 @@ public final class Classifier: @unchecked Sendable {
         let preprocessing: String
         if infer.exists, try infer.namedList("transforms").count > 0 {
             transform = try DataBuilder.transforms(infer, key: "transforms")
-            preprocessing = config.root["Infer"]?["transforms"]?.description ?? ""
+            preprocessing = config.root["Infer"]?["transforms"]?.yaml ?? ""
         } else {
             let eval = try InferenceModel.evalTransforms(config)
             transform = eval.chain

@@ -10,7 +10,7 @@ extension InferenceBundle {
         let fm = FileManager.default
         let parent = url.deletingLastPathComponent()
         guard fm.fileExists(atPath: parent.path) else { throw EngineError.config("bundle \(url.path): no such parent folder \(parent.path)") }
-        if fm.fileExists(atPath: url.path), !fm.fileExists(atPath: url.appendingPathComponent(manifestName).path) {
+        if fm.fileExists(atPath: url.path), !isBundle(url) {
             throw EngineError.config("bundle \(url.path): the path exists and is not a magpie bundle; choose another --out")
         }
         let temp = parent.appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString)")
@@ -58,7 +58,10 @@ extension InferenceBundle {
         if fm.fileExists(atPath: url.path) {
             let old = parent.appendingPathComponent(".\(url.lastPathComponent).old-\(UUID().uuidString)")
             try fm.moveItem(at: url, to: old)
-            try fm.moveItem(at: temp, to: url)
+            do { try fm.moveItem(at: temp, to: url) } catch {
+                try? fm.moveItem(at: old, to: url)  // put the previous bundle back
+                throw error
+            }
             try? fm.removeItem(at: old)
         } else {
             try fm.moveItem(at: temp, to: url)
@@ -66,9 +69,17 @@ extension InferenceBundle {
         return try InferenceBundle(at: url)
     }
 
+    /// Whether `url` holds a bundle manifest (so replacing it loses no other kind of folder).
+    static func isBundle(_ url: URL) -> Bool {
+        struct Probe: Decodable { var format: String }
+        guard let data = FileManager.default.contents(atPath: url.appendingPathComponent(manifestName).path),
+              let probe = try? JSONDecoder().decode(Probe.self, from: data) else { return false }
+        return probe.format == format
+    }
+
     /// The part of the config inference reads: `Global.eval_mode`/`feature_normalize`, `Arch`
     /// (a distillation config's inference member; `pretrained` dropped, the weights are in the
-    /// bundle), `DataLoader.Eval` (it is part of the fingerprint) and, for classifiers, `Infer`.
+    /// bundle), the eval `transform_ops` (part of the fingerprint) and, for classifiers, `Infer`.
     static func portableRoot(_ config: Config, kind: Kind) throws -> ConfigNode {
         let root = config.root
         var out: [(key: String, value: ConfigNode)] = []
@@ -88,7 +99,10 @@ extension InferenceBundle {
         arch = removing(arch, "pretrained")
         if let backbone = arch["Backbone"] { arch = try setting(arch, ["Backbone"], removing(backbone, "pretrained")) }
         out.append(("Arch", arch))
-        if let eval = root["DataLoader"]?["Eval"] { out.append(("DataLoader", .map([("Eval", eval)]))) }
+        // Only the eval transform_ops: the bundle keeps no data paths or loader settings of the training run.
+        if let ops = root["DataLoader"]?["Eval"].flatMap({ $0["Gallery"]?["dataset"] ?? $0["dataset"] })?["transform_ops"] {
+            out.append(("DataLoader", .map([("Eval", .map([("dataset", .map([("transform_ops", ops)]))]))])))
+        }
         if kind == .classifier, let infer = root["Infer"] {
             var kept = removing(infer, "infer_imgs")
             if let post = kept["PostProcess"] { kept = try setting(kept, ["PostProcess"], removing(post, "class_id_map_file")) }
@@ -125,8 +139,7 @@ extension InferenceBundle {
         let root = config.root
         var list: ConfigNode?
         if kind == .classifier, case let .list(items)? = root["Infer"]?["transforms"], !items.isEmpty { list = .list(items) }
-        let eval = root["DataLoader"]?["Eval"]
-        list = list ?? eval?["Gallery"]?["dataset"]?["transform_ops"] ?? eval?["dataset"]?["transform_ops"]
+        list = list ?? root["DataLoader"]?["Eval"].flatMap { $0["Gallery"]?["dataset"] ?? $0["dataset"] }?["transform_ops"]
         guard case let .list(items)? = list else { return [] }
         return items.map(\.description)
     }

@@ -34,29 +34,30 @@ public final class InferenceModel: @unchecked Sendable {
         model.eval()
         let transforms = try InferenceModel.evalTransforms(config)
         transform = transforms.chain
-        preprocessing = InferenceModel.preprocessingText(config, normalize: normalize)
+        preprocessing = "transform_ops:\n" + transforms.description + "feature_normalize: \(normalize)"
         let probe = withNoGrad { model(Tensor.zeros([1, 3, built.inputSize, built.inputSize])) }
         embeddingSize = probe.shape[1]
-        fingerprint = InferenceModel.fingerprint(model: model, preprocessing: transforms.description + "|normalize=\(normalize)")
+        fingerprint = InferenceModel.fingerprint(model: model, preprocessing: preprocessing)
     }
 
-    /// The eval transforms: `DataLoader.Eval.Gallery.dataset.transform_ops`, else
-    /// `DataLoader.Eval.dataset.transform_ops`.
-    static func evalTransforms(_ config: Config) throws -> (chain: TransformChain, description: String) {
+    /// The eval dataset whose `transform_ops` embed images: `DataLoader.Eval.Gallery.dataset`,
+    /// else `DataLoader.Eval.dataset` (the one place that choice is made).
+    static func evalDataset(_ config: Config) throws -> ConfigSection {
         let evalSection = try config.section("DataLoader").section("Eval")
         let gallery = try evalSection.section("Gallery")
         let dataset = try (gallery.exists ? gallery : evalSection).section("dataset")
         guard dataset.exists else {
             throw EngineError.config("\(config.path): DataLoader.Eval needs a dataset with transform_ops (the preprocessing used for embedding)")
         }
-        let description = config.root["DataLoader"]?["Eval"]?.description ?? ""
-        return (try DataBuilder.transforms(dataset), description)
+        return dataset
     }
 
-    static func preprocessingText(_ config: Config, normalize: Bool) -> String {
-        let eval = config.root["DataLoader"]?["Eval"]
-        let ops = (eval?["Gallery"]?["dataset"] ?? eval?["dataset"])?["transform_ops"]
-        return "transform_ops:\n" + (ops?.yaml ?? "") + "feature_normalize: \(normalize)"
+    /// The eval transforms and their `transform_ops` as YAML. Only the ops count for the
+    /// fingerprint: batch sizes, workers and data paths of `DataLoader.Eval` do not change embeddings.
+    static func evalTransforms(_ config: Config) throws -> (chain: TransformChain, description: String) {
+        let dataset = try evalDataset(config)
+        let ops = config.root["DataLoader"]?["Eval"].flatMap { $0["Gallery"]?["dataset"] ?? $0["dataset"] }?["transform_ops"]
+        return (try DataBuilder.transforms(dataset), ops?.yaml ?? "")
     }
 
     /// Embeds encoded images (JPEG/PNG bytes); rows are L2-normalised when the config says so.
