@@ -57,7 +57,7 @@ struct PredictCommand: ParsableCommand {
             c = loaded
         } else {
             guard let modelName else { throw ValidationError("give --model_name NAME or -c CONFIG") }
-            let classes = try classNum ?? pretrained.flatMap(PredictCommand.classCount(weights:))
+            let classes = classNum ?? pretrained.flatMap(PredictCommand.classCount(weights:))
             var names = classIDMapFile
             if names == nil, (classes ?? 1000) == 1000, modelName != "person_exists",
                FileManager.default.fileExists(atPath: PredictCommand.imageNetNames) {

@@ -196,7 +196,7 @@ public final class ClassificationTrainer {
             let batches = Array(train.sampler.batches(epoch: epoch).prefix(itersPerEpoch))
             let iterator = train.loader.makeIterator(batches: batches, epoch: epoch)
             interrupted = try !progress.runEpoch(epoch, iterator: iterator, iters: batches.count, step: &step,
-                                                 learningRate: applyLearningRate) { batch, iter, _ in
+                                                 learningRate: { optimizer.applyLearningRate(at: $0, schedule: schedule, plateau: plateau) }) { batch, iter, _ in
                 let (total, parts, logits) = loss(images: batch.images, labels: batch.labels)
                 guard total.item.isFinite else {
                     throw EngineError.data("the loss became \(total.item) at epoch \(epoch), iteration \(iter); lower Optimizer.lr.learning_rate")
@@ -239,12 +239,6 @@ public final class ClassificationTrainer {
         return Summary(epochs: epoch - 1, steps: step, lastReport: lastReport, bestMetric: best, bestEpoch: bestEpoch, bestCheckpoint: bestPath,
                        latestCheckpoint: latest, wallSeconds: Date().timeIntervalSince(start), interrupted: interrupted,
                        firstEpochLoss: firstLoss, lastEpochLoss: lastLoss)
-    }
-
-    /// The learning rate of `step` (schedule, else ReduceOnPlateau's, else the optimizer's), set on the optimizer.
-    func applyLearningRate(step: Int) -> Float {
-        optimizer.learningRate = schedule?.learningRate(at: step) ?? plateau?.current ?? optimizer.learningRate
-        return optimizer.learningRate
     }
 
     func save(_ name: String, epoch: Int, step: Int, best: Double?, bestEpoch: Int?) throws -> String {

@@ -185,12 +185,11 @@ public final class FixMatchTrainer {
         var bestPath: String?
         var lastAccuracy: [String: Double]?
         var interrupted = false, budgetReached = false
-        let totalSteps = epochs * itersPerEpoch
-        var stepTimes: [Double] = []
+        var progress = TrainingProgress(log: log, epochs: epochs, totalSteps: epochs * itersPerEpoch, printEvery: printEvery)
         var trainSeconds = 0.0
         model.train()
         while epoch <= epochs && !interrupted && !budgetReached {
-            var meters = AverageMeters(), epochMeters = AverageMeters()
+            progress.startEpoch()
             let (labeledBatches, unlabeledBatches) = data.trainBatches(epoch: epoch, iterations: itersPerEpoch)
             let labeledIterator = data.labeledLoader.makeIterator(batches: labeledBatches, epoch: epoch)
             let unlabeledIterator = data.unlabeledLoader?.makeIterator(batches: unlabeledBatches, epoch: epoch)
@@ -202,13 +201,11 @@ public final class FixMatchTrainer {
                 iter += 1
                 let readerCost = Date().timeIntervalSince(readStart)
                 let stepStart = Date()
-                let lr = schedule?.learningRate(at: stepCount) ?? optimizer.learningRate
-                optimizer.learningRate = lr
+                let lr = optimizer.applyLearningRate(at: stepCount, schedule: schedule, plateau: nil)
                 let r = step(labeled: labeled.images, labels: labeled.labels, weak: unlabeled?.views[0], strong: unlabeled?.views[1],
                              unlabeledLabels: unlabeled?.labels)
                 stepCount += 1
                 let cost = Date().timeIntervalSince(stepStart) + readerCost
-                stepTimes.append(cost)
                 trainSeconds += cost
                 var values: [(String, Double)] = [("loss", Double(r.loss)), ("loss_x", Double(r.labeledLoss))]
                 if mode == .fixmatch {
@@ -216,26 +213,14 @@ public final class FixMatchTrainer {
                     if let a = r.pseudoLabelAccuracy { values.append(("pseudo_acc", a)) }
                     if let a = r.pseudoLabelAccuracyAll { values.append(("pseudo_acc_all", a)) }
                 }
-                values += [("batch_cost", cost), ("reader_cost", readerCost), ("images", Double(r.images))]
-                for (name, value) in values { meters.add(name, value); epochMeters.add(name, value) }
                 if let maxSeconds, trainSeconds >= maxSeconds { budgetReached = true }
-                if iter % printEvery == 0 || iter == labeledBatches.count || budgetReached {
-                    let avgCost = meters.average("batch_cost") ?? cost
-                    let recent = stepTimes.suffix(50)
-                    let eta = recent.reduce(0, +) / Double(recent.count) * Double(totalSteps - stepCount)
-                    log.train(epoch: epoch, epochs: epochs, iter: iter, iters: labeledBatches.count, step: stepCount, lr: lr,
-                              values: meters.averages.filter { !FixMatchTrainer.timing.contains($0.0) },
-                              batchCost: avgCost, readerCost: meters.average("reader_cost") ?? 0,
-                              ips: (meters.average("images") ?? Double(r.images)) / avgCost, eta: eta)
-                    meters.reset()
-                }
+                progress.step(epoch: epoch, iter: iter, iters: labeledBatches.count, step: stepCount, lr: lr, values: values,
+                              cost: cost, readerCost: readerCost, batchSize: r.images, forcePrint: budgetReached)
                 if Interruption.shared.isRequested { interrupted = true; break }
                 if budgetReached { break }
                 readStart = Date()
             }
-            log.line("[Train][Epoch \(epoch)/\(epochs)][Avg]" + epochMeters.averages
-                .filter { !FixMatchTrainer.timing.contains($0.0) }
-                .map { String(format: "%@: %.5f", $0.0 as NSString, $0.1) }.joined(separator: ", "))
+            progress.endEpoch(epoch)
             if interrupted {
                 latest = try save("latest", epoch: epoch - 1, step: stepCount, best: best, bestEpoch: bestEpoch)
                 log.line("saved \(latest) (interrupted); resume with -o Global.checkpoints=\(latest)")
@@ -264,8 +249,6 @@ public final class FixMatchTrainer {
                        latestCheckpoint: latest, wallSeconds: Date().timeIntervalSince(start), interrupted: interrupted,
                        budgetReached: budgetReached)
     }
-
-    static let timing: Set<String> = ["batch_cost", "reader_cost", "images"]
 
     /// Top-k accuracy of `model` (eval mode, no tape) on the config's eval split.
     public static func evaluate(_ model: Layer, data: FixMatchData, ks: [Int]) throws -> TopKAccuracy {

@@ -142,7 +142,7 @@ public final class MetricLearningTrainer {
             let batches = Array(train.sampler.batches(epoch: epoch).prefix(itersPerEpoch))
             let iterator = train.loader.makeIterator(batches: batches, epoch: epoch)
             interrupted = try !progress.runEpoch(epoch, iterator: iterator, iters: batches.count, step: &step,
-                                                 learningRate: applyLearningRate) { batch, _, _ in
+                                                 learningRate: { optimizer.applyLearningRate(at: $0, schedule: schedule, plateau: plateau) }) { batch, _, _ in
                 var features = model(batch.images)
                 if normalize { features = features.l2Normalized() }
                 let (total, batchLoss, memoryLoss) = loss(features, labels: batch.labels)
@@ -187,12 +187,6 @@ public final class MetricLearningTrainer {
 
     func metrics(_ r: EvaluationReport) -> [(String, Double)] {
         r.recall.map { ("recall\($0.k)", $0.value) } + [("mAP", r.mAP), ("MAP@R", r.mapAtR)]
-    }
-
-    /// The learning rate of `step` (schedule, else ReduceOnPlateau's, else the optimizer's), set on the optimizer.
-    func applyLearningRate(step: Int) -> Float {
-        optimizer.learningRate = schedule?.learningRate(at: step) ?? plateau?.current ?? optimizer.learningRate
-        return optimizer.learningRate
     }
 
     func save(_ name: String, epoch: Int, step: Int, best: Double?, bestEpoch: Int?) throws -> String {

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import NN
 
 /// The per-step bookkeeping both trainers share: running averages since the last print, the
 /// epoch's averages, step times for the ETA, and the PaddleClas-shaped progress lines.
@@ -11,7 +12,8 @@ struct TrainingProgress {
     private var meters = AverageMeters()
     private var epochMeters = AverageMeters()
     private var stepTimes: [Double] = []
-    private static let timing: Set<String> = ["batch_cost", "reader_cost"]
+    /// Recorded for the timing fields and ips, not printed as values.
+    private static let timing: Set<String> = ["batch_cost", "reader_cost", "images"]
 
     init(log: TrainLog, epochs: Int, totalSteps: Int, printEvery: Int) {
         self.log = log; self.epochs = epochs; self.totalSteps = totalSteps; self.printEvery = max(1, printEvery)
@@ -45,20 +47,21 @@ struct TrainingProgress {
 
     /// Records one step's values (losses, metrics) and timings; prints every `printEvery` iterations
     /// and at the epoch's last one.
+    /// `batchSize` is the images the step ran (for ips); `forcePrint` prints now (e.g. the last step of a time budget).
     mutating func step(epoch: Int, iter: Int, iters: Int, step: Int, lr: Float, values: [(String, Double)],
-                       cost: Double, readerCost: Double, batchSize: Int) {
+                       cost: Double, readerCost: Double, batchSize: Int, forcePrint: Bool = false) {
         stepTimes.append(cost)
         if stepTimes.count > 50 { stepTimes.removeFirst(stepTimes.count - 50) }
-        for (name, value) in values + [("batch_cost", cost), ("reader_cost", readerCost)] {
+        for (name, value) in values + [("batch_cost", cost), ("reader_cost", readerCost), ("images", Double(batchSize))] {
             meters.add(name, value); epochMeters.add(name, value)
         }
-        guard iter % printEvery == 0 || iter == iters else { return }
+        guard iter % printEvery == 0 || iter == iters || forcePrint else { return }
         let avgCost = meters.average("batch_cost") ?? cost
         let eta = stepTimes.reduce(0, +) / Double(stepTimes.count) * Double(max(totalSteps - step, 0))
         log.train(epoch: epoch, epochs: epochs, iter: iter, iters: iters, step: step, lr: lr,
                   values: meters.averages.filter { !TrainingProgress.timing.contains($0.0) },
                   batchCost: avgCost, readerCost: meters.average("reader_cost") ?? 0,
-                  ips: Double(batchSize) / avgCost, eta: eta)
+                  ips: (meters.average("images") ?? Double(batchSize)) / avgCost, eta: eta)
         meters.reset()
     }
 
@@ -71,4 +74,13 @@ struct TrainingProgress {
 
     /// The epoch's average of one value.
     func epochAverage(_ name: String) -> Double? { epochMeters.average(name) }
+}
+
+extension Optimizer {
+    /// Sets `step`'s learning rate — the schedule's, else ReduceOnPlateau's current one, else the
+    /// optimizer's own — and returns it.
+    func applyLearningRate(at step: Int, schedule: (any LRSchedule)?, plateau: ReduceOnPlateau?) -> Float {
+        learningRate = schedule?.learningRate(at: step) ?? plateau?.current ?? learningRate
+        return learningRate
+    }
 }
