@@ -83,8 +83,11 @@ struct EmbeddingSet {
         }
         var set = try fromMatrix(matrix, path: path, ids: try ints("ids"), labels: try ints("labels"))
         // `magpie export-embeddings` writes the image paths as a unicode array.
-        if let paths = file.arrays["paths"]?.strings, paths.count == n {
-            for i in 0..<n { set.records[i].path = paths[i] }
+        if let paths = file.arrays["paths"] {
+            guard let strings = paths.strings, strings.count == n else {
+                throw RetrievalError.invalidInput(path: path, reason: "'paths' must hold \(n) strings, got \(paths.descr) shape \(paths.shape)")
+            }
+            for i in 0..<n { set.records[i].path = strings[i] }
         }
         return set
     }
