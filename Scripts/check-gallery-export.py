@@ -7,7 +7,7 @@
 For each folder: reads manifest.json, loads the data files of its format (npy: np.load; parquet:
 pyarrow.parquet with the expected Arrow types; ndjson: every flavor's row shape), checks that
 count and dimension match the manifest, and that ids, vectors (bit for bit), labels, paths and
-metadata agree across all folders given. Then recomputes exact_topk.json with numpy (float64
+metadata agree across the folders exported from the same gallery (same creation time and count). Then recomputes exact_topk.json with numpy (float64
 inner products or squared distances over the whole gallery, own entry excluded, equal scores by
 id) and checks neighbours and scores. Prints load times and sizes. Exits 1 on any mismatch.
 
@@ -108,7 +108,7 @@ def exact_topk(ids, vectors, metric, query_ids, k):
 
 
 def main(folders):
-    reference = None
+    references = {}
     for folder in map(pathlib.Path, folders):
         manifest = json.loads((folder / "manifest.json").read_text())
         fmt, flavor = manifest["format"], manifest.get("flavor")
@@ -119,10 +119,11 @@ def main(folders):
         print(f"  loaded in {time.perf_counter() - start:.3f} s")
         check(len(data["ids"]) == manifest["count"], f"{folder}: {len(data['ids'])} rows, manifest says {manifest['count']}")
         check(data["vectors"].shape == (manifest["count"], manifest["dimension"]), f"{folder}: vector shape {data['vectors'].shape}")
-        if reference is None:
-            reference = (folder, data, manifest)
+        gallery = (manifest["gallery_created"], manifest["count"], manifest["fingerprint"])
+        if gallery not in references:
+            references[gallery] = (folder, data)
         else:
-            ref_folder, ref, _ = reference
+            ref_folder, ref = references[gallery]
             check(np.array_equal(data["ids"], ref["ids"]), f"{folder}: ids differ from {ref_folder}")
             check(np.array_equal(data["vectors"].view(np.uint32), ref["vectors"].view(np.uint32)),
                   f"{folder}: vectors differ (bitwise) from {ref_folder}")
