@@ -129,7 +129,11 @@ import TensorCore
             let ids = try NPY.read(URL(fileURLWithPath: out + "/id.npy"))
             let labels = try NPY.read(URL(fileURLWithPath: out + "/label.npy"))
             #expect(ids.integers?.values == [10, 20, 30, 40] && labels.integers?.values == [1, -1, 2, -1])
-            #expect(try NPY.read(URL(fileURLWithPath: out + "/vector.npy")).tensor.data == Self.planeSnapshot().vectors)
+            let snap = Self.planeSnapshot()
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/vector.npy")) == NPY.encode(Tensor(shape: [4, 2], data: snap.vectors)))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/path.npy")) == NPY.encode(strings: snap.records.map { $0.path ?? "" }),
+                    "streamed file equals the in-memory encoder, which matches np.save byte for byte (NPYTests)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/metadata.npy")) == NPY.encode(strings: [#"{"shop": "x"}"#, "{}", "not json", "{}"]))
         }
     }
 

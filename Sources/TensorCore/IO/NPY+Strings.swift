@@ -7,7 +7,7 @@ extension NPY {
     /// numpy stores `np.array(["a.jpg", ...])`, and what Milvus's NumPy import reads for
     /// VarChar and JSON fields.
     public static func encode(strings: [String]) -> Data {
-        let width = max(1, strings.lazy.map { $0.unicodeScalars.count }.max() ?? 0)
+        let width = unicodeWidth(strings)
         var out = preamble(descr: "<U\(width)", shape: [strings.count])
         out.reserveCapacity(out.count + strings.count * width * 4)
         var row = [UInt32](repeating: 0, count: width)
@@ -21,6 +21,15 @@ extension NPY {
             row.withUnsafeBytes { out.append(contentsOf: $0) }
         }
         return out
+    }
+
+    /// The magic, version and header `np.save` writes before the data of an array of `descr`
+    /// (e.g. `<f4`, `<i8`, `<U12`) and `shape`, for writers that stream the data after it.
+    public static func header(descr: String, shape: [Int]) -> Data { preamble(descr: descr, shape: shape) }
+
+    /// Longest element in Unicode scalars, at least 1: the `N` of the `<UN` dtype numpy picks.
+    public static func unicodeWidth(_ strings: [String]) -> Int {
+        max(1, strings.lazy.map { $0.unicodeScalars.count }.max() ?? 0)
     }
 
     public static func write(strings: [String], to url: URL) throws {
