@@ -42,6 +42,9 @@ public enum GalleryExporter {
     @discardableResult
     public static func export(_ snap: GallerySnapshot, to dir: String, options: GalleryExportOptions) throws -> Summary {
         guard options.rowGroupSize > 0 else { throw RetrievalError.invalidArgument("--row-group-size must be positive") }
+        guard options.sampleSize >= 0, options.k > 0 else {
+            throw RetrievalError.invalidArgument("need --sample >= 0 and --k > 0 (got \(options.sampleSize), \(options.k))")
+        }
         let folder = try StagedFolder(destination: dir, replacing: options.force)
         do {
             let summary = try write(snap, into: folder, options: options)
