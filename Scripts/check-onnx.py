@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Checks `magpie export --format onnx` against onnxruntime for every model family.
+"""Checks `magpie export --format onnx` against onnxruntime for every model family and for
+config-built retrieval models (`magpie export -c CONFIG`: RecModel backbone + FC neck + L2
+normalisation, XBM's global max pooling).
 
 For each family: export the freshly initialised weights as safetensors, replace every tensor with
 seeded random values drawn here (numpy), set each BN's running statistics near those of its actual
@@ -31,7 +33,7 @@ import onnxruntime as ort
 
 TOLERANCE = 1e-4
 
-# (label, registry name, input size, extra export arguments)
+# (label, registry name or config path, input size (None: the config's eval preprocessing), extra export arguments)
 FAMILIES = [
     ("ResNet18", "ResNet18", 224, []),
     ("ResNet50_vd", "ResNet50_vd", 224, []),
@@ -44,6 +46,8 @@ FAMILIES = [
     ("MobileNetV3_small_x0_35", "MobileNetV3_small_x0_35", 224, []),
     ("MobileNetV3_large_x1_0", "MobileNetV3_large_x1_0", 224, []),
     ("ResNet18 + neck 128 + L2 (retrieval)", "ResNet18", 224, ["--class_num", "0", "--embedding_size", "128"]),
+    ("XBM demo config: RecModel R18 max-pool", "configs/metric_learning/xbm_demo.yaml", None, []),
+    ("XBM config: RecModel R50 max-pool", "configs/metric_learning/xbm_resnet50.yaml", None, []),
 ]
 
 SAFETENSORS_DTYPES = {"F32": np.float32, "I64": np.int64}
@@ -135,20 +139,24 @@ def run(cmd):
 
 def check(magpie, label, model, size, extra, workdir, seed):
     rng = np.random.default_rng(seed)
-    extra = extra + ["--size", str(size)]
-    base = os.path.join(workdir, f"{seed:02d}_{model}")
+    if model.endswith(".yaml"):
+        source = ["-c", model] + extra
+    else:
+        source = ["--model", model] + extra + ["--size", str(size)]
+    base = os.path.join(workdir, f"{seed:02d}_{os.path.basename(model)}")
     init, weights, path = base + ".init.safetensors", base + ".safetensors", base + ".onnx"
     x_path, ref_path = base + ".input.npy", base + ".magpie.npy"
 
-    run([magpie, "export", "--model", model, *extra, "--format", "safetensors", "--out", init])
+    run([magpie, "export", *source, "--format", "safetensors", "--out", init])
     random_weights = randomise(read_safetensors(init), rng)
     write_safetensors(weights, random_weights)
-    run([magpie, "export", "--model", model, *extra, "--weights", weights, "--format", "onnx", "--out", path])
+    run([magpie, "export", *source, "--weights", weights, "--format", "onnx", "--out", path])
+    size = onnx.load(path).graph.input[0].type.tensor_type.shape.dim[2].dim_value
     calibration = rng.normal(0, 1, (2, 3, size, size)).astype(np.float32)
     write_safetensors(weights, calibrate_batch_norms(path, random_weights, calibration, rng))
     x = rng.normal(0, 1, (3, 3, size, size)).astype(np.float32)
     np.save(x_path, x)
-    run([magpie, "export", "--model", model, *extra, "--weights", weights, "--format", "onnx", "--out", path,
+    run([magpie, "export", *source, "--weights", weights, "--format", "onnx", "--out", path,
          "--reference-input", x_path, "--reference-output", ref_path])
     reference = np.load(ref_path)
 
@@ -183,11 +191,14 @@ def main():
     default = next((p for p in (os.path.join(root, ".build", c, "magpie") for c in ("release", "debug"))
                     if os.path.exists(p)), None)
     parser.add_argument("--magpie", default=default, help="magpie executable (default: .build/release or debug)")
-    parser.add_argument("--only", nargs="*", help="registry names to check (default: every family)")
+    parser.add_argument("--only", nargs="*", help="registry names or config paths to check (default: every family)")
     parser.add_argument("--keep", help="write the files here instead of a temporary folder")
     args = parser.parse_args()
     if not args.magpie or not os.path.exists(args.magpie):
         sys.exit("no magpie executable: run `swift build -c release --product magpie` or pass --magpie")
+    args.magpie = os.path.abspath(args.magpie)
+    args.keep = args.keep and os.path.abspath(args.keep)
+    os.chdir(root)  # config paths are relative to the repository
 
     # Seeds follow the position in FAMILIES, so --only reproduces the full run's figures.
     families = [(seed, f) for seed, f in enumerate(FAMILIES) if not args.only or f[1] in args.only]

@@ -19,7 +19,7 @@ struct Magpie: ParsableCommand {
         measure recall@k / mAP. Run `magpie help <subcommand>` for details.
         """,
         version: version,
-        subcommands: [TrainCommand.self, EvalCommand.self, GalleryCommand.self, QueryCommand.self, ServeCommand.self, ExportCommand.self,
+        subcommands: [TrainCommand.self, EvalCommand.self, GalleryCommand.self, QueryCommand.self, ServeCommand.self, ExportCommand.self, ExportEmbeddingsCommand.self,
                       ModelsCommand.self, ConvertCommand.self, PredictCommand.self, Bench.self]
     )
 }

@@ -1,20 +1,29 @@
 import Foundation
 import TensorCore
 
-/// Weight initialisers, drawing from one process-wide seeded generator so that building a
-/// model after `Initializers.seed(_:)` is reproducible (PyTorch's `torch.manual_seed`).
+/// Weight initialisers, drawing from a seeded generator so that building a model after
+/// `Initializers.seed(_:)` is reproducible (PyTorch's `torch.manual_seed`).
+///
+/// `seed(_:)` restarts the process-wide generator and gives the calling thread its own copy, so
+/// the models that thread builds next do not depend on what other threads build meanwhile
+/// (concurrent trainers, tests run in parallel). Threads that never seeded share the process-wide one.
 public enum Initializers {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var generator = RNG(seed: 0)
+    private static let threadKey = "magpie.Initializers.generator"
 
-    /// Restarts the shared generator.
+    private final class Box { var rng: RNG; init(_ rng: RNG) { self.rng = rng } }
+
+    /// Restarts the shared generator and the calling thread's.
     public static func seed(_ seed: UInt64) {
         lock.lock(); defer { lock.unlock() }
         generator = RNG(seed: seed)
+        Thread.current.threadDictionary[threadKey] = Box(RNG(seed: seed))
     }
 
-    /// Runs `body` with exclusive use of the shared generator.
+    /// Runs `body` with exclusive use of the calling thread's generator (if it seeded one) or the shared one.
     public static func withGenerator<T>(_ body: (inout RNG) -> T) -> T {
+        if let box = Thread.current.threadDictionary[threadKey] as? Box { return body(&box.rng) }
         lock.lock(); defer { lock.unlock() }
         return body(&generator)
     }

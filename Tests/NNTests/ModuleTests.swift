@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import NN
 @testable import TensorCore
@@ -87,6 +88,31 @@ final class TinyBlock: Layer {
         #expect(a.data == b.data)
         let std = (a.data.map { Double($0 * $0) }.reduce(0, +) / Double(a.count)).squareRoot()
         #expect(abs(std - (2.0 / Double(64 * 9)).squareRoot()) < 0.003)
+    }
+
+    @Test func seededBuildsDoNotDependOnOtherThreads() {
+        // Reference: seed 11, then two draws on this thread alone.
+        Initializers.seed(11)
+        let expected = [Initializers.normal([256], std: 1).data, Initializers.normal([256], std: 1).data]
+        // Four threads seed 11 and draw the same way while the others draw too: each must see the reference.
+        nonisolated(unsafe) var results = [[[Float]]](repeating: [], count: 4)
+        let lock = NSLock()
+        let group = DispatchGroup()
+        for t in 0..<4 {
+            group.enter()
+            Thread.detachNewThread {
+                Initializers.seed(11)
+                var mine: [[Float]] = []
+                for _ in 0..<2 {
+                    mine.append(Initializers.normal([256], std: 1).data)
+                    usleep(1000)
+                }
+                lock.withLock { results[t] = mine }
+                group.leave()
+            }
+        }
+        group.wait()
+        for r in results { #expect(r == expected) }
     }
 
     @Test func squeezeExciteScalesChannels() {

@@ -21,6 +21,27 @@ import Testing
         }
     }
 
+    @Test func readsAndWritesUnicodeStringsLikeNumpy() throws {
+        let bytes = try IOFixture.data("U_strings.npy")
+        let strings = ["a/b.jpg", "ü€😀", ""]
+        let array = try NPY.read(data: bytes, path: "U_strings.npy")
+        #expect(array.descr == "<U7")
+        #expect(array.shape == [3])
+        #expect(array.strings == strings)
+        #expect(NPY.encode(strings: strings) == bytes, "header or data differ from np.save")
+        let fortran = try NPY.read(IOFixture.url("U_2x2_fortran.npy"))
+        #expect(fortran.shape == [2, 2])
+        #expect(fortran.strings == ["a", "bc", "def", "g"])
+        // An empty list is <U1 with no data, as np.array([], dtype=str).
+        let empty = try NPY.read(data: NPY.encode(strings: []), path: "empty")
+        #expect(empty.descr == "<U1" && empty.strings == [] && empty.shape == [0])
+    }
+
+    @Test func truncatedUnicodeArrayIsRefused() throws {
+        let bytes = try IOFixture.data("U_strings.npy")
+        #expect(throws: TensorCoreError.self) { try NPY.read(data: bytes.prefix(bytes.count - 4), path: "cut") }
+    }
+
     @Test func readsAndWritesInt64LikeNumpy() throws {
         let bytes = try IOFixture.data("i8_5.npy")
         let expected = Int64Array(IOFixture.intPattern(5, seed: 6))

@@ -111,6 +111,17 @@ import Testing
         #expect(Self.u32(bytes, 14) == CRC32.checksum([UInt8](npy)))
     }
 
+    @Test func writesStringMembersBesideNumbers() throws {
+        let data = try NPZ.encode(["x": Tensor(shape: [2], data: [1, 2])], int64Arrays: ["labels": Int64Array([3, -1])],
+                                  strings: ["paths": ["a.jpg", "dir/b.png"]])
+        let file = try NPZ.read(data: data, path: "mixed")
+        #expect(file.names == ["labels", "paths", "x"])
+        #expect(file.arrays["paths"]?.strings == ["a.jpg", "dir/b.png"])
+        #expect(file.arrays["paths"]?.descr == "<U9")
+        #expect(file.arrays["labels"]?.integers?.values == [3, -1])
+        #expect(throws: TensorCoreError.self) { try NPZ.encode(["x": Tensor(shape: [1], data: [0])], strings: ["x": ["a"]]) }
+    }
+
     @Test func writesFiles() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("magpie-\(UUID().uuidString).npz")
         defer { try? FileManager.default.removeItem(at: url) }

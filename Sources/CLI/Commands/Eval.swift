@@ -142,7 +142,7 @@ extension EvalCommand {
             FileHandle.standardError.write(Data("\rembedding \(done)/\(total)".utf8))
         }
         FileHandle.standardError.write(Data("\n".utf8))
-        var kList = try ks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        var kList = ks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         for (name, params) in try c.section("Metric").namedList("Eval") where name == "Recallk" {
             if !ks.isEmpty, ks != "1,5,10,100" { break }
             kList = try params.ints("topk") ?? kList

@@ -12,15 +12,17 @@ struct GalleryAddCommand: ParsableCommand {
         discussion: """
         Each --images is an SOP list (Ebay_test.txt), a PaddleClas list (`path label` lines), one \
         .jpg/.jpeg/.png file or a folder of them. Items from lists keep the list's labels; files and \
-        folders get --label (or none). The model (-c CONFIG [--weights], or --weights of a trained \
-        checkpoint alone) must have the gallery's fingerprint: embeddings of another model or \
+        folders get --label (or none). The model (-c CONFIG [--weights], --weights of a trained \
+        checkpoint alone, or --bundle DIR) must have the gallery's fingerprint: embeddings of another model or \
         preprocessing are refused before anything is written. New ids continue after the largest \
         id in the gallery and are printed. One LMDB write transaction per batch.
         """
     )
 
     @OptionGroup var config: ConfigOptions
-    @Option(help: "Checkpoint with the trained weights.") var weights: String?
+    @Option(name: [.customLong("weights"), .customLong("model")], help: "Checkpoint with the trained weights (--model is an alias).")
+    var weights: String?
+    @Option(help: "Inference bundle (`magpie export --format bundle`) instead of -c/--weights.") var bundle: String?
     @Option(help: "Gallery folder (must exist; `gallery build` creates one).") var gallery: String
     @Option(help: "Image list, image file or folder (repeatable).") var images: [String]
     @Option(name: .customLong("image-root"), help: "Folder a list's paths are relative to (default: the list's folder).") var imageRoot: String?
@@ -38,7 +40,7 @@ struct GalleryAddCommand: ParsableCommand {
         let records = try images.flatMap(collect)
         guard !records.isEmpty else { throw ValidationError("no images found in \(images.joined(separator: ", "))") }
         let store = try Gallery.open(at: gallery)
-        let model = try config.inferenceModel(weights: weights)
+        let model = try config.inferenceModel(weights: weights, bundle: bundle)
         try store.checkCompatible(dimension: model.embeddingSize, fingerprint: model.fingerprint)
         var nextID = (try store.snapshot().ids.max() ?? -1) + 1
         let firstID = nextID

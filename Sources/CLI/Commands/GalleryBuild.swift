@@ -10,8 +10,9 @@ struct GalleryBuildCommand: ParsableCommand {
         commandName: "build",
         abstract: "Embed the images of a list into a gallery (creates it, or appends with the same model).",
         discussion: """
-        The model is the config's Arch with --weights (or Global.pretrained_model); preprocessing is \
-        the config's eval transform_ops. The gallery records the model name and a fingerprint of the \
+        The model is the config's Arch with --weights (or Global.pretrained_model; without -c, the \
+        config stored in a `magpie train` checkpoint), or an inference bundle (--bundle DIR); \
+        preprocessing is the eval transform_ops. The gallery records the model name and a fingerprint of the \
         weights and preprocessing, and refuses embeddings from another model. --images takes an SOP \
         list (Ebay_test.txt) or a PaddleClas list (path label per line); labels and paths are stored \
         per item, ids are the list order (or continue after the largest id when appending). One LMDB \
@@ -20,22 +21,23 @@ struct GalleryBuildCommand: ParsableCommand {
     )
 
     @OptionGroup var config: ConfigOptions
-    @Option(help: "Checkpoint (prefix or .safetensors) with the trained weights.") var weights: String?
+    @Option(name: [.customLong("weights"), .customLong("model")], help: "Checkpoint (prefix or .safetensors) with the trained weights (--model is an alias).")
+    var weights: String?
+    @Option(help: "Inference bundle (`magpie export --format bundle`) instead of -c/--weights.") var bundle: String?
     @Option(help: "Image list: SOP format or `path label` lines.") var images: String
     @Option(name: .customLong("image-root"), help: "Folder the list's paths are relative to (default: the list's folder).") var imageRoot: String?
     @Option(help: "Gallery folder to create or append to, e.g. indexes/demo.") var out: String
     @Option(name: .customLong("batch-size"), help: "Images embedded and committed per transaction.") var batchSize = 128
 
     func run() throws {
-        let cfg = try config.require()
-        let model = try InferenceModel(config: cfg, weights: weights)
+        let model = try config.inferenceModel(weights: weights, bundle: bundle)
         let root = imageRoot ?? URL(fileURLWithPath: images).deletingLastPathComponent().path
         let firstLine = (try? String(contentsOfFile: images, encoding: .utf8))?.split(separator: "\n").first ?? ""
         let dataset = firstLine.hasPrefix("image_id")
             ? try SOPReader.read(listFile: images, imageRoot: root)
             : try LabelListReader.read(listFile: images, imageRoot: root)
         let manifest = GalleryManifest(dimension: model.embeddingSize, metric: .innerProduct, model: model.arch,
-                                       fingerprint: model.fingerprint, preprocessing: Self.preprocessing(cfg))
+                                       fingerprint: model.fingerprint, preprocessing: model.preprocessing)
         let gallery = try Gallery.openOrCreate(at: out, manifest: manifest)
         try gallery.checkCompatible(dimension: model.embeddingSize, metric: .innerProduct, fingerprint: model.fingerprint)
         let existing = try gallery.snapshot()
@@ -55,14 +57,5 @@ struct GalleryBuildCommand: ParsableCommand {
         }
         FileHandle.standardError.write(Data("\n".utf8))
         print("gallery \(out): \(try gallery.manifest().count) items, \(model.embeddingSize)-d, model \(model.arch), fingerprint \(model.fingerprint)")
-    }
-
-    /// The eval `transform_ops` (as YAML) and `Global.feature_normalize`, recorded in a new
-    /// gallery's manifest so exports can say how to embed queries for it.
-    static func preprocessing(_ config: Config) -> String? {
-        guard let eval = config.root["DataLoader"]?["Eval"],
-              let ops = (eval["Gallery"]?["dataset"] ?? eval["dataset"])?["transform_ops"] else { return nil }
-        let normalize = config.root["Global"]?["feature_normalize"]?.description ?? "true"
-        return "transform_ops:\n" + ops.yaml + "feature_normalize: \(normalize)"
     }
 }

@@ -1,14 +1,22 @@
 import ArgumentParser
 import Engine
+import Foundation
 
 extension ConfigOptions {
-    /// The embedding model of `query`, `gallery add` and `serve`: the config's Arch and eval
-    /// preprocessing with `weights` (or Global.pretrained_model); without -c, the config that
-    /// `magpie train` stored in the checkpoint's metadata.
-    func inferenceModel(weights: String?) throws -> InferenceModel {
+    /// The embedding model of `query`, `gallery build/add`, `serve` and `export-embeddings`: an
+    /// inference bundle (`--bundle DIR`), or the config's Arch and eval preprocessing with
+    /// `weights` (or Global.pretrained_model); without -c, the config that `magpie train` stored
+    /// in the checkpoint's metadata.
+    func inferenceModel(weights: String?, bundle: String? = nil) throws -> InferenceModel {
+        if let bundle {
+            guard config == nil, overrides.isEmpty, weights == nil else {
+                throw ValidationError("--bundle holds the config and the weights; give --bundle DIR or -c CONFIG [--weights CKPT], not both")
+            }
+            return try InferenceModel(bundle: URL(fileURLWithPath: bundle))
+        }
         if let config = try load() { return try InferenceModel(config: config, weights: weights) }
         guard let weights else {
-            throw ValidationError("give the model: -c CONFIG [--weights CHECKPOINT], or --weights CHECKPOINT written by `magpie train`")
+            throw ValidationError("give the model: --bundle DIR, -c CONFIG [--weights CHECKPOINT], or --weights CHECKPOINT written by `magpie train`")
         }
         return try InferenceModel.fromCheckpoint(weights)
     }

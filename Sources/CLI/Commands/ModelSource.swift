@@ -4,12 +4,11 @@ import Models
 import NN
 import TensorCore
 
-/// Which model a command works on: a registry architecture plus optional weights. Commands take
-/// it as an `@OptionGroup`, so a config-driven source (`-c CONFIG -o Global.pretrained_model=…`)
-/// can replace these options without touching the commands.
+/// Which model a command works on: a registry architecture plus optional weights (`export` also
+/// takes the model of a config instead, see `ExportCommand`).
 struct ModelSource: ParsableArguments {
     @Option(help: "Registry name of the architecture (see `magpie models`).")
-    var model: String
+    var model: String?
 
     @Option(name: .customLong("class_num"), help: "Classifier outputs (0: pooled backbone features, no fc).")
     var classNum: Int?
@@ -32,6 +31,7 @@ struct ModelSource: ParsableArguments {
     }
 
     func load() throws -> Loaded {
+        guard let model else { throw ValidationError("give the model: --model NAME (see `magpie models`) or -c CONFIG") }
         let entry = try ModelRegistry.entry(model)
         let side = size ?? entry.inputSize
         guard side > 0 else { throw ValidationError("--size must be positive, got \(side)") }
@@ -54,7 +54,8 @@ struct ModelSource: ParsableArguments {
 }
 
 /// Backbone features → Linear neck → L2 normalisation: the shape of a retrieval model's
-/// embedding head (keys `backbone.*`, `neck.*`). Stands in until the config-built RecModel lands.
+/// embedding head of a registry backbone (keys `backbone.*`, `neck.*`); `export -c` exports the
+/// config-built RecModel instead.
 final class EmbeddingModel: Layer {
     let backbone: Layer
     let neck: Linear

@@ -16,6 +16,9 @@ struct PredictCommand: ParsableCommand {
         (Infer.transforms, else the eval transforms, and Infer.PostProcess; weights from --pretrained \
         or Global.pretrained_model).
 
+        --bundle DIR takes a classifier bundle (`magpie export -c CONFIG --format bundle`): weights, \
+        preprocessing, post-process and class names come from it.
+
         Output per image: class_ids, scores (softmax), label_names, filename. Topk prints the \
         --topk best classes (names from --class_id_map_file, 'id name' per line; the ImageNet-1k \
         names ship as configs/ImageNet/imagenet1k_label_list.txt and are the default for \
@@ -33,11 +36,21 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Weights: a checkpoint prefix or .safetensors (magpie convert imports torchvision/PaddleClas).") var pretrained: String?
     @Option(name: .customLong("class_num"), help: "With --model_name: classifier outputs (default: from the weights, else 1000).") var classNum: Int?
     @Flag(help: "One JSON object per image.") var json = false
+    @Option(help: "Classifier inference bundle (`magpie export --format bundle`) instead of -c/--model_name.") var bundle: String?
     @OptionGroup var config: ConfigOptions
 
     static let imageNetNames = "configs/ImageNet/imagenet1k_label_list.txt"
 
     func run() throws {
+        if let topk, topk < 1 { throw ValidationError("--topk must be at least 1") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch_size must be at least 1") }
+        if let bundle {
+            guard config.config == nil, config.overrides.isEmpty, modelName == nil, pretrained == nil, classIDMapFile == nil, classNum == nil else {
+                throw ValidationError("--bundle holds the model, weights and class names; drop -c, --model_name, --pretrained, --class_num and --class_id_map_file")
+            }
+            try predict(with: Classifier(bundle: URL(fileURLWithPath: bundle), topk: topk, batchSize: batchSize))
+            return
+        }
         let c: Engine.Config
         if let loaded = try config.load() {
             guard modelName == nil else { throw ValidationError("give -c CONFIG or --model_name, not both") }
@@ -52,12 +65,14 @@ struct PredictCommand: ParsableCommand {
             }
             c = try Classifier.defaultConfig(modelName: modelName, classNum: classes, classIDMapFile: names, topk: topk ?? 5)
         }
-        if let topk, topk < 1 { throw ValidationError("--topk must be at least 1") }
-        if let batchSize, batchSize < 1 { throw ValidationError("--batch_size must be at least 1") }
         let classifier = try Classifier(config: c, weights: pretrained, topk: topk, classIDMapFile: classIDMapFile, batchSize: batchSize)
         if pretrained == nil && classifier.weightsPath == nil {
             FileHandle.standardError.write(Data("warning: no weights given (--pretrained); predicting with an untrained \(classifier.arch)\n".utf8))
         }
+        try predict(with: classifier)
+    }
+
+    private func predict(with classifier: Classifier) throws {
         let paths = try Classifier.imagePaths(inferImgs)
         for start in stride(from: 0, to: paths.count, by: classifier.batchSize) {
             for p in try classifier.predict(paths: Array(paths[start..<min(start + classifier.batchSize, paths.count)])) {

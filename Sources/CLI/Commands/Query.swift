@@ -14,7 +14,8 @@ struct QueryCommand: ParsableCommand {
         score (cosine similarity), id, label and path of the --k nearest items. --json prints one JSON \
         object per query; --html writes a page with each query and its neighbours as thumbnails \
         (neighbours sharing the query's label, when --label-of gives it, are marked). Without -c, \
-        --weights must be a checkpoint written by `magpie train` (its metadata holds the config).
+        --weights must be a checkpoint written by `magpie train` (its metadata holds the config); \
+        --bundle DIR (from `magpie export --format bundle`) replaces -c and --weights.
 
         --rerank applies k-reciprocal re-ranking (Zhong et al. 2017; k1, k2, lambda as in \
         PaddleClas's re_ranking) to the queries against the whole gallery; scores then are the \
@@ -24,7 +25,9 @@ struct QueryCommand: ParsableCommand {
     )
 
     @OptionGroup var config: ConfigOptions
-    @Option(help: "Checkpoint with the trained weights.") var weights: String?
+    @Option(name: [.customLong("weights"), .customLong("model")], help: "Checkpoint with the trained weights (--model is an alias).")
+    var weights: String?
+    @Option(help: "Inference bundle (`magpie export --format bundle`) instead of -c/--weights.") var bundle: String?
     @Option(help: "Gallery folder.") var gallery: String
     @Option(help: "Query image file or folder (repeatable).") var image: [String]
     @Option(help: "Neighbours per query.") var k = 10
@@ -41,7 +44,7 @@ struct QueryCommand: ParsableCommand {
 
     func run() throws {
         guard k > 0 else { throw ValidationError("--k must be positive, got \(k)") }
-        let model = try config.inferenceModel(weights: weights)
+        let model = try config.inferenceModel(weights: weights, bundle: bundle)
         let store = try Gallery.open(at: gallery, readOnly: true)
         try store.checkCompatible(dimension: model.embeddingSize, fingerprint: model.fingerprint)
         let snapshot = try store.snapshot()

@@ -18,8 +18,8 @@ struct ServeCommand: ParsableCommand {
         Responses and errors are JSON; a body over --max-body-bytes gets 413, a non-image 415, an \
         undecodable image 400.
 
-        The model is -c CONFIG [--weights CHECKPOINT], or --weights alone for a checkpoint written by \
-        `magpie train`; a gallery built with another model fingerprint is refused. Adds and deletes \
+        The model is -c CONFIG [--weights CHECKPOINT], --weights alone for a checkpoint written by \
+        `magpie train`, or --bundle DIR (`magpie export --format bundle`); a gallery built with another model fingerprint is refused. Adds and deletes \
         commit to LMDB before they are answered and are visible to the next query; searches go on \
         during writes. Concurrent queries are embedded together (up to --max-batch images per model \
         run, --model-runners runs at a time). SIGTERM/SIGINT stop accepting connections, finish the \
@@ -28,7 +28,9 @@ struct ServeCommand: ParsableCommand {
     )
 
     @OptionGroup var config: ConfigOptions
-    @Option(help: "Checkpoint with the trained weights.") var weights: String?
+    @Option(name: [.customLong("weights"), .customLong("model")], help: "Checkpoint with the trained weights (--model is an alias).")
+    var weights: String?
+    @Option(help: "Inference bundle (`magpie export --format bundle`) instead of -c/--weights.") var bundle: String?
     @Option(help: "Gallery folder (made by `magpie gallery build`).") var gallery: String
     @Option(help: "Address to bind (0.0.0.0 exposes the service to the network).") var host = "127.0.0.1"
     @Option(help: "TCP port (0: any free port, printed at start).") var port = 8080
@@ -47,7 +49,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try config.inferenceModel(weights: weights)
+        let model = try config.inferenceModel(weights: weights, bundle: bundle)
         let live = try LiveGallery(path: gallery)
         var settings = ServiceConfiguration()
         settings.host = host

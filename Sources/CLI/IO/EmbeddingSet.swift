@@ -3,7 +3,7 @@ import Retrieval
 import TensorCore
 
 /// Vectors with ids, labels and records, loaded from a gallery folder, `.npy` (+ labels/ids
-/// `.npy`), `.npz` (`vectors`|`embeddings`|`features`, optional `ids`, `labels`) or NDJSON rows.
+/// `.npy`), `.npz` (`vectors`|`embeddings`|`features`, optional `ids`, `labels`, `paths`) or NDJSON rows.
 struct EmbeddingSet {
     var dimension: Int
     var ids: [Int64]
@@ -77,7 +77,12 @@ struct EmbeddingSet {
             }
             return v
         }
-        return try fromMatrix(matrix, path: path, ids: try ints("ids"), labels: try ints("labels"))
+        var set = try fromMatrix(matrix, path: path, ids: try ints("ids"), labels: try ints("labels"))
+        // `magpie export-embeddings` writes the image paths as a unicode array.
+        if let paths = file.arrays["paths"]?.strings, paths.count == n {
+            for i in 0..<n { set.records[i].path = paths[i] }
+        }
+        return set
     }
 
     static func integers(_ path: String, expected: Int) throws -> [Int64] {

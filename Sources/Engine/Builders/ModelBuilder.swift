@@ -37,7 +37,7 @@ public enum ModelBuilder {
                 _ = try neck.int("embedding_size")
                 embedding = try neck.int("class_num")
             }
-            _ = try arch.bool("infer_output_key")
+            _ = try arch.string("infer_output_key")  // PaddleClas: "features"
             let model = try RecModel(backbone: backboneName, options: options, embeddingSize: embedding)
             return Built(model: model, arch: "RecModel", inputSize: try ModelRegistry.entry(backboneName).inputSize)
         }

@@ -90,6 +90,10 @@ public final class Classifier: @unchecked Sendable {
     public let postProcess: PostProcess
     public let batchSize: Int
     public let weightsPath: String?
+    /// Number of logits.
+    public let classNum: Int
+    /// Weights + preprocessing, as `InferenceModel.fingerprint` (bundles record it).
+    public let fingerprint: String
 
     /// - Parameters:
     ///   - weights: checkpoint prefix or .safetensors; defaults to `Global.pretrained_model`.
@@ -102,12 +106,18 @@ public final class Classifier: @unchecked Sendable {
         weightsPath = path
         if let path { try Checkpoint(path: path).load(model: model) }
         model.eval()
+        classNum = built.classNum
         let infer = config.section("Infer")
+        let preprocessing: String
         if infer.exists, try infer.namedList("transforms").count > 0 {
             transform = try DataBuilder.transforms(infer, key: "transforms")
+            preprocessing = config.root["Infer"]?["transforms"]?.description ?? ""
         } else {
-            transform = try InferenceModel.evalTransforms(config).chain
+            let eval = try InferenceModel.evalTransforms(config)
+            transform = eval.chain
+            preprocessing = eval.description
         }
+        fingerprint = InferenceModel.fingerprint(model: model, preprocessing: "classifier|" + preprocessing)
         self.batchSize = max(1, try batchSize ?? infer.int("batch_size", default: 10))
         let post = try infer.section("PostProcess")
         switch try post.choice("name", ["Topk", "ThreshOutput"], default: "Topk") {

@@ -15,6 +15,9 @@ public final class InferenceModel: @unchecked Sendable {
     public let embeddingSize: Int
     /// Where the weights came from.
     public let weightsPath: String?
+    /// The eval `transform_ops` (as YAML) and `Global.feature_normalize`: what a gallery's manifest
+    /// records so that exports can say how to embed queries for it.
+    public let preprocessing: String
 
     /// Builds from a config; `weights` overrides `Global.pretrained_model`.
     public init(config: Config, weights: String? = nil) throws {
@@ -31,6 +34,7 @@ public final class InferenceModel: @unchecked Sendable {
         model.eval()
         let transforms = try InferenceModel.evalTransforms(config)
         transform = transforms.chain
+        preprocessing = InferenceModel.preprocessingText(config, normalize: normalize)
         let probe = withNoGrad { model(Tensor.zeros([1, 3, built.inputSize, built.inputSize])) }
         embeddingSize = probe.shape[1]
         fingerprint = InferenceModel.fingerprint(model: model, preprocessing: transforms.description + "|normalize=\(normalize)")
@@ -47,6 +51,12 @@ public final class InferenceModel: @unchecked Sendable {
         }
         let description = config.root["DataLoader"]?["Eval"]?.description ?? ""
         return (try DataBuilder.transforms(dataset), description)
+    }
+
+    static func preprocessingText(_ config: Config, normalize: Bool) -> String {
+        let eval = config.root["DataLoader"]?["Eval"]
+        let ops = (eval?["Gallery"]?["dataset"] ?? eval?["dataset"])?["transform_ops"]
+        return "transform_ops:\n" + (ops?.yaml ?? "") + "feature_normalize: \(normalize)"
     }
 
     /// Embeds encoded images (JPEG/PNG bytes); rows are L2-normalised when the config says so.

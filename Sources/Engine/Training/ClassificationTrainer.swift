@@ -193,17 +193,10 @@ public final class ClassificationTrainer {
         var progress = TrainingProgress(log: log, epochs: epochs, totalSteps: epochs * itersPerEpoch, printEvery: printEvery)
         model.train()
         while epoch <= epochs && !interrupted {
-            progress.startEpoch()
             let batches = Array(train.sampler.batches(epoch: epoch).prefix(itersPerEpoch))
             let iterator = train.loader.makeIterator(batches: batches, epoch: epoch)
-            var iter = 0
-            var readStart = Date()
-            while let batch = try iterator.next() {
-                iter += 1
-                let readerCost = Date().timeIntervalSince(readStart)
-                let stepStart = Date()
-                let lr = schedule?.learningRate(at: step) ?? plateau?.current ?? optimizer.learningRate
-                optimizer.learningRate = lr
+            interrupted = try !progress.runEpoch(epoch, iterator: iterator, iters: batches.count, step: &step,
+                                                 learningRate: applyLearningRate) { batch, iter, _ in
                 let (total, parts, logits) = loss(images: batch.images, labels: batch.labels)
                 guard total.item.isFinite else {
                     throw EngineError.data("the loss became \(total.item) at epoch \(epoch), iteration \(iter); lower Optimizer.lr.learning_rate")
@@ -211,17 +204,13 @@ public final class ClassificationTrainer {
                 total.backward()
                 optimizer.step()
                 optimizer.zeroGrad()
-                step += 1
                 var values = parts
                 if trainTopK {
                     var acc = TopKAccuracy(ks: [1])
                     try acc.update(logits: logits.data, classes: classNum, labels: batch.labels)
                     values.append(("top1", acc.accuracies[0]))
                 }
-                progress.step(epoch: epoch, iter: iter, iters: batches.count, step: step, lr: lr, values: values,
-                              cost: Date().timeIntervalSince(stepStart) + readerCost, readerCost: readerCost, batchSize: batch.labels.count)
-                if Interruption.shared.isRequested { interrupted = true; break }
-                readStart = Date()
+                return values
             }
             progress.endEpoch(epoch)
             if let l = progress.epochAverage("loss") { firstLoss = firstLoss ?? l; lastLoss = l }
@@ -250,6 +239,12 @@ public final class ClassificationTrainer {
         return Summary(epochs: epoch - 1, steps: step, lastReport: lastReport, bestMetric: best, bestEpoch: bestEpoch, bestCheckpoint: bestPath,
                        latestCheckpoint: latest, wallSeconds: Date().timeIntervalSince(start), interrupted: interrupted,
                        firstEpochLoss: firstLoss, lastEpochLoss: lastLoss)
+    }
+
+    /// The learning rate of `step` (schedule, else ReduceOnPlateau's, else the optimizer's), set on the optimizer.
+    func applyLearningRate(step: Int) -> Float {
+        optimizer.learningRate = schedule?.learningRate(at: step) ?? plateau?.current ?? optimizer.learningRate
+        return optimizer.learningRate
     }
 
     func save(_ name: String, epoch: Int, step: Int, best: Double?, bestEpoch: Int?) throws -> String {

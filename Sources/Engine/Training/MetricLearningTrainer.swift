@@ -139,31 +139,19 @@ public final class MetricLearningTrainer {
         var progress = TrainingProgress(log: log, epochs: epochs, totalSteps: epochs * itersPerEpoch, printEvery: printEvery)
         model.train()
         while epoch <= epochs && !interrupted {
-            progress.startEpoch()
             let batches = Array(train.sampler.batches(epoch: epoch).prefix(itersPerEpoch))
             let iterator = train.loader.makeIterator(batches: batches, epoch: epoch)
-            var iter = 0
-            var readStart = Date()
-            while let batch = try iterator.next() {
-                iter += 1
-                let readerCost = Date().timeIntervalSince(readStart)
-                let stepStart = Date()
-                let lr = schedule?.learningRate(at: step) ?? plateau?.current ?? optimizer.learningRate
-                optimizer.learningRate = lr
+            interrupted = try !progress.runEpoch(epoch, iterator: iterator, iters: batches.count, step: &step,
+                                                 learningRate: applyLearningRate) { batch, _, _ in
                 var features = model(batch.images)
                 if normalize { features = features.l2Normalized() }
                 let (total, batchLoss, memoryLoss) = loss(features, labels: batch.labels)
                 total.backward()
                 optimizer.step()
                 optimizer.zeroGrad()
-                step += 1
-                let cost = Date().timeIntervalSince(stepStart) + readerCost
                 var values: [(String, Double)] = [("loss", Double(total.item)), (batchLossKey, Double(batchLoss.item))]
                 if let memoryLoss { values.append(("xbm_loss", Double(memoryLoss.item))) }
-                progress.step(epoch: epoch, iter: iter, iters: batches.count, step: step, lr: lr, values: values,
-                              cost: cost, readerCost: readerCost, batchSize: batch.labels.count)
-                if Interruption.shared.isRequested { interrupted = true; break }
-                readStart = Date()
+                return values
             }
             progress.endEpoch(epoch)
             if interrupted {
@@ -199,6 +187,12 @@ public final class MetricLearningTrainer {
 
     func metrics(_ r: EvaluationReport) -> [(String, Double)] {
         r.recall.map { ("recall\($0.k)", $0.value) } + [("mAP", r.mAP), ("MAP@R", r.mapAtR)]
+    }
+
+    /// The learning rate of `step` (schedule, else ReduceOnPlateau's, else the optimizer's), set on the optimizer.
+    func applyLearningRate(step: Int) -> Float {
+        optimizer.learningRate = schedule?.learningRate(at: step) ?? plateau?.current ?? optimizer.learningRate
+        return optimizer.learningRate
     }
 
     func save(_ name: String, epoch: Int, step: Int, best: Double?, bestEpoch: Int?) throws -> String {

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 
 /// The per-step bookkeeping both trainers share: running averages since the last print, the
@@ -17,6 +18,30 @@ struct TrainingProgress {
     }
 
     mutating func startEpoch() { meters.reset(); epochMeters.reset() }
+
+    /// Runs one epoch's batches: times reading and stepping, sets each step's learning rate from
+    /// `learningRate(step)`, calls `trainStep(batch, iter, lr)` for the values to log, advances
+    /// `step` and records progress. Returns false when Ctrl-C asked to stop (after that step).
+    mutating func runEpoch(_ epoch: Int, iterator: LoaderIterator, iters: Int, step: inout Int,
+                           learningRate: (Int) -> Float,
+                           trainStep: (_ batch: Batch, _ iter: Int, _ lr: Float) throws -> [(String, Double)]) throws -> Bool {
+        startEpoch()
+        var iter = 0
+        var readStart = Date()
+        while let batch = try iterator.next() {
+            iter += 1
+            let readerCost = Date().timeIntervalSince(readStart)
+            let stepStart = Date()
+            let lr = learningRate(step)
+            let values = try trainStep(batch, iter, lr)
+            step += 1
+            self.step(epoch: epoch, iter: iter, iters: iters, step: step, lr: lr, values: values,
+                      cost: Date().timeIntervalSince(stepStart) + readerCost, readerCost: readerCost, batchSize: batch.labels.count)
+            if Interruption.shared.isRequested { return false }
+            readStart = Date()
+        }
+        return true
+    }
 
     /// Records one step's values (losses, metrics) and timings; prints every `printEvery` iterations
     /// and at the epoch's last one.

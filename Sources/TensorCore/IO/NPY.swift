@@ -8,6 +8,8 @@ public struct NPYArray {
     public var integers: Int64Array?
     /// The numpy dtype string from the header, e.g. `<f4`.
     public var descr: String
+    /// The values of a unicode string array (`<U…`), C order; `tensor` is then zeros of its shape.
+    public var strings: [String]? = nil
     public var shape: [Int] { tensor.shape }
 }
 
@@ -16,8 +18,8 @@ public struct NPYArray {
 /// `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }` space-padded and ended by `\n`
 /// so the preamble is a multiple of 64 bytes, then the raw little-endian data.
 ///
-/// Reads `<f4 <f8 <f2 <i8 <i4 |u1 |b1`, C or Fortran order. Writes `<f4` and `<i8` with
-/// exactly the header bytes `np.save` produces.
+/// Reads `<f4 <f8 <f2 <i8 <i4 |u1 |b1` and unicode strings `<U…`, C or Fortran order. Writes
+/// `<f4`, `<i8` and `<U…` with exactly the header bytes `np.save` produces.
 public enum NPY {
     static let kinds: [String: ElementKind] = [
         "f4": .f32, "f8": .f64, "f2": .f16, "i8": .i64, "i4": .i32, "u1": .u8, "b1": .bool,
@@ -58,6 +60,10 @@ public enum NPY {
         }
 
         let header = try HeaderDict(UnsafeRawBufferPointer(rebasing: raw[(8 + lengthSize)..<dataStart]), invalid)
+        if let width = header.unicodeWidth {
+            return try parseStrings(raw, from: dataStart, width: width, shape: try header.shape(invalid),
+                                    fortran: try header.fortranOrder(invalid), invalid)
+        }
         let (descr, kind) = try header.dtype(invalid)
         let fortran = try header.fortranOrder(invalid)
         let shape = try header.shape(invalid)
@@ -76,6 +82,30 @@ public enum NPY {
         }
         return NPYArray(tensor: Tensor(shape: shape, data: floats),
                         integers: ints.map { Int64Array(shape: shape, values: $0) }, descr: descr)
+    }
+
+    /// A `<U{width}` array: `width` UTF-32LE code units per element, NUL-padded.
+    static func parseStrings(_ raw: UnsafeRawBufferPointer, from dataStart: Int, width: Int, shape: [Int], fortran: Bool,
+                             _ invalid: (String) -> TensorCoreError) throws -> NPYArray {
+        let count = Shape.count(shape)
+        guard let bytes = checkedByteCount(shape, itemSize: 4 * width) else { throw invalid("shape \(shape) is too large") }
+        guard raw.count - dataStart == bytes else {
+            throw invalid("data is \(raw.count - dataStart) bytes but <U\(width) with shape \(shape) needs \(bytes) (truncated?)")
+        }
+        var strings: [String] = []
+        strings.reserveCapacity(count)
+        for i in 0..<count {
+            var scalars = String.UnicodeScalarView()
+            for j in 0..<width {
+                let code = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: dataStart + (i * width + j) * 4, as: UInt32.self))
+                if code == 0 { break }
+                guard let scalar = Unicode.Scalar(code) else { throw invalid("element \(i) holds \(code), not a Unicode code point") }
+                scalars.append(scalar)
+            }
+            strings.append(String(scalars))
+        }
+        if fortran { strings = fortranToC(strings, shape: shape) }
+        return NPYArray(tensor: Tensor.zeros(shape), integers: nil, descr: "<U\(width)", strings: strings)
     }
 
     /// Reorders column-major elements of `shape` into row-major order.
@@ -119,8 +149,21 @@ public enum NPY {
         return out
     }
 
+    /// The `.npy` bytes of a 1-D unicode string array (`<U{longest}`, at least `<U1` as numpy).
+    public static func encode(strings: [String]) -> Data {
+        let scalars = strings.map { Array($0.unicodeScalars) }
+        let width = max(1, scalars.map(\.count).max() ?? 0)
+        var out = preamble(descr: "<U\(width)", shape: [strings.count])
+        var units = [UInt32](repeating: 0, count: strings.count * width)
+        for (i, s) in scalars.enumerated() { for (j, c) in s.enumerated() { units[i * width + j] = c.value } }
+        out.reserveCapacity(out.count + units.count * 4)
+        for u in units { out.appendLittleEndian(u) }
+        return out
+    }
+
     public static func write(_ tensor: Tensor, to url: URL) throws { try writeFileAtomically(encode(tensor), to: url) }
     public static func write(_ array: Int64Array, to url: URL) throws { try writeFileAtomically(encode(array), to: url) }
+    public static func write(strings: [String], to url: URL) throws { try writeFileAtomically(encode(strings: strings), to: url) }
 
     /// Magic, version, header length and header exactly as numpy's `write_array` lays them out.
     static func preamble(descr: String, shape: [Int]) -> Data {
@@ -176,6 +219,12 @@ private struct HeaderDict {
             throw invalid("big-endian dtype '\(descr)' is not supported; save arr.astype('<\(descr.dropFirst())')")
         }
         return (descr, kind)
+    }
+
+    /// The character count of a little-endian unicode dtype (`<U12`), nil for any other dtype.
+    var unicodeWidth: Int? {
+        guard case .string(let descr)? = items["descr"], descr.hasPrefix("<U") || descr.hasPrefix("|U") else { return nil }
+        return Int(descr.dropFirst(2)).flatMap { $0 > 0 ? $0 : nil }
     }
 
     func fortranOrder(_ invalid: (String) -> TensorCoreError) throws -> Bool {

@@ -116,26 +116,31 @@ public enum NPZ {
 
     // MARK: Writing
 
-    /// Writes `tensors` as `<f4` and `int64Arrays` as `<i8` members, sorted by name, atomically.
-    public static func write(_ tensors: [String: Tensor], int64Arrays: [String: Int64Array] = [:], to url: URL) throws {
-        try writeFileAtomically(try encode(tensors, int64Arrays: int64Arrays, path: url.path), to: url)
+    /// Writes `tensors` as `<f4`, `int64Arrays` as `<i8` and `strings` as 1-D `<U…` members,
+    /// sorted by name, atomically.
+    public static func write(_ tensors: [String: Tensor], int64Arrays: [String: Int64Array] = [:],
+                             strings: [String: [String]] = [:], to url: URL) throws {
+        try writeFileAtomically(try encode(tensors, int64Arrays: int64Arrays, strings: strings, path: url.path), to: url)
     }
 
     /// The archive bytes: one STORED `<name>.npy` member per array, sorted by name. Throws when a
     /// name is used twice or the archive would need zip64 (4 GiB or more).
-    public static func encode(_ tensors: [String: Tensor], int64Arrays: [String: Int64Array] = [:]) throws -> Data {
-        try encode(tensors, int64Arrays: int64Arrays, path: "<npz data>")
+    public static func encode(_ tensors: [String: Tensor], int64Arrays: [String: Int64Array] = [:],
+                              strings: [String: [String]] = [:]) throws -> Data {
+        try encode(tensors, int64Arrays: int64Arrays, strings: strings, path: "<npz data>")
     }
 
-    private static func encode(_ tensors: [String: Tensor], int64Arrays: [String: Int64Array], path: String) throws -> Data {
-        for name in int64Arrays.keys where tensors[name] != nil {
-            throw TensorCoreError.invalidFile(path: path, reason: "'\(name)' is both a Float32 and an Int64 array")
+    private static func encode(_ tensors: [String: Tensor], int64Arrays: [String: Int64Array], strings: [String: [String]],
+                               path: String) throws -> Data {
+        let names = (Array(tensors.keys) + Array(int64Arrays.keys) + Array(strings.keys)).sorted(by: utf8Less)
+        for (a, b) in zip(names, names.dropFirst()) where a == b {
+            let kinds = [tensors[a] != nil ? "a Float32" : nil, int64Arrays[a] != nil ? "an Int64" : nil, strings[a] != nil ? "a string" : nil]
+            throw TensorCoreError.invalidFile(path: path, reason: "'\(a)' is both \(kinds.compactMap { $0 }.prefix(2).joined(separator: " and ")) array")
         }
         var out = Data()
         var directory = Data()
-        let names = (Array(tensors.keys) + Array(int64Arrays.keys)).sorted(by: utf8Less)
         for name in names {
-            let payload = tensors[name].map { NPY.encode($0) } ?? NPY.encode(int64Arrays[name]!)
+            let payload = tensors[name].map { NPY.encode($0) } ?? int64Arrays[name].map { NPY.encode($0) } ?? NPY.encode(strings: strings[name]!)
             let fileName = Array((name + ".npy").utf8)
             guard out.count + payload.count + fileName.count + 30 < 0xFFFF_FFFF, fileName.count <= 0xFFFF, names.count < 0xFFFF else {
                 throw TensorCoreError.invalidFile(path: path, reason: "archive too large: zip64 output is not supported")

@@ -1,0 +1,56 @@
+import Datasets
+import Foundation
+import TensorCore
+
+/// `magpie export-embeddings`: the embeddings of a set of images as `.npy` (float32 [N, D]) or
+/// `.npz` (`embeddings` [N, D] float32, `labels` [N] int64 with -1 for unlabelled images, `paths`
+/// [N] unicode strings), for analysis or another index outside Magpie.
+public enum EmbeddingExport {
+    public struct Item: Equatable, Sendable {
+        public var path: String
+        public var label: Int64?
+
+        public init(path: String, label: Int64? = nil) { self.path = path; self.label = label }
+    }
+
+    /// The images of a list file (PaddleClas `path label` lines, or SOP's `Ebay_*.txt`; paths
+    /// relative to `root`, default the list's folder), or of a folder (sorted, unlabelled).
+    public static func items(images: String, root: String? = nil) throws -> [Item] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: images, isDirectory: &isDirectory) else {
+            throw EngineError.data("\(images): no such image list or folder")
+        }
+        if isDirectory.boolValue { return try Classifier.imagePaths(images).map { Item(path: $0) } }
+        let firstLine = (try? String(contentsOfFile: images, encoding: .utf8))?.split(separator: "\n").first ?? ""
+        let dataset = firstLine.hasPrefix("image_id")
+            ? try SOPReader.read(listFile: images, imageRoot: root)
+            : try LabelListReader.read(listFile: images, imageRoot: root)
+        return dataset.records.map { Item(path: $0.path, label: Int64($0.originalLabel)) }
+    }
+
+    /// Embeds `items` in batches and writes them to `url` (`.npy` or `.npz`, temp file + rename).
+    /// `progress` gets (images done, total) after each batch. Returns the [N, D] embeddings.
+    @discardableResult
+    public static func run(model: InferenceModel, items: [Item], batchSize: Int = 32, to url: URL,
+                           progress: (Int, Int) -> Void = { _, _ in }) throws -> Tensor {
+        let ext = url.pathExtension.lowercased()
+        guard ext == "npy" || ext == "npz" else { throw EngineError.config("\(url.path): the output must end in .npy or .npz") }
+        guard !items.isEmpty else { throw EngineError.data("no images to embed") }
+        guard batchSize > 0 else { throw EngineError.config("the batch size must be positive, got \(batchSize)") }
+        var values: [Float] = []
+        values.reserveCapacity(items.count * model.embeddingSize)
+        for start in stride(from: 0, to: items.count, by: batchSize) {
+            let batch = items[start..<min(start + batchSize, items.count)]
+            values += try model.embed(paths: batch.map(\.path)).data
+            progress(start + batch.count, items.count)
+        }
+        let embeddings = Tensor(shape: [items.count, model.embeddingSize], data: values)
+        if ext == "npy" {
+            try NPY.write(embeddings, to: url)
+        } else {
+            try NPZ.write(["embeddings": embeddings], int64Arrays: ["labels": Int64Array(items.map { $0.label ?? -1 })],
+                          strings: ["paths": items.map(\.path)], to: url)
+        }
+        return embeddings
+    }
+}
