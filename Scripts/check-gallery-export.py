@@ -33,7 +33,7 @@ def check(ok, message):
         print("  FAIL", message)
 
 
-def load_npy(folder):
+def load_npy(folder, dim):
     ids = np.load(folder / "id.npy")
     vectors = np.load(folder / "vector.npy")
     labels = np.load(folder / "label.npy")
@@ -46,7 +46,7 @@ def load_npy(folder):
                 metadata=[None if m == "{}" else json.loads(m) for m in meta.tolist()])
 
 
-def load_parquet(folder):
+def load_parquet(folder, dim):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -60,12 +60,12 @@ def load_parquet(folder):
     print(f"  parquet: {meta.num_row_groups} row group(s), created_by {meta.created_by!r}, schema {schema.types}")
     vectors = table.column("vector").combine_chunks()
     flat = vectors.flatten().to_numpy()
-    return dict(ids=table.column("id").to_numpy(), vectors=flat.reshape(len(table), -1),
+    return dict(ids=table.column("id").to_numpy(), vectors=flat.reshape(len(table), dim),
                 labels=table.column("label").to_pylist(), paths=table.column("path").to_pylist(),
                 metadata=[None if m is None else json.loads(m) for m in table.column("metadata").to_pylist()])
 
 
-def load_ndjson(folder, flavor):
+def load_ndjson(folder, dim, flavor):
     ids, vectors, labels, paths, metadata = [], [], [], [], []
     with open(folder / "gallery.ndjson", encoding="utf-8") as f:
         lines = iter(f)
@@ -89,7 +89,7 @@ def load_ndjson(folder, flavor):
             labels.append(row.get("label"))
             paths.append(row.get("path"))
             metadata.append(row.get("metadata"))
-    return dict(ids=np.array(ids, np.int64), vectors=np.array(vectors, np.float64).astype(np.float32),
+    return dict(ids=np.array(ids, np.int64), vectors=np.array(vectors, np.float64).astype(np.float32).reshape(-1, dim),
                 labels=labels, paths=paths, metadata=metadata)
 
 
@@ -115,7 +115,8 @@ def main(folders):
         sizes = ", ".join(f"{f['name']} {f['bytes']:,} B" for f in manifest["files"])
         print(f"{folder}: {fmt}{'/' + flavor if flavor else ''}, {manifest['count']} × {manifest['dimension']}; {sizes}")
         start = time.perf_counter()
-        data = {"npy": load_npy, "parquet": load_parquet}.get(fmt, lambda f: load_ndjson(f, flavor))(folder)
+        loader = {"npy": load_npy, "parquet": load_parquet}.get(fmt, lambda f, d: load_ndjson(f, d, flavor))
+        data = loader(folder, manifest["dimension"])
         print(f"  loaded in {time.perf_counter() - start:.3f} s")
         check(len(data["ids"]) == manifest["count"], f"{folder}: {len(data['ids'])} rows, manifest says {manifest['count']}")
         check(data["vectors"].shape == (manifest["count"], manifest["dimension"]), f"{folder}: vector shape {data['vectors'].shape}")

@@ -137,6 +137,23 @@ import TensorCore
         }
     }
 
+    @Test(arguments: GalleryExportFormat.allCases)
+    func emptyGalleryExportsEmptyFiles(format: GalleryExportFormat) throws {
+        let dir = TemporaryFolder(); defer { dir.cleanup() }
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        let snap = GallerySnapshot(manifest: GalleryManifest(dimension: 3), ids: [], vectors: [], records: [])
+        let summary = try GalleryExporter.export(snap, to: dir.path + "/e", options: GalleryExportOptions(format: format))
+        #expect(summary.manifest.count == 0)
+        switch format {
+        case .npy: #expect(try NPY.read(URL(fileURLWithPath: dir.path + "/e/vector.npy")).shape == [0, 3])
+        case .parquet:
+            let decoded = try ParquetWriterTests.decode(dir.path + "/e/gallery.parquet", hasLevels: ParquetWriterTests.galleryLevels
+                + [(false, true)])
+            #expect(decoded.footer[3]?.int == 0)
+        case .ndjson: #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path + "/e/gallery.ndjson")).isEmpty)
+        }
+    }
+
     @Test func existingFolderIsRefusedUnlessForcedAndFailuresLeaveNothing() throws {
         let dir = TemporaryFolder(); defer { dir.cleanup() }
         try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
