@@ -1,39 +1,22 @@
 import Foundation
 
-/// Streams a gallery snapshot as NDJSON rows of one `NDJSONFlavor`: blocks of rows are formatted
-/// in parallel into reusable byte buffers and written in order; floats use Swift's shortest
-/// round-trip text (`Float.description`).
+/// Streams a gallery snapshot as NDJSON rows of one `NDJSONFlavor`. Each line is built in a
+/// reusable byte buffer; floats use Swift's shortest round-trip text (`Float.description`).
 struct NDJSONWriter {
     let flavor: NDJSONFlavor
     let target: ExportTarget
 
-    /// Rows formatted per block; blocks are formatted on all cores, then written in order.
-    static let blockRows = 2048
-
     func write(_ snap: GallerySnapshot, to path: String) throws {
         let sink = try FileSink(path: path)
         let d = snap.manifest.dimension
-        let n = snap.ids.count
-        let blockCount = (n + Self.blockRows - 1) / Self.blockRows
-        let inFlight = max(1, ProcessInfo.processInfo.activeProcessorCount) * 2
-        var blocks = [[UInt8]](repeating: [], count: inFlight)
+        var line: [UInt8] = []
+        line.reserveCapacity(d * 12 + 256)
         try snap.vectors.withUnsafeBufferPointer { vectors in
-            for first in stride(from: 0, to: blockCount, by: inFlight) {
-                let count = min(inFlight, blockCount - first)
-                blocks.withUnsafeMutableBufferPointer { out in
-                    DispatchQueue.concurrentPerform(iterations: count) { b in
-                        var text: [UInt8] = []
-                        swap(&text, &out[b])  // take the buffer uniquely, so its capacity is reused
-                        text.removeAll(keepingCapacity: true)
-                        let lo = (first + b) * Self.blockRows
-                        for i in lo..<min(n, lo + Self.blockRows) {
-                            appendRow(id: snap.ids[i], vector: UnsafeBufferPointer(rebasing: vectors[(i * d)..<((i + 1) * d)]),
-                                      record: snap.records[i], to: &text)
-                        }
-                        out[b] = text
-                    }
-                }
-                for b in 0..<count { try sink.append(blocks[b]) }
+            for (i, id) in snap.ids.enumerated() {
+                line.removeAll(keepingCapacity: true)
+                appendRow(id: id, vector: UnsafeBufferPointer(rebasing: vectors[(i * d)..<((i + 1) * d)]),
+                          record: snap.records[i], to: &line)
+                try sink.append(line)
             }
         }
         try sink.close()
