@@ -7,7 +7,7 @@
 For each folder: reads manifest.json, loads the data files of its format (npy: np.load; parquet:
 pyarrow.parquet with the expected Arrow types; ndjson: every flavor's row shape), checks that
 count and dimension match the manifest, and that ids, vectors (bit for bit), labels, paths and
-metadata agree across all folders given. Then recomputes exact_topk.json with numpy (float64
+metadata agree across the folders exported from the same gallery (same creation time and count). Then recomputes exact_topk.json with numpy (float64
 inner products or squared distances over the whole gallery, own entry excluded, equal scores by
 id) and checks neighbours and scores. Prints load times and sizes. Exits 1 on any mismatch.
 
@@ -33,7 +33,7 @@ def check(ok, message):
         print("  FAIL", message)
 
 
-def load_npy(folder):
+def load_npy(folder, dim):
     ids = np.load(folder / "id.npy")
     vectors = np.load(folder / "vector.npy")
     labels = np.load(folder / "label.npy")
@@ -46,7 +46,7 @@ def load_npy(folder):
                 metadata=[None if m == "{}" else json.loads(m) for m in meta.tolist()])
 
 
-def load_parquet(folder):
+def load_parquet(folder, dim):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -60,12 +60,12 @@ def load_parquet(folder):
     print(f"  parquet: {meta.num_row_groups} row group(s), created_by {meta.created_by!r}, schema {schema.types}")
     vectors = table.column("vector").combine_chunks()
     flat = vectors.flatten().to_numpy()
-    return dict(ids=table.column("id").to_numpy(), vectors=flat.reshape(len(table), -1),
+    return dict(ids=table.column("id").to_numpy(), vectors=flat.reshape(len(table), dim),
                 labels=table.column("label").to_pylist(), paths=table.column("path").to_pylist(),
                 metadata=[None if m is None else json.loads(m) for m in table.column("metadata").to_pylist()])
 
 
-def load_ndjson(folder, flavor):
+def load_ndjson(folder, dim, flavor):
     ids, vectors, labels, paths, metadata = [], [], [], [], []
     with open(folder / "gallery.ndjson", encoding="utf-8") as f:
         lines = iter(f)
@@ -89,7 +89,7 @@ def load_ndjson(folder, flavor):
             labels.append(row.get("label"))
             paths.append(row.get("path"))
             metadata.append(row.get("metadata"))
-    return dict(ids=np.array(ids, np.int64), vectors=np.array(vectors, np.float64).astype(np.float32),
+    return dict(ids=np.array(ids, np.int64), vectors=np.array(vectors, np.float64).astype(np.float32).reshape(-1, dim),
                 labels=labels, paths=paths, metadata=metadata)
 
 
@@ -108,21 +108,23 @@ def exact_topk(ids, vectors, metric, query_ids, k):
 
 
 def main(folders):
-    reference = None
+    references = {}
     for folder in map(pathlib.Path, folders):
         manifest = json.loads((folder / "manifest.json").read_text())
         fmt, flavor = manifest["format"], manifest.get("flavor")
         sizes = ", ".join(f"{f['name']} {f['bytes']:,} B" for f in manifest["files"])
         print(f"{folder}: {fmt}{'/' + flavor if flavor else ''}, {manifest['count']} × {manifest['dimension']}; {sizes}")
         start = time.perf_counter()
-        data = {"npy": load_npy, "parquet": load_parquet}.get(fmt, lambda f: load_ndjson(f, flavor))(folder)
+        loader = {"npy": load_npy, "parquet": load_parquet}.get(fmt, lambda f, d: load_ndjson(f, d, flavor))
+        data = loader(folder, manifest["dimension"])
         print(f"  loaded in {time.perf_counter() - start:.3f} s")
         check(len(data["ids"]) == manifest["count"], f"{folder}: {len(data['ids'])} rows, manifest says {manifest['count']}")
         check(data["vectors"].shape == (manifest["count"], manifest["dimension"]), f"{folder}: vector shape {data['vectors'].shape}")
-        if reference is None:
-            reference = (folder, data, manifest)
+        gallery = (manifest["gallery_created"], manifest["count"], manifest["fingerprint"])
+        if gallery not in references:
+            references[gallery] = (folder, data)
         else:
-            ref_folder, ref, _ = reference
+            ref_folder, ref = references[gallery]
             check(np.array_equal(data["ids"], ref["ids"]), f"{folder}: ids differ from {ref_folder}")
             check(np.array_equal(data["vectors"].view(np.uint32), ref["vectors"].view(np.uint32)),
                   f"{folder}: vectors differ (bitwise) from {ref_folder}")

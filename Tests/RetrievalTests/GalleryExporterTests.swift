@@ -129,7 +129,28 @@ import TensorCore
             let ids = try NPY.read(URL(fileURLWithPath: out + "/id.npy"))
             let labels = try NPY.read(URL(fileURLWithPath: out + "/label.npy"))
             #expect(ids.integers?.values == [10, 20, 30, 40] && labels.integers?.values == [1, -1, 2, -1])
-            #expect(try NPY.read(URL(fileURLWithPath: out + "/vector.npy")).tensor.data == Self.planeSnapshot().vectors)
+            let snap = Self.planeSnapshot()
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/vector.npy")) == NPY.encode(Tensor(shape: [4, 2], data: snap.vectors)))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/path.npy")) == NPY.encode(strings: snap.records.map { $0.path ?? "" }),
+                    "streamed file equals the in-memory encoder, which matches np.save byte for byte (NPYTests)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/metadata.npy")) == NPY.encode(strings: [#"{"shop": "x"}"#, "{}", "not json", "{}"]))
+        }
+    }
+
+    @Test(arguments: GalleryExportFormat.allCases)
+    func emptyGalleryExportsEmptyFiles(format: GalleryExportFormat) throws {
+        let dir = TemporaryFolder(); defer { dir.cleanup() }
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        let snap = GallerySnapshot(manifest: GalleryManifest(dimension: 3), ids: [], vectors: [], records: [])
+        let summary = try GalleryExporter.export(snap, to: dir.path + "/e", options: GalleryExportOptions(format: format))
+        #expect(summary.manifest.count == 0)
+        switch format {
+        case .npy: #expect(try NPY.read(URL(fileURLWithPath: dir.path + "/e/vector.npy")).shape == [0, 3])
+        case .parquet:
+            let decoded = try ParquetWriterTests.decode(dir.path + "/e/gallery.parquet", hasLevels: ParquetWriterTests.galleryLevels
+                + [(false, true)])
+            #expect(decoded.footer[3]?.int == 0)
+        case .ndjson: #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path + "/e/gallery.ndjson")).isEmpty)
         }
     }
 

@@ -18,18 +18,26 @@ import Testing
         return v
     }
 
-    static func decodeLevels(_ bytes: [UInt8], at offset: inout Int) -> [UInt8] {
+    /// RLE / bit-packed hybrid levels of bit width 1 with their u32 length prefix; bit-packed
+    /// groups (pyarrow writes them) hold 8 levels per byte, least significant bit first.
+    static func decodeLevels(_ bytes: [UInt8], at offset: inout Int, count: Int) -> [UInt8] {
         let length = u32(bytes, offset)
         var r = ThriftCompactReader(bytes, at: offset + 4)
         var levels: [UInt8] = []
         while r.position < offset + 4 + length {
             let header = r.varint()
-            precondition(header & 1 == 0, "the writer emits RLE runs only")
-            let value = r.byte()
-            levels += [UInt8](repeating: value, count: Int(header >> 1))
+            if header & 1 == 0 {
+                let value = r.byte()
+                levels += [UInt8](repeating: value, count: Int(header >> 1))
+            } else {
+                for _ in 0..<Int(header >> 1) {
+                    let b = r.byte()
+                    for bit in 0..<8 { levels.append((b >> UInt8(bit)) & 1) }
+                }
+            }
         }
         offset += 4 + length
-        return levels
+        return Array(levels.prefix(count))
     }
 
     static func decode(_ path: String, hasLevels: [(rep: Bool, def: Bool)]) throws -> Decoded {
@@ -57,8 +65,9 @@ import Testing
                     #expect(header[2]?.int == Int64(size), "uncompressed")
                     var p = h.position
                     let pageEnd = p + size
-                    if hasLevels[c].rep { column.rep += decodeLevels(bytes, at: &p) }
-                    if hasLevels[c].def { column.def += decodeLevels(bytes, at: &p) }
+                    let count = Int(try #require(header[5]?[1]?.int))
+                    if hasLevels[c].rep { column.rep += decodeLevels(bytes, at: &p, count: count) }
+                    if hasLevels[c].def { column.def += decodeLevels(bytes, at: &p, count: count) }
                     column.values += bytes[p..<pageEnd]
                     offset = pageEnd
                 }
@@ -106,7 +115,7 @@ import Testing
         try w.writeRowGroup(rows: 1, [.int64([9]), .floatList([.pi, 6]), .optionalInt64([nil]), .optionalString(["ü€"])])
         try w.close()
 
-        let d = try Self.decode(path, hasLevels: [(false, false), (true, true), (false, true), (false, true)])
+        let d = try Self.decode(path, hasLevels: Self.galleryLevels)
         let f = d.footer
         #expect(f[1]?.int == 2)
         #expect(f[3]?.int == 3, "num_rows")
@@ -115,7 +124,7 @@ import Testing
         let schema = try #require(f[2]?.list)
         #expect(schema.map { $0[4]?.string } == ["schema", "id", "vector", "list", "element", "label", "path"])
         #expect(schema[0][5]?.int == 4, "root has 4 children")
-        #expect(schema.map { $0[3]?.int } == [nil, 0, 0, 2, 0, 1, 1], "repetition: required/repeated/optional")
+        #expect(schema.map { $0[3]?.int } == [0, 0, 0, 2, 0, 1, 1], "repetition: required/repeated/optional")
         #expect(schema.map { $0[1]?.int } == [nil, 2, nil, nil, 4, 2, 6], "physical types INT64/FLOAT/BYTE_ARRAY")
         #expect(schema[2][6]?.int == 3 && schema[2][10]?[3] != nil, "vector is a LIST (converted and logical type)")
         #expect(schema[6][6]?.int == 0 && schema[6][10]?[1] != nil, "path is a STRING")
@@ -135,6 +144,45 @@ import Testing
         #expect(g0[2].def == [1, 0] && Self.int64s(g0[2].values) == [1])
         #expect(g1[2].def == [0] && g1[2].values.isEmpty)
         #expect(g0[3].def == [1, 0] && Self.strings(g0[3].values) == ["a"] && Self.strings(g1[3].values) == ["ü€"])
+    }
+
+    static let galleryLevels: [(rep: Bool, def: Bool)] = [(false, false), (true, true), (false, true), (false, true)]
+
+    /// Each schema element as (type, repetition, name, children, converted type, logical type id).
+    static func schemaSummary(_ footer: ThriftValue) -> [String] {
+        (footer[2]?.list ?? []).map { e in
+            let logical: String
+            if case .structure(let union)? = e[10] { logical = union.keys.map(String.init).joined() } else { logical = "-" }
+            return [e[1]?.int, e[3]?.int, nil, e[5]?.int, e[6]?.int].map { $0.map(String.init) ?? "-" }.joined(separator: " ")
+                + " \(e[4]?.string ?? "?") \(logical)"
+        }
+    }
+
+    @Test func decoderReadsPyarrowsFileAndOurSchemaMatchesPyarrows() throws {
+        // Scripts/fixtures/make_parquet_fixture.py: the same four columns and rows, written by pyarrow.
+        let fixture = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/pyarrow_gallery.parquet").path
+        let theirs = try Self.decode(fixture, hasLevels: Self.galleryLevels)
+        let c = theirs.chunks[0]
+        #expect(Self.int64s(c[0].values) == [7, 8, 9])
+        #expect(c[1].rep == [0, 1, 0, 1, 0, 1] && c[1].def == [1, 1, 1, 1, 1, 1])
+        #expect(Self.floats(c[1].values) == [1, 2, 3, -0.5, 3.140625, 6])
+        #expect(c[2].def == [1, 0, 0] && Self.int64s(c[2].values) == [1])
+        #expect(c[3].def == [1, 0, 1] && Self.strings(c[3].values) == ["a", "ü€"])
+
+        let dir = TemporaryFolder(); defer { dir.cleanup() }
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        let path = dir.path + "/ours.parquet"
+        let w = try ParquetWriter(path: path, columns: [ParquetColumn("id", .int64), ParquetColumn("vector", .floatList(width: 2)),
+                                                        ParquetColumn("label", .optionalInt64), ParquetColumn("path", .optionalString)],
+                                  createdBy: "t")
+        try w.writeRowGroup(rows: 3, [.int64([7, 8, 9]), .floatList([1, 2, 3, -0.5, 3.140625, 6]),
+                                      .optionalInt64([1, nil, nil]), .optionalString(["a", nil, "ü€"])])
+        try w.close()
+        let ours = try Self.decode(path, hasLevels: Self.galleryLevels)
+        #expect(Self.schemaSummary(ours.footer) == Self.schemaSummary(theirs.footer))
+        for (a, b) in zip(ours.chunks[0], c) {
+            #expect(a.rep == b.rep && a.def == b.def && a.values == b.values)
+        }
     }
 
     @Test func bigRowGroupsSplitIntoPagesAtRowBoundaries() throws {

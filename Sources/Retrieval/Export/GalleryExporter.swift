@@ -42,6 +42,9 @@ public enum GalleryExporter {
     @discardableResult
     public static func export(_ snap: GallerySnapshot, to dir: String, options: GalleryExportOptions) throws -> Summary {
         guard options.rowGroupSize > 0 else { throw RetrievalError.invalidArgument("--row-group-size must be positive") }
+        guard options.sampleSize >= 0, options.k > 0 else {
+            throw RetrievalError.invalidArgument("need --sample >= 0 and --k > 0 (got \(options.sampleSize), \(options.k))")
+        }
         let folder = try StagedFolder(destination: dir, replacing: options.force)
         do {
             let summary = try write(snap, into: folder, options: options)
@@ -68,18 +71,16 @@ public enum GalleryExporter {
         let n = snap.ids.count
         switch options.format {
         case .npy:
-            try timed("id.npy", "int64 [N]") { try NPY.write(Int64Array(snap.ids), to: URL(fileURLWithPath: $0)) }
-            try timed("vector.npy", "float32 [N, \(d)]") {
-                try NPY.write(Tensor(shape: [n, d], data: snap.vectors), to: URL(fileURLWithPath: $0))
-            }
+            try timed("id.npy", "int64 [N]") { try NPYFileWriter.write(int64: snap.ids, to: $0) }
+            try timed("vector.npy", "float32 [N, \(d)]") { try NPYFileWriter.write(float32: snap.vectors, shape: [n, d], to: $0) }
             try timed("label.npy", "int64 [N], -1 where an item has no label") {
-                try NPY.write(Int64Array(snap.records.map { $0.label ?? -1 }), to: URL(fileURLWithPath: $0))
+                try NPYFileWriter.write(int64: snap.records.map { $0.label ?? -1 }, to: $0)
             }
             try timed("path.npy", "unicode [N], empty where an item has no path") {
-                try NPY.write(strings: snap.records.map { $0.path ?? "" }, to: URL(fileURLWithPath: $0))
+                try NPYFileWriter.write(strings: snap.records.map { $0.path ?? "" }, to: $0)
             }
             try timed("metadata.npy", "unicode [N], JSON text, {} where an item has none") {
-                try NPY.write(strings: snap.records.map { $0.metadata ?? "{}" }, to: URL(fileURLWithPath: $0))
+                try NPYFileWriter.write(strings: snap.records.map { $0.metadata ?? "{}" }, to: $0)
             }
         case .parquet:
             try timed("gallery.parquet", "columns id int64, vector list<float>[\(d)], label int64?, path string?, metadata string? (JSON text)") {

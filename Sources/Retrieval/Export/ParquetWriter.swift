@@ -242,7 +242,7 @@ final class ParquetWriter {
 
     /// The schema tree flattened depth first, as `FileMetaData.schema` stores it.
     func schemaElements() -> [SchemaElement] {
-        var out = [SchemaElement(name: "schema", children: Int32(columns.count))]
+        var out = [SchemaElement(name: "schema", repetition: .required, children: Int32(columns.count))]  // as pyarrow writes the root
         for c in columns {
             switch c.kind {
             case .int64: out.append(SchemaElement(name: c.name, type: 2, repetition: .required))
