@@ -10,7 +10,8 @@ import TensorCore
         m.count = 4
         return GallerySnapshot(manifest: m, ids: [10, 20, 30, 40], vectors: [1, 0, 0, 1, 0.6, 0.8, -1, 0], records: [
             GalleryRecord(label: 1, path: "a \"quoted\"\npath.jpg", metadata: #"{"shop": "x"}"#),
-            GalleryRecord(), GalleryRecord(label: 2, metadata: "not json"), GalleryRecord(path: "ü.png"),
+            GalleryRecord(metadata: "{\"multi\":\n 1}"), GalleryRecord(label: 2, metadata: "not json"),
+            GalleryRecord(path: "ü.png", metadata: "{oops"),
         ])
     }
 
@@ -96,6 +97,10 @@ import TensorCore
                 #expect((meta as? [String: Any])?["shop"] as? String == "x", "\(flavor): metadata embedded as JSON")
             }
             #expect(fields[2]["metadata"] as? String == "not json", "\(flavor): non-JSON metadata becomes a string")
+            #expect(fields[3]["metadata"] as? String == "{oops", "\(flavor): text that only starts like JSON becomes a string")
+            if flavor != .vespa {
+                #expect((fields[1]["metadata"] as? [String: Any])?["multi"] as? Int == 1, "\(flavor): multi-line JSON re-serialised on one line")
+            }
         }
     }
 
@@ -133,7 +138,7 @@ import TensorCore
             #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/vector.npy")) == NPY.encode(Tensor(shape: [4, 2], data: snap.vectors)))
             #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/path.npy")) == NPY.encode(strings: snap.records.map { $0.path ?? "" }),
                     "streamed file equals the in-memory encoder, which matches np.save byte for byte (NPYTests)")
-            #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/metadata.npy")) == NPY.encode(strings: [#"{"shop": "x"}"#, "{}", "not json", "{}"]))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/metadata.npy")) == NPY.encode(strings: snap.records.map { $0.metadata ?? "{}" }))
         }
     }
 
@@ -185,5 +190,12 @@ import TensorCore
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["export"])
 
         #expect(throws: RetrievalError.self) { try GalleryExporter.export(snap, to: dir.path + "/missing/export", options: options) }
+
+        // --force never replaces a folder that is not an export.
+        let precious = dir.path + "/precious"
+        try FileManager.default.createDirectory(atPath: precious, withIntermediateDirectories: false)
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: precious + "/thesis.txt"))
+        #expect(throws: RetrievalError.self) { try GalleryExporter.export(snap, to: precious, options: options) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: precious) == ["thesis.txt"])
     }
 }

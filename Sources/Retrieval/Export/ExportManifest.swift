@@ -46,6 +46,7 @@ public struct ExportManifest: Codable, Equatable, Sendable {
 
     static func isNormalized(_ snap: GallerySnapshot) -> Bool {
         let d = snap.manifest.dimension
+        guard !snap.ids.isEmpty else { return false }  // nothing to vouch for
         return snap.vectors.withUnsafeBufferPointer { v in
             (0..<snap.ids.count).allSatisfy { i in
                 var s: Float = 0

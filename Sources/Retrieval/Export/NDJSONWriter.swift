@@ -61,9 +61,19 @@ struct NDJSONWriter {
         if let path = r.path { out += #","path":"#.utf8; Self.appendString(path, to: &out) }
         if let meta = r.metadata {
             out += #","metadata":"#.utf8
-            let trimmed = meta.drop { $0 == " " || $0 == "\n" || $0 == "\t" }
-            if !metadataAsText, trimmed.first == "{" || trimmed.first == "[" { out += meta.utf8 } else { Self.appendString(meta, to: &out) }
+            // Embedded only after a parse and compact re-serialisation: a stored value with a newline
+            // inside, or text that merely starts with '{', must not break the one-line-per-row layout.
+            if !metadataAsText, let compact = Self.compactJSON(meta) { out += compact } else { Self.appendString(meta, to: &out) }
         }
+    }
+
+    /// `text` as one-line JSON when it is a JSON object or array, else nil.
+    static func compactJSON(_ text: String) -> [UInt8]? {
+        let trimmed = text.drop { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
+        guard trimmed.first == "{" || trimmed.first == "[",
+              let value = try? JSONSerialization.jsonObject(with: Data(text.utf8)),
+              let data = try? JSONSerialization.data(withJSONObject: value, options: [.withoutEscapingSlashes]) else { return nil }
+        return [UInt8](data)
     }
 
     static func appendArray(_ values: UnsafeBufferPointer<Float>, to out: inout [UInt8]) {

@@ -194,7 +194,7 @@ final class ParquetWriter {
             t.field(3, i64: Int64(group.rows))
             t.field(5, i64: Int64(group.chunks.first?.firstPageOffset ?? 0))  // file_offset
             t.field(6, i64: Int64(bytes))  // total_compressed_size
-            t.field(7, i16: Int16(truncatingIfNeeded: ordinal))
+            if ordinal <= Int(Int16.max) { t.field(7, i16: Int16(ordinal)) }  // optional; an i16 cannot count further
             t.endStruct()
         }
         if !keyValueMetadata.isEmpty {

@@ -17,13 +17,21 @@ public struct StagedFolder {
         guard fm.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw RetrievalError.invalidInput(path: parent.path, reason: "the folder to export into does not exist; create it first")
         }
-        if fm.fileExists(atPath: destination.path), !replacing {
-            throw RetrievalError.invalidInput(path: destination.path, reason: "already exists; pass --force to replace it or choose another --out")
+        if fm.fileExists(atPath: destination.path) {
+            guard replacing else {
+                throw RetrievalError.invalidInput(path: destination.path, reason: "already exists; pass --force to replace it or choose another --out")
+            }
+            // --force replaces an earlier export or an empty folder, never anything else.
+            let entries = (try? fm.contentsOfDirectory(atPath: destination.path)) ?? ["?"]
+            guard entries.isEmpty || StagedFolder.isExport(destination) else {
+                throw RetrievalError.invalidInput(path: destination.path, reason: "is not a gallery export (no export manifest.json); --force replaces only exports, choose another --out")
+            }
         }
         // Leftovers of an export killed earlier (its process is gone) would only waste space.
         let prefix = ".\(name).partial-"
         for entry in (try? fm.contentsOfDirectory(atPath: parent.path)) ?? [] where entry.hasPrefix(prefix) {
-            if let pid = Int32(entry.dropFirst(prefix.count).prefix(while: { $0 != "-" })), kill(pid, 0) != 0 {
+            // Only when the owner is gone (ESRCH); EPERM means it runs under another user.
+            if let pid = Int32(entry.dropFirst(prefix.count).prefix(while: { $0 != "-" })), kill(pid, 0) != 0, errno == ESRCH {
                 try? fm.removeItem(at: parent.appendingPathComponent(entry))
             }
         }
@@ -33,6 +41,14 @@ public struct StagedFolder {
         } catch {
             throw RetrievalError.invalidInput(path: staging.path, reason: "cannot create the staging folder (\(error.localizedDescription))")
         }
+    }
+
+    /// Whether `folder` holds a gallery export's manifest.json.
+    static func isExport(_ folder: URL) -> Bool {
+        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("manifest.json").path) else { return false }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601  // as ExportManifest writes it
+        return (try? decoder.decode(ExportManifest.self, from: data)) != nil
     }
 
     public func path(_ file: String) -> String { staging.appendingPathComponent(file).path }
