@@ -22,7 +22,7 @@ struct GalleryExportCommand: ParsableCommand {
         qdrant_collection.json). The folder is written under a temporary name beside DIR and \
         renamed when complete; an existing DIR is refused unless --force.
 
-        --output FILE keeps the single-file exports: .npz (vectors, ids, labels; label -1 = none) \
+        --output FILE keeps the single-file exports: .npz (vectors, ids, labels, paths; label -1 = none) \
         or .ndjson/.jsonl plain rows.
         """
     )
@@ -44,6 +44,8 @@ struct GalleryExportCommand: ParsableCommand {
     func validate() throws {
         guard (out == nil) != (output == nil) else { throw ValidationError("give either --out DIR (with --format) or --output FILE") }
         if out != nil, format == nil { throw ValidationError("--out needs --format npy, parquet or ndjson") }
+        if output != nil, format != nil { throw ValidationError("--format goes with --out DIR; --output FILE takes its format from the file name") }
+        guard k > 0, sample >= 0, rowGroupSize > 0 else { throw ValidationError("--k and --row-group-size must be positive, --sample 0 or more") }
         if let format, GalleryExportFormat(rawValue: format) == nil {
             throw ValidationError("unknown --format '\(format)': use npy, parquet or ndjson")
         }
@@ -81,6 +83,7 @@ struct GalleryExportCommand: ParsableCommand {
         if output.hasSuffix(".npz") {
             try NPZ.write(["vectors": Tensor(shape: [snap.ids.count, snap.manifest.dimension], data: snap.vectors)],
                           int64Arrays: ["ids": Int64Array(snap.ids), "labels": Int64Array(snap.labels.map { $0 ?? -1 })],
+                          strings: ["paths": snap.records.map { $0.path ?? "" }],
                           to: URL(fileURLWithPath: output))
         } else if output.hasSuffix(".ndjson") || output.hasSuffix(".jsonl") {
             try GalleryExporter.writeNDJSON(snap, to: output)

@@ -87,7 +87,7 @@ struct EmbeddingSet {
             guard let strings = paths.strings, strings.count == n else {
                 throw RetrievalError.invalidInput(path: path, reason: "'paths' must hold \(n) strings, got \(paths.descr) shape \(paths.shape)")
             }
-            for i in 0..<n { set.records[i].path = strings[i] }
+            for i in 0..<n { set.records[i].path = strings[i].isEmpty ? nil : strings[i] }  // "" = no path
         }
         return set
     }
