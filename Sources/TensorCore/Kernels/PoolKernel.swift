@@ -51,7 +51,9 @@ enum PoolKernel {
     static func max(_ x: Tensor, _ g: ConvGeometry, windows: [PoolWindow], op: StaticString) -> Tensor {
         let planes = g.n * g.c, hw = g.h * g.w, p = windows.count
         var y = [Float](repeating: 0, count: planes * p)
-        var argmax = [Int32](repeating: -1, count: planes * p)
+        // Without the tape nobody reads the argmax: skip storing it.
+        let tracked = GradMode.isEnabled && x.requiresGrad
+        var argmax = [Int32](repeating: -1, count: tracked ? planes * p : 0)
         x.data.withUnsafeBufferPointer { px in
             y.withUnsafeMutableBufferPointer { py in
                 argmax.withUnsafeMutableBufferPointer { pa in
@@ -67,7 +69,7 @@ enum PoolKernel {
                                     }
                                 }
                                 py[plane * p + o] = best
-                                pa[plane * p + o] = Int32(at)
+                                if tracked { pa[plane * p + o] = Int32(at) }
                             }
                         }
                     }
