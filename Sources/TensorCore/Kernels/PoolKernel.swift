@@ -60,6 +60,18 @@ enum PoolKernel {
                     Parallel.chunks(planes, costPerItem: hw * 4) { range in
                         for plane in range {
                             let src = px.baseAddress! + plane * hw
+                            if !tracked && g.dilation == Size2(1) {
+                                // Inference: plain row loops, no argmax (the general loop below steps by dilation).
+                                for (o, win) in windows.enumerated() {
+                                    var best = -Float.infinity
+                                    for r in win.rows {
+                                        let row = src + r * g.w
+                                        for c in win.cols { let v = row[c]; if v > best || v.isNaN && !best.isNaN { best = v } }
+                                    }
+                                    py[plane * p + o] = best
+                                }
+                                continue
+                            }
                             for (o, win) in windows.enumerated() {
                                 var best = -Float.infinity, at = -1
                                 for r in Swift.stride(from: win.rows.lowerBound, to: win.rows.upperBound, by: win.dilation.h) {
