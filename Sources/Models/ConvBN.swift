@@ -17,7 +17,10 @@ final class ConvBN: Layer {
 
     override var children: [(String, Module)] { [("conv", conv), ("bn", bn)] }
 
-    override func forward(_ x: Tensor) -> Tensor { activation.apply(bn(conv(x))) }
+    override func forward(_ x: Tensor) -> Tensor {
+        if let fused = activation.fused() { return bn.forward(x, after: conv, activation: fused) }
+        return activation.apply(bn.forward(x, after: conv))
+    }
 }
 
 /// PaddleClas/torchvision `make_divisible`: round to a multiple of `divisor`, never below

@@ -29,7 +29,7 @@ public final class WideResNet: Layer {
         }
 
         override func forward(_ x: Tensor) -> Tensor {
-            let activated = bn1(x).leakyRelu(0.1)
+            let activated = bn1.forward(x, activation: .leakyRelu(0.1))
             let residualInput: Tensor, shortcutInput: Tensor
             if convShortcut == nil {
                 residualInput = activated; shortcutInput = x
@@ -40,7 +40,7 @@ public final class WideResNet: Layer {
                 // the original TF code feeds the activated tensor to the residual conv.
                 residualInput = faithful ? x : activated; shortcutInput = x
             }
-            var out = bn2(conv1(residualInput)).leakyRelu(0.1)
+            var out = bn2.forward(residualInput, after: conv1, activation: .leakyRelu(0.1))
             if dropRate > 0 { out = dropout(out, p: dropRate, training: isTraining, rng: &rng) }
             out = conv2(out)
             return (convShortcut?(shortcutInput) ?? shortcutInput) + out
@@ -104,7 +104,7 @@ public final class WideResNet: Layer {
     override public func forward(_ x: Tensor) -> Tensor {
         var y = conv1(x)
         for g in groups { y = g(y) }
-        let pooled = pooling.apply(bn1(y).leakyRelu(0.1))
+        let pooled = pooling.apply(bn1.forward(y, activation: .leakyRelu(0.1)))
         return fc.map { $0(pooled) } ?? pooled
     }
 }

@@ -42,4 +42,15 @@ import Testing
         #expect(globalMaxPool2d(x).data == [5, 9])
         #expect(globalMaxPool2d(x).shape == [1, 2, 1, 1])
     }
+
+    @Test func maxPoolWithoutTheTapeGivesTheSameOutput() {
+        let x = GradCheck.distinct([2, 3, 9, 8], seed: 17)
+        x.data[5] = .nan
+        x.requiresGrad = true
+        let taped = maxPool2d(x, kernel: 3, stride: 2, padding: 1)
+        let untaped = withNoGrad { maxPool2d(x, kernel: 3, stride: 2, padding: 1) }
+        #expect(taped.opName == "max_pool2d" && untaped.opName == "leaf")
+        #expect(zip(taped.data, untaped.data).allSatisfy { $0 == $1 || $0.isNaN && $1.isNaN })
+        #expect(untaped.data.contains { $0.isNaN } && !untaped.data.allSatisfy { $0.isNaN })
+    }
 }

@@ -12,14 +12,16 @@ enum ModelBench {
         var imagesPerSecond: Double { Double(batch) / secondsPerStep }
 
         var line: String {
-            String(format: "%@ %@ batch %d @ %d px: %.1f ms/step, %.2f img/s, peak RSS %.0f MB",
-                   kind as NSString, model as NSString, batch, size, secondsPerStep * 1e3, imagesPerSecond, peakRSSMB)
+            String(format: "%@ %@ batch %d @ %d px: %.1f ms/step, %.2f img/s, peak RSS %.0f MB (OpenBLAS %@ kernels)",
+                   kind as NSString, model as NSString, batch, size, secondsPerStep * 1e3, imagesPerSecond, peakRSSMB,
+                   GEMM.coreName as NSString)
         }
 
         var json: String {
             String(format: "{\"bench\":\"%@\",\"model\":\"%@\",\"batch\":%d,\"size\":%d,\"seconds_per_step\":%.6f,"
-                   + "\"images_per_second\":%.4f,\"peak_rss_mb\":%.1f}",
-                   kind as NSString, model as NSString, batch, size, secondsPerStep, imagesPerSecond, peakRSSMB)
+                   + "\"images_per_second\":%.4f,\"peak_rss_mb\":%.1f,\"blas_core\":\"%@\"}",
+                   kind as NSString, model as NSString, batch, size, secondsPerStep, imagesPerSecond, peakRSSMB,
+                   GEMM.coreName as NSString)
         }
     }
 

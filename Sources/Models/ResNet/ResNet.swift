@@ -96,8 +96,13 @@ public final class ResNet: Layer {
 
     /// The last feature map [N, C, H/32, W/32].
     public func featureMap(_ x: Tensor) -> Tensor {
-        var y = bn1(conv1(x))
-        if let act = config.options.stemAct { y = act.apply(y) }
+        var y: Tensor
+        if let conv = conv1 as? Conv2d, let fused = (config.options.stemAct ?? .identity).fused() {
+            y = bn1.forward(x, after: conv, activation: fused)
+        } else {
+            y = bn1(conv1(x))
+            if let act = config.options.stemAct { y = act.apply(y) }
+        }
         y = maxPool2d(y, kernel: 3, stride: 2, padding: 1)
         for stage in stages { y = stage(y) }
         return y

@@ -45,9 +45,9 @@ final class BasicBlock: Layer {
     }
 
     override func forward(_ x: Tensor) -> Tensor {
-        var out = bn2(conv2(bn1(conv1(x)).relu()))
+        var out = bn2.forward(bn1.forward(x, after: conv1, activation: .relu), after: conv2)
         if let se { out = se(out) }
-        return (out + (downsample?(x) ?? x)).relu()
+        return add(out, downsample?(x) ?? x, activation: .relu)
     }
 }
 
@@ -78,11 +78,11 @@ final class Bottleneck: Layer {
     }
 
     override func forward(_ x: Tensor) -> Tensor {
-        var out = bn1(conv1(x)).relu()
-        out = bn2(conv2(out)).relu()
-        out = bn3(conv3(out))
+        var out = bn1.forward(x, after: conv1, activation: .relu)
+        out = bn2.forward(out, after: conv2, activation: .relu)
+        out = bn3.forward(out, after: conv3)
         if let se { out = se(out) }
-        return (out + (downsample?(x) ?? x)).relu()
+        return add(out, downsample?(x) ?? x, activation: .relu)
     }
 }
 

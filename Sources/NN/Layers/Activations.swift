@@ -5,6 +5,16 @@ public enum Activation: String, Sendable, CaseIterable {
     case identity, relu, relu6, leakyRelu = "leaky_relu", sigmoid, tanh, hardSwish = "hardswish",
          hardSigmoid = "hardsigmoid", hardSigmoidPaddle = "hardsigmoid_paddle"
 
+    /// The same activation as a kernel can fuse it (identity, ReLU, leaky ReLU with slope ≥ 0), else nil.
+    public func fused(slope: Float = 0.01) -> FusedActivation? {
+        switch self {
+        case .identity: return .identity
+        case .relu: return .relu
+        case .leakyRelu: return slope >= 0 ? .leakyRelu(slope) : nil
+        default: return nil
+        }
+    }
+
     /// Applies the activation (`leakyRelu` uses `slope`).
     public func apply(_ x: Tensor, slope: Float = 0.01) -> Tensor {
         switch self {

@@ -32,10 +32,23 @@ public class BatchNorm: Layer {
         [("running_mean", runningMean), ("running_var", runningVar), ("num_batches_tracked", numBatchesTracked)]
     }
 
-    override public func forward(_ x: Tensor) -> Tensor {
+    override public func forward(_ x: Tensor) -> Tensor { forward(x, activation: .identity) }
+
+    /// `activation(self(x))`, the activation applied in the normalisation pass (one pass less
+    /// forward and backward; the normalised map is not kept for backward).
+    public func forward(_ x: Tensor, activation: FusedActivation) -> Tensor {
         if isTraining { numBatchesTracked.data[0] += 1 }
         return batchNorm(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
-                         training: isTraining, momentum: momentum, eps: eps)
+                         training: isTraining, momentum: momentum, eps: eps, activation: activation)
+    }
+
+    /// `activation(self(conv(x)))`. In eval mode without the tape the normalisation is folded
+    /// into the convolution (`conv2dBatchNorm`); otherwise it is `forward(conv(x), activation:)`.
+    public func forward(_ x: Tensor, after conv: Conv2d, activation: FusedActivation = .identity) -> Tensor {
+        if isTraining { return forward(conv(x), activation: activation) }
+        return conv2dBatchNorm(x, conv.weight, bias: conv.bias, stride: conv.stride, padding: conv.padding,
+                               dilation: conv.dilation, groups: conv.groups, bnWeight: weight, bnBias: bias,
+                               runningMean: runningMean, runningVar: runningVar, eps: eps, activation: activation)
     }
 }
 

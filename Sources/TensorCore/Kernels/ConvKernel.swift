@@ -1,35 +1,108 @@
 /// Convolution forward and backward on im2col + sgemm (and a direct loop for depthwise).
 ///
 /// Parallel scheme: the batch is split between workers, each running single-threaded GEMMs on
-/// its own images with its own scratch; with one image, OpenBLAS threads the GEMMs instead.
-/// This keeps im2col/col2im parallel without nesting two thread pools.
+/// its own images with its own scratch. Fewer images than cores: forward splits each image
+/// (`forwardSplit`); backward lets OpenBLAS thread the GEMMs. This keeps im2col/col2im parallel
+/// without nesting two thread pools.
 enum ConvKernel {
-    static func forward(_ g: ConvGeometry, x: [Float], weight: [Float], bias: [Float]?) -> [Float] {
-        var y = [Float](repeating: 0, count: g.n * g.k * g.p)
+    /// Single images below this many multiply-adds run on one thread (the hand-off costs more).
+    static let splitThreshold = 1 << 20
+
+    static func forward(_ g: ConvGeometry, x: [Float], weight: [Float], bias: [Float]?,
+                        epilogue: ConvEpilogue? = nil) -> [Float] {
         if g.cg == 1 && g.groups > 1 {
+            var y = [Float](repeating: 0, count: g.n * g.k * g.p)
             Depthwise.forward(g, x: x, weight: weight, y: &y)
-        } else {
+            y.withUnsafeMutableBufferPointer { py in
+                for img in 0..<g.n { finish(g, py.baseAddress!, img: img, channels: 0..<g.k, pixels: 0..<g.p, bias, epilogue) }
+            }
+            return y
+        }
+        return [Float].overwritten(count: g.n * g.k * g.p) { py in
             x.withUnsafeBufferPointer { px in
                 weight.withUnsafeBufferPointer { pw in
-                    y.withUnsafeMutableBufferPointer { py in
-                        forEachImage(g) { _, range, scratch in
-                            for img in range {
-                                for grp in 0..<g.groups {
-                                    let xin = px.baseAddress! + (img * g.c + grp * g.cg) * g.h * g.w
-                                    let cols = columns(g, xin, scratch)
-                                    GEMM.sgemm(m: g.kg, n: g.p, k: g.patch,
-                                               a: pw.baseAddress! + grp * g.kg * g.patch, lda: g.patch,
-                                               b: cols, ldb: g.p,
-                                               c: py.baseAddress! + (img * g.k + grp * g.kg) * g.p, ldc: g.p)
-                                }
+                    let (xp, wp, yp) = (px.baseAddress!, pw.baseAddress!, py.baseAddress!)
+                    if g.n < Parallel.cores && g.macs / g.n >= splitThreshold {
+                        for img in 0..<g.n { forwardSplit(g, img: img, x: xp, weight: wp, y: yp, bias, epilogue) }
+                        return
+                    }
+                    forEachImage(g) { _, range, scratch in
+                        for img in range {
+                            for grp in 0..<g.groups {
+                                let xin = xp + (img * g.c + grp * g.cg) * g.h * g.w
+                                let cols = columns(g, xin, scratch)
+                                GEMM.sgemm(m: g.kg, n: g.p, k: g.patch, a: wp + grp * g.kg * g.patch, lda: g.patch,
+                                           b: cols, ldb: g.p, c: yp + (img * g.k + grp * g.kg) * g.p, ldc: g.p)
                             }
+                            finish(g, yp, img: img, channels: 0..<g.k, pixels: 0..<g.p, bias, epilogue)
                         }
                     }
                 }
             }
         }
-        if let bias { addBias(g, bias, &y) }
-        return y
+    }
+
+    /// One image on all cores with single-threaded GEMMs, so im2col and the epilogue run in
+    /// parallel too: large maps split by output rows (each worker expands its own column block),
+    /// small ones by output channels over columns expanded once.
+    static func forwardSplit(_ g: ConvGeometry, img: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                             y: UnsafeMutablePointer<Float>, _ bias: [Float]?, _ epilogue: ConvEpilogue?) {
+        let workers = Parallel.cores
+        let saved = GEMM.threads
+        GEMM.threads = 1
+        defer { GEMM.threads = saved }
+        let xImage = x + img * g.c * g.h * g.w, yImage = y + img * g.k * g.p
+        if g.p >= 512 && g.oh >= 2 * workers || g.groups > 1 {
+            DispatchQueueBridge.concurrentPerform(workers) { wk in
+                let rows = (g.oh * wk / workers)..<(g.oh * (wk + 1) / workers)
+                if rows.isEmpty { return }
+                let blockP = rows.count * g.ow, first = rows.lowerBound * g.ow
+                let scratch = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.patch * blockP)
+                defer { scratch?.deallocate() }
+                for grp in 0..<g.groups {
+                    let xin = xImage + grp * g.cg * g.h * g.w
+                    var cols = xin + first, ldb = g.p
+                    if let scratch {
+                        Im2Col.expand(g, input: xin, cols: scratch, rows: rows)
+                        cols = UnsafePointer(scratch); ldb = blockP
+                    }
+                    GEMM.sgemm(m: g.kg, n: blockP, k: g.patch, a: weight + grp * g.kg * g.patch, lda: g.patch,
+                               b: cols, ldb: ldb, c: yImage + grp * g.kg * g.p + first, ldc: g.p)
+                }
+                finish(g, y, img: img, channels: 0..<g.k, pixels: first..<(first + blockP), bias, epilogue)
+            }
+            return
+        }
+        var cols = xImage
+        let scratch = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.patch * g.p)
+        defer { scratch?.deallocate() }
+        if let scratch {
+            DispatchQueueBridge.concurrentPerform(workers) { wk in
+                Im2Col.expand(g, input: xImage, cols: scratch, channels: (g.c * wk / workers)..<(g.c * (wk + 1) / workers))
+            }
+            cols = UnsafePointer(scratch)
+        }
+        DispatchQueueBridge.concurrentPerform(workers) { wk in
+            let channels = (g.k * wk / workers)..<(g.k * (wk + 1) / workers)
+            if channels.isEmpty { return }
+            GEMM.sgemm(m: channels.count, n: g.p, k: g.patch, a: weight + channels.lowerBound * g.patch, lda: g.patch,
+                       b: cols, ldb: g.p, c: yImage + channels.lowerBound * g.p, ldc: g.p)
+            finish(g, y, img: img, channels: channels, pixels: 0..<g.p, bias, epilogue)
+        }
+    }
+
+    /// Adds the bias, then applies the epilogue, to output channels × pixels of one image.
+    @inline(__always)
+    static func finish(_ g: ConvGeometry, _ y: UnsafeMutablePointer<Float>, img: Int, channels: Range<Int>,
+                       pixels: Range<Int>, _ bias: [Float]?, _ epilogue: ConvEpilogue?) {
+        if bias == nil && epilogue == nil { return }
+        for ch in channels {
+            let row = y + (img * g.k + ch) * g.p + pixels.lowerBound
+            var scale: Float = 1, shift = bias?[ch] ?? 0
+            if let e = epilogue { scale = e.scale[ch]; shift = shift * scale + e.shift[ch] }
+            BatchNormKernel.forward(row, row, pixels.count, scale: scale, shift: shift,
+                                    active: epilogue?.active ?? false, slope: epilogue?.slope ?? 1)
+        }
     }
 
     /// Gradients of Σ y·gy with respect to the input, weight and bias (each only when asked).
@@ -55,7 +128,9 @@ enum ConvKernel {
             let (gx, gw) = Depthwise.backward(g, x: x, weight: weight, gy: gy, wantX: wantX, wantW: wantW)
             return (gx, gw, gb)
         }
-        var gx: [Float]? = wantX ? [Float](repeating: 0, count: x.count) : nil
+        // Pointwise convs write each input-gradient element once (beta 0); col2im adds into zeros.
+        var gx: [Float]? = wantX ? (g.isPointwise ? [Float].uninitialized(count: x.count)
+                                                   : [Float](repeating: 0, count: x.count)) : nil
         let workers = Swift.min(Parallel.cores, g.n)
         var gwParts = wantW ? [Float](repeating: 0, count: workers * weight.count) : []
         let wCount = weight.count
@@ -83,7 +158,7 @@ enum ConvKernel {
                                             let dxin = pgx + (img * g.c + grp * g.cg) * g.h * g.w
                                             if g.isPointwise {
                                                 GEMM.sgemm(transA: true, m: g.patch, n: g.p, k: g.kg, a: wg, lda: g.patch,
-                                                           b: dy, ldb: g.p, beta: 1, c: dxin, ldc: g.p)
+                                                           b: dy, ldb: g.p, c: dxin, ldc: g.p)
                                             } else {
                                                 let dcols = scratch.gradColumns
                                                 GEMM.sgemm(transA: true, m: g.patch, n: g.p, k: g.kg, a: wg, lda: g.patch,
@@ -150,17 +225,6 @@ enum ConvKernel {
         DispatchQueueBridge.concurrentPerform(workers) { wk in
             let lo = g.n * wk / workers, hi = g.n * (wk + 1) / workers
             if lo < hi { body(wk, lo..<hi, Scratch(size: scratchSize, withGrad: needsGradColumns)) }
-        }
-    }
-
-    static func addBias(_ g: ConvGeometry, _ bias: [Float], _ y: inout [Float]) {
-        y.withUnsafeMutableBufferPointer { py in
-            for img in 0..<g.n {
-                for ch in 0..<g.k {
-                    let b = bias[ch], base = (img * g.k + ch) * g.p
-                    for i in 0..<g.p { py[base + i] += b }
-                }
-            }
         }
     }
 }

@@ -17,6 +17,20 @@ public enum GEMM {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// Runs `body` with OpenBLAS on one thread when its GEMMs total fewer than `threshold`
+    /// multiply-adds (a classifier head, a loss's similarity matrix): waking OpenBLAS's workers
+    /// costs more than they save, and they then spin in sched_yield for a while, taking cores
+    /// from the convolution workers that follow.
+    @inline(__always)
+    public static func onOneThreadIfSmall<R>(macs: Int, threshold: Int = 1 << 24, _ body: () -> R) -> R {
+        if macs >= threshold { return body() }
+        let saved = threads
+        if saved <= 1 { return body() }
+        threads = 1
+        defer { threads = saved }
+        return body()
+    }
+
     /// Threads OpenBLAS uses for one call.
     public static var threads: Int {
         get { Int(openblas_get_num_threads()) }

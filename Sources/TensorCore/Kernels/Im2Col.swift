@@ -2,20 +2,25 @@
 /// cols is [Cg·kh·kw, OH·OW] row-major: row (c·kh + i)·kw + j holds input channel c shifted by
 /// kernel tap (i, j) for every output pixel, with zeros where the tap falls in the padding.
 enum Im2Col {
-    static func expand(_ g: ConvGeometry, input x: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>) {
+    /// With `rows`, only output rows in that range are expanded: cols is then
+    /// [Cg·kh·kw, rows.count·OW] (a column block of the full matrix, for splitting one image).
+    static func expand(_ g: ConvGeometry, input x: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>,
+                       rows: Range<Int>? = nil, channels: Range<Int>? = nil) {
         let (kh, kw, sh, sw) = (g.kernel.h, g.kernel.w, g.stride.h, g.stride.w)
         let (ph, pw, dh, dw) = (g.padding.h, g.padding.w, g.dilation.h, g.dilation.w)
-        let (h, w, oh, ow) = (g.h, g.w, g.oh, g.ow)
-        for c in 0..<g.cg {
+        let (h, w, ow) = (g.h, g.w, g.ow)
+        let rows = rows ?? 0..<g.oh
+        let blockP = rows.count * ow
+        for c in channels ?? 0..<g.cg {
             let plane = x + c * h * w
             for i in 0..<kh {
                 for j in 0..<kw {
-                    let row = cols + ((c * kh + i) * kw + j) * oh * ow
+                    let row = cols + ((c * kh + i) * kw + j) * blockP
                     let colOffset = j * dw - pw
                     let (lo, hi) = validRange(ow, offset: colOffset, stride: sw, limit: w)
-                    for y in 0..<oh {
+                    for y in rows {
                         let iy = y * sh - ph + i * dh
-                        let out = row + y * ow
+                        let out = row + (y - rows.lowerBound) * ow
                         if iy < 0 || iy >= h {
                             out.update(repeating: 0, count: ow)
                             continue

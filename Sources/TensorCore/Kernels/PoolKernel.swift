@@ -51,13 +51,27 @@ enum PoolKernel {
     static func max(_ x: Tensor, _ g: ConvGeometry, windows: [PoolWindow], op: StaticString) -> Tensor {
         let planes = g.n * g.c, hw = g.h * g.w, p = windows.count
         var y = [Float](repeating: 0, count: planes * p)
-        var argmax = [Int32](repeating: -1, count: planes * p)
+        // Without the tape nobody reads the argmax: skip storing it.
+        let tracked = GradMode.isEnabled && x.requiresGrad
+        var argmax = [Int32](repeating: -1, count: tracked ? planes * p : 0)
         x.data.withUnsafeBufferPointer { px in
             y.withUnsafeMutableBufferPointer { py in
                 argmax.withUnsafeMutableBufferPointer { pa in
                     Parallel.chunks(planes, costPerItem: hw * 4) { range in
                         for plane in range {
                             let src = px.baseAddress! + plane * hw
+                            if !tracked && g.dilation == Size2(1) {
+                                // Inference: plain row loops, no argmax (the general loop below steps by dilation).
+                                for (o, win) in windows.enumerated() {
+                                    var best = -Float.infinity
+                                    for r in win.rows {
+                                        let row = src + r * g.w
+                                        for c in win.cols { let v = row[c]; if v > best || v.isNaN && !best.isNaN { best = v } }
+                                    }
+                                    py[plane * p + o] = best
+                                }
+                                continue
+                            }
                             for (o, win) in windows.enumerated() {
                                 var best = -Float.infinity, at = -1
                                 for r in Swift.stride(from: win.rows.lowerBound, to: win.rows.upperBound, by: win.dilation.h) {
@@ -67,7 +81,7 @@ enum PoolKernel {
                                     }
                                 }
                                 py[plane * p + o] = best
-                                pa[plane * p + o] = Int32(at)
+                                if tracked { pa[plane * p + o] = Int32(at) }
                             }
                         }
                     }

@@ -2,16 +2,26 @@
 // M = N·S values per channel, S = product of the trailing (spatial) dimensions.
 
 /// Normalises each channel by batch statistics (training) or running statistics (eval), then
-/// applies the optional affine `weight`/`bias`. In training, `runningMean`/`runningVar` are
-/// updated in place as PyTorch does: running = (1−momentum)·running + momentum·batch, with the
-/// unbiased variance M/(M−1) in the running estimate.
+/// applies the optional affine `weight`/`bias` and the fused `activation`. In training,
+/// `runningMean`/`runningVar` are updated in place as PyTorch does: running = (1−momentum)·running
+/// + momentum·batch, with the unbiased variance M/(M−1) in the running estimate.
+///
+/// With an activation, forward and backward each make one pass less over the feature map than
+/// `batchNorm` followed by `relu()`/`leakyRelu(_:)`, and the normalised map is never stored.
+/// Under `OpTrace` (export) the unfused ops are recorded instead.
 public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?,
-                      training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) -> Tensor {
+                      training: Bool, momentum: Float = 0.1, eps: Float = 1e-5,
+                      activation: FusedActivation = .identity) -> Tensor {
+    if activation != .identity && OpTrace.current != nil {
+        return activation.apply(to: batchNorm(x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+                                              training: training, momentum: momentum, eps: eps))
+    }
     precondition(x.rank >= 2, "batchNorm expects [N, C, *], got \(x.shape)")
     let n = x.shape[0], c = x.shape[1], s = x.count / Swift.max(n * c, 1), m = n * s
     for t in [weight, bias, runningMean, runningVar].compactMap({ $0 }) {
         precondition(t.shape == [c], "batchNorm: per-channel tensors must be [\(c)], got \(t.shape)")
     }
+    let active = activation != .identity, slope = activation.negativeSlope
     var mean = [Float](repeating: 0, count: c), invStd = [Float](repeating: 0, count: c)
     if training {
         precondition(m > 1, "batchNorm in training needs more than one value per channel, got input \(x.shape)")
@@ -21,16 +31,16 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
         x.data.withUnsafeBufferPointer { px in
             Parallel.chunks(c, costPerItem: 2 * m) { channels in
                 for ch in channels {
-                    // Two passes in Double: one-pass sums lose precision on large M.
+                    // Two passes, blocks summed in SIMD lanes and added in Double: one-pass
+                    // sums lose precision on large M.
                     var sum: Double = 0
-                    for img in 0..<n { let base = (img * c + ch) * s; for i in 0..<s { sum += Double(px[base + i]) } }
-                    let mu = sum / Double(m)
+                    for img in 0..<n { sum += Vectorized.sum(px.baseAddress! + (img * c + ch) * s, s) }
+                    let mu = Float(sum / Double(m))
                     var sq: Double = 0
                     for img in 0..<n {
-                        let base = (img * c + ch) * s
-                        for i in 0..<s { let d = Double(px[base + i]) - mu; sq += d * d }
+                        sq += Vectorized.sumSquaredDeviation(px.baseAddress! + (img * c + ch) * s, s, mean: mu)
                     }
-                    meanOut[ch] = Float(mu)
+                    meanOut[ch] = mu
                     varOut[ch] = Float(sq / Double(m))
                 }
             }
@@ -52,15 +62,15 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
     }
     let gamma = weight?.data ?? [Float](repeating: 1, count: c)
     let beta = bias?.data ?? [Float](repeating: 0, count: c)
-    var y = [Float](repeating: 0, count: x.count)
-    x.data.withUnsafeBufferPointer { px in
-        y.withUnsafeMutableBufferPointer { py in
+    let y = [Float].overwritten(count: x.count) { py in
+        x.data.withUnsafeBufferPointer { px in
             Parallel.chunks(c, costPerItem: m) { channels in
                 for ch in channels {
                     let scale = gamma[ch] * invStd[ch], shift = beta[ch] - mean[ch] * scale
                     for img in 0..<n {
                         let base = (img * c + ch) * s
-                        for i in 0..<s { py[base + i] = px[base + i] * scale + shift }
+                        BatchNormKernel.forward(px.baseAddress! + base, py.baseAddress! + base, s,
+                                                scale: scale, shift: shift, active: active, slope: slope)
                     }
                 }
             }
@@ -68,43 +78,44 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
     }
     let inputs = [x] + [weight, bias].compactMap { $0 }
     let xData = x.data
-    return Tensor(shape: x.shape, data: y, op: "batch_norm", inputs: inputs) { g in
+    let op: StaticString = switch activation {
+    case .identity: "batch_norm"
+    case .relu: "batch_norm_relu"
+    case .leakyRelu: "batch_norm_leaky_relu"
+    }
+    let out = Tensor(shape: x.shape, data: y, op: op, inputs: inputs) { g in
         var sumG = [Float](repeating: 0, count: c), sumGX = [Float](repeating: 0, count: c)
-        var gx = [Float](repeating: 0, count: x.requiresGrad ? xData.count : 0)
+        let wantX = x.requiresGrad
+        // y is only read when an activation is fused; identity passes g in its place.
+        let yData = active ? y : []
+        let gx = [Float].overwritten(count: wantX ? xData.count : 0) { pgx in
         sumG.withUnsafeMutableBufferPointer { sumGOut in
         sumGX.withUnsafeMutableBufferPointer { sumGXOut in
         xData.withUnsafeBufferPointer { px in
+        yData.withUnsafeBufferPointer { pyd in
             g.withUnsafeBufferPointer { pg in
-                gx.withUnsafeMutableBufferPointer { pgx in
-                    Parallel.chunks(c, costPerItem: 3 * m) { channels in
-                        for ch in channels {
-                            // Σg and Σg·x̂ per channel.
-                            var sg: Float = 0, sgx: Float = 0
-                            let mu = mean[ch], inv = invStd[ch]
-                            for img in 0..<n {
-                                let base = (img * c + ch) * s
-                                for i in 0..<s { sg += pg[base + i]; sgx += pg[base + i] * (px[base + i] - mu) }
-                            }
-                            sgx *= inv
-                            sumGOut[ch] = sg; sumGXOut[ch] = sgx
-                            guard pgx.count > 0 else { continue }
-                            let k = gamma[ch] * inv
-                            if training {
-                                // dx = γ·σ⁻¹/M · (M·g − Σg − x̂·Σg·x̂)
-                                let a = sg / Float(m), b = sgx / Float(m)
-                                for img in 0..<n {
-                                    let base = (img * c + ch) * s
-                                    for i in 0..<s {
-                                        let xhat = (px[base + i] - mu) * inv
-                                        pgx[base + i] = k * (pg[base + i] - a - xhat * b)
-                                    }
-                                }
-                            } else {
-                                for img in 0..<n {
-                                    let base = (img * c + ch) * s
-                                    for i in 0..<s { pgx[base + i] = k * pg[base + i] }
-                                }
-                            }
+                let py = active ? pyd.baseAddress! : pg.baseAddress!
+                Parallel.chunks(c, costPerItem: 3 * m) { channels in
+                    for ch in channels {
+                        // Σgz and Σgz·x̂ per channel (gz: gradient before the activation).
+                        var sg: Float = 0, sgx: Float = 0
+                        let mu = mean[ch], inv = invStd[ch]
+                        for img in 0..<n {
+                            let base = (img * c + ch) * s
+                            let (a, b) = BatchNormKernel.sums(pg.baseAddress! + base, py + base, px.baseAddress! + base, s,
+                                                              mean: mu, active: active, slope: slope)
+                            sg += a; sgx += b
+                        }
+                        sgx *= inv
+                        sumGOut[ch] = sg; sumGXOut[ch] = sgx
+                        guard wantX else { continue }
+                        // Training: dx = γ·σ⁻¹/M · (M·gz − Σgz − x̂·Σgz·x̂); eval: dx = γ·σ⁻¹·gz.
+                        let k = gamma[ch] * inv, a = sg / Float(m), b = sgx / Float(m)
+                        for img in 0..<n {
+                            let base = (img * c + ch) * s
+                            BatchNormKernel.inputGradient(pg.baseAddress! + base, py + base, px.baseAddress! + base,
+                                                          pgx.baseAddress! + base, s, training: training, k: k, a: a, b: b,
+                                                          mean: mu, inv: inv, active: active, slope: slope)
                         }
                     }
                 }
@@ -112,8 +123,11 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
         }
         }
         }
-        if x.requiresGrad { x.accumulateGrad(gx) }
+        }
+        }
+        if wantX { x.accumulateGrad(gx) }
         weight?.accumulateGrad(sumGX)
         bias?.accumulateGrad(sumG)
-    }.traced(.batchNorm(eps: eps, training: training), [x, weight, bias, runningMean, runningVar])
+    }
+    return active ? out : out.traced(.batchNorm(eps: eps, training: training), [x, weight, bias, runningMean, runningVar])
 }

@@ -24,3 +24,39 @@ public func conv2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: S
         if let gb { bias?.accumulateGrad(gb) }
     }.traced(.conv2d(stride: stride, padding: padding, dilation: dilation, groups: groups), [x, weight, bias])
 }
+
+/// `activation(batchNorm(conv2d(x, weight, …)))` with eval-mode batch norm folded into the
+/// convolution: each output tile is scaled, shifted and activated right after its GEMM, while it
+/// is in cache, and no intermediate map is allocated. Inference only: when grad mode is on and an
+/// input requires grad, or under `OpTrace`, it runs the unfused ops instead.
+public func conv2dBatchNorm(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Size2 = 1, padding: Size2 = 0,
+                            dilation: Size2 = 1, groups: Int = 1, bnWeight: Tensor?, bnBias: Tensor?,
+                            runningMean: Tensor, runningVar: Tensor, eps: Float = 1e-5,
+                            activation: FusedActivation = .identity) -> Tensor {
+    let taped = GradMode.isEnabled && [x, weight, bias, bnWeight, bnBias].contains { $0?.requiresGrad ?? false }
+    if taped || OpTrace.current != nil {
+        let y = conv2d(x, weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        return batchNorm(y, weight: bnWeight, bias: bnBias, runningMean: runningMean, runningVar: runningVar,
+                         training: false, eps: eps, activation: activation)
+    }
+    precondition(x.rank == 4 && weight.rank == 4, "conv2dBatchNorm expects NCHW input and OIHW weight, got \(x.shape), \(weight.shape)")
+    let k = weight.shape[0]
+    precondition(groups >= 1 && x.shape[1] % groups == 0 && k % groups == 0 && weight.shape[1] == x.shape[1] / groups,
+                 "conv2dBatchNorm: weight \(weight.shape) does not fit input \(x.shape) in \(groups) groups")
+    for t in [bias, bnWeight, bnBias, runningMean, runningVar].compactMap({ $0 }) {
+        precondition(t.shape == [k], "conv2dBatchNorm: per-channel tensors must be [\(k)], got \(t.shape)")
+    }
+    let g = ConvGeometry(input: x.shape, outChannels: k, kernel: Size2(weight.shape[2], weight.shape[3]),
+                         stride: stride, padding: padding, dilation: dilation, groups: groups)
+    OpCounter.record(g.macs)
+    // The same scale and shift as batchNorm's eval branch.
+    var scale = [Float](repeating: 0, count: k), shift = [Float](repeating: 0, count: k)
+    for ch in 0..<k {
+        let invStd = 1 / (runningVar.data[ch] + eps).squareRoot()
+        scale[ch] = (bnWeight?.data[ch] ?? 1) * invStd
+        shift[ch] = (bnBias?.data[ch] ?? 0) - runningMean.data[ch] * scale[ch]
+    }
+    let epilogue = ConvEpilogue(scale: scale, shift: shift, active: activation != .identity, slope: activation.negativeSlope)
+    let y = ConvKernel.forward(g, x: x.data, weight: weight.data, bias: bias?.data, epilogue: epilogue)
+    return Tensor(shape: [g.n, g.k, g.oh, g.ow], data: y)
+}

@@ -14,9 +14,8 @@ extension Tensor {
         let sa = Shape.broadcastStrides(a.shape, to: outShape)
         let sb = Shape.broadcastStrides(b.shape, to: outShape)
         let n = Shape.count(outShape)
-        var out = [Float](repeating: 0, count: n)
         let same = a.shape == b.shape
-        out.withUnsafeMutableBufferPointer { o in
+        let out = [Float].overwritten(count: n) { o in
             a.data.withUnsafeBufferPointer { x in
                 b.data.withUnsafeBufferPointer { y in
                     if same {
@@ -32,8 +31,7 @@ extension Tensor {
         let aData = a.data, bData = b.data
         return Tensor(shape: outShape, data: out, op: op, inputs: [a, b]) { g in
             func partial(_ d: @escaping (Float, Float) -> Float) -> [Float] {
-                var r = [Float](repeating: 0, count: n)
-                r.withUnsafeMutableBufferPointer { o in
+                [Float].overwritten(count: n) { o in
                     aData.withUnsafeBufferPointer { x in
                         bData.withUnsafeBufferPointer { y in
                             if same {
@@ -48,7 +46,6 @@ extension Tensor {
                         }
                     }
                 }
-                return r
             }
             if a.requiresGrad { a.accumulateGrad(Broadcast.reduce(partial(da), from: outShape, to: a.shape)) }
             if b.requiresGrad { b.accumulateGrad(Broadcast.reduce(partial(db), from: outShape, to: b.shape)) }
@@ -59,16 +56,14 @@ extension Tensor {
     @inline(__always)
     func unary(op: StaticString, _ f: (Float) -> Float, derivative df: @escaping (Float, Float) -> Float) -> Tensor {
         let n = count
-        var out = [Float](repeating: 0, count: n)
-        out.withUnsafeMutableBufferPointer { o in
+        let out = [Float].overwritten(count: n) { o in
             data.withUnsafeBufferPointer { x in
                 Parallel.chunks(n, costPerItem: 2) { r in for i in r { o[i] = f(x[i]) } }
             }
         }
         let x = data, y = out
         return Tensor(shape: shape, data: out, op: op, inputs: [self]) { [self] g in
-            var gx = [Float](repeating: 0, count: n)
-            gx.withUnsafeMutableBufferPointer { o in
+            let gx = [Float].overwritten(count: n) { o in
                 x.withUnsafeBufferPointer { xs in
                     y.withUnsafeBufferPointer { ys in
                         g.withUnsafeBufferPointer { gs in
@@ -83,10 +78,10 @@ extension Tensor {
 }
 
 public func + (a: Tensor, b: Tensor) -> Tensor {
-    Tensor.binary(a, b, op: "add", +, da: { _, _ in 1 }, db: { _, _ in 1 }).traced(.add, [a, b])
+    Tensor.additive(a, b, negateB: false, activation: .identity, op: "add").traced(.add, [a, b])
 }
 public func - (a: Tensor, b: Tensor) -> Tensor {
-    Tensor.binary(a, b, op: "sub", -, da: { _, _ in 1 }, db: { _, _ in -1 }).traced(.sub, [a, b])
+    Tensor.additive(a, b, negateB: true, activation: .identity, op: "sub").traced(.sub, [a, b])
 }
 public func * (a: Tensor, b: Tensor) -> Tensor {
     Tensor.binary(a, b, op: "mul", *, da: { _, y in y }, db: { x, _ in x }).traced(.mul, [a, b])

@@ -22,9 +22,11 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
             .traced(.matmul(transposeA: false, transposeB: transposeB), [a, b])
     }
     OpCounter.record(batch * m * n * k)
-    var out = [Float](repeating: 0, count: batch * m * n)
+    var out = [Float].uninitialized(count: batch * m * n)
     let aData = a.data, bData = b.data
     let aStride = ar * ac, bStride = sharedB ? 0 : br * bc
+    let macs = batch * m * n * k
+    GEMM.onOneThreadIfSmall(macs: macs) {
     aData.withUnsafeBufferPointer { pa in
         bData.withUnsafeBufferPointer { pb in
             out.withUnsafeMutableBufferPointer { pc in
@@ -37,8 +39,10 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
             }
         }
     }
+    }
     let outShape = a.rank == 3 ? [batch, m, n] : [m, n]
     return Tensor(shape: outShape, data: out, op: "matmul", inputs: [a, b]) { g in
+        GEMM.onOneThreadIfSmall(macs: macs) {
         g.withUnsafeBufferPointer { pg in
             if a.requiresGrad {
                 // dA = dC·op(B)ᵀ, laid out as A (transposed back when A was used transposed).
@@ -75,6 +79,7 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                     }
                 }
             }
+        }
         }
     }.traced(.matmul(transposeA: transposeA, transposeB: transposeB), [a, b])
 }
