@@ -9,7 +9,7 @@ struct GalleryImportCommand: ParsableCommand {
         abstract: "Add embeddings (.npy/.npz/NDJSON) to a gallery, one transaction per batch.",
         discussion: """
         .npy: a rows × dim float array, with --ids/--labels .npy files (ids default to 0..<rows). \
-        .npz: arrays `vectors` (or `embeddings`/`features`), optional `ids`, `labels`. \
+        .npz: arrays `vectors` (or `embeddings`/`features`), optional `ids`, `labels` (-1: no label), `paths` (unicode; "" = none). \
         .ndjson/.jsonl: one object per line {"id", "vector", "label"?, "path"?, "metadata"?}. \
         Existing ids are refused (nothing of that batch is written) unless --upsert.
         """
