@@ -66,10 +66,7 @@ struct GalleryAddCommand: ParsableCommand {
             return try QueryCommand.expand(source).map { GalleryRecord(label: label, path: $0, metadata: metadata) }
         }
         let root = imageRoot ?? URL(fileURLWithPath: source).deletingLastPathComponent().path
-        let firstLine = (try? String(contentsOfFile: source, encoding: .utf8))?.split(separator: "\n").first ?? ""
-        let dataset = firstLine.hasPrefix("image_id")
-            ? try SOPReader.read(listFile: source, imageRoot: root)
-            : try LabelListReader.read(listFile: source, imageRoot: root)
+        let dataset = try ImageListDataset.read(listFile: source, imageRoot: root)
         return dataset.records.map { GalleryRecord(label: Int64($0.originalLabel), path: $0.path, metadata: metadata) }
     }
 }

@@ -32,10 +32,7 @@ struct GalleryBuildCommand: ParsableCommand {
     func run() throws {
         let model = try config.inferenceModel(weights: weights, bundle: bundle)
         let root = imageRoot ?? URL(fileURLWithPath: images).deletingLastPathComponent().path
-        let firstLine = (try? String(contentsOfFile: images, encoding: .utf8))?.split(separator: "\n").first ?? ""
-        let dataset = firstLine.hasPrefix("image_id")
-            ? try SOPReader.read(listFile: images, imageRoot: root)
-            : try LabelListReader.read(listFile: images, imageRoot: root)
+        let dataset = try ImageListDataset.read(listFile: images, imageRoot: root)
         let manifest = GalleryManifest(dimension: model.embeddingSize, metric: .innerProduct, model: model.arch,
                                        fingerprint: model.fingerprint, preprocessing: model.preprocessing)
         let gallery = try Gallery.openOrCreate(at: out, manifest: manifest)

@@ -67,6 +67,15 @@ public struct ImageListDataset: ImageSource, Sendable {
     }
 
     /// The lines of a text file, with a clear error when it cannot be read.
+    /// Reads a list of either layout: SOP's (`image_id class_id super_class_id path` header, see
+    /// `SOPReader`) or PaddleClas's `path label` lines (`LabelListReader`); `imageRoot` defaults to
+    /// the list's folder.
+    public static func read(listFile: String, imageRoot: String? = nil) throws -> ImageListDataset {
+        let isSOP = try lines(of: listFile).first?.hasPrefix("image_id") ?? false
+        return isSOP ? try SOPReader.read(listFile: listFile, imageRoot: imageRoot)
+                     : try LabelListReader.read(listFile: listFile, imageRoot: imageRoot)
+    }
+
     static func lines(of path: String) throws -> [Substring] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DatasetsError.badData(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")

@@ -10,10 +10,7 @@ extension Classifier {
         }
         try self.init(config: bundle.config(), weights: bundle.weightsURL.path, topk: topk,
                       classIDMapFile: bundle.classMapURL?.path, batchSize: batchSize)
-        guard fingerprint == bundle.manifest.fingerprint else {
-            throw EngineError.config("bundle \(url.path): config.yaml and model.safetensors give fingerprint \(fingerprint), "
-                + "the manifest says \(bundle.manifest.fingerprint) (written by another magpie version?)")
-        }
+        try bundle.checkRebuilt(fingerprint: fingerprint)
     }
 
     /// [C, H, W] of the preprocessed images.

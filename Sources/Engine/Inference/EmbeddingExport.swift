@@ -21,11 +21,7 @@ public enum EmbeddingExport {
             throw EngineError.data("\(images): no such image list or folder")
         }
         if isDirectory.boolValue { return try Classifier.imagePaths(images).map { Item(path: $0) } }
-        let firstLine = (try? String(contentsOfFile: images, encoding: .utf8))?.split(separator: "\n").first ?? ""
-        let dataset = firstLine.hasPrefix("image_id")
-            ? try SOPReader.read(listFile: images, imageRoot: root)
-            : try LabelListReader.read(listFile: images, imageRoot: root)
-        return dataset.records.map { Item(path: $0.path, label: Int64($0.originalLabel)) }
+        return try ImageListDataset.read(listFile: images, imageRoot: root).records.map { Item(path: $0.path, label: Int64($0.originalLabel)) }
     }
 
     /// Embeds `items` in batches and writes them to `url` (`.npy` or `.npz`, temp file + rename).

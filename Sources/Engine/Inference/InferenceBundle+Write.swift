@@ -1,5 +1,6 @@
 import Foundation
 import NN
+import Retrieval
 import TensorCore
 
 extension InferenceBundle {
@@ -8,14 +9,16 @@ extension InferenceBundle {
     @discardableResult
     public static func write(config: Config, weights: String?, magpieVersion: String, to url: URL) throws -> InferenceBundle {
         let fm = FileManager.default
-        let parent = url.deletingLastPathComponent()
-        guard fm.fileExists(atPath: parent.path) else { throw EngineError.config("bundle \(url.path): no such parent folder \(parent.path)") }
-        if fm.fileExists(atPath: url.path), !isBundle(url) {
-            throw EngineError.config("bundle \(url.path): the path exists and is not a magpie bundle; choose another --out")
+        let stage: StagedFolder
+        do {
+            stage = try StagedFolder(destination: url.path, replacing: true) {
+                isBundle($0) ? nil : "the path exists and is not a magpie bundle; choose another --out"
+            }
+        } catch let error as RetrievalError {
+            throw EngineError.config("bundle \(error)")  // "bundle PATH: reason", as the other bundle errors
         }
-        let temp = parent.appendingPathComponent(".\(url.lastPathComponent).partial-\(UUID().uuidString)")
-        try fm.createDirectory(at: temp, withIntermediateDirectories: false)
-        defer { try? fm.removeItem(at: temp) }
+        defer { stage.abandon() }  // a no-op once committed
+        let temp = stage.staging
 
         let kind = Kind.of(config)
         var root = try portableRoot(config, kind: kind)
@@ -55,17 +58,7 @@ extension InferenceBundle {
         case .retrieval: _ = try InferenceModel(bundle: temp)
         case .classifier: _ = try Classifier(bundle: temp)
         }
-        if fm.fileExists(atPath: url.path) {
-            let old = parent.appendingPathComponent(".\(url.lastPathComponent).old-\(UUID().uuidString)")
-            try fm.moveItem(at: url, to: old)
-            do { try fm.moveItem(at: temp, to: url) } catch {
-                try? fm.moveItem(at: old, to: url)  // put the previous bundle back
-                throw error
-            }
-            try? fm.removeItem(at: old)
-        } else {
-            try fm.moveItem(at: temp, to: url)
-        }
+        try stage.commit()
         return try InferenceBundle(at: url)
     }
 
@@ -100,7 +93,7 @@ extension InferenceBundle {
         if let backbone = arch["Backbone"] { arch = try setting(arch, ["Backbone"], removing(backbone, "pretrained")) }
         out.append(("Arch", arch))
         // Only the eval transform_ops: the bundle keeps no data paths or loader settings of the training run.
-        if let ops = root["DataLoader"]?["Eval"].flatMap({ $0["Gallery"]?["dataset"] ?? $0["dataset"] })?["transform_ops"] {
+        if let ops = InferenceModel.evalTransformOps(root) {
             out.append(("DataLoader", .map([("Eval", .map([("dataset", .map([("transform_ops", ops)]))]))])))
         }
         if kind == .classifier, let infer = root["Infer"] {
@@ -139,7 +132,7 @@ extension InferenceBundle {
         let root = config.root
         var list: ConfigNode?
         if kind == .classifier, case let .list(items)? = root["Infer"]?["transforms"], !items.isEmpty { list = .list(items) }
-        list = list ?? root["DataLoader"]?["Eval"].flatMap { $0["Gallery"]?["dataset"] ?? $0["dataset"] }?["transform_ops"]
+        list = list ?? InferenceModel.evalTransformOps(root)
         guard case let .list(items)? = list else { return [] }
         return items.map(\.description)
     }

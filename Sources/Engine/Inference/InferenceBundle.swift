@@ -122,6 +122,14 @@ public struct InferenceBundle: Sendable {
         self.manifest = manifest
     }
 
+    /// Throws unless the model rebuilt from config.yaml and model.safetensors has the manifest's fingerprint.
+    func checkRebuilt(fingerprint: String) throws {
+        guard fingerprint == manifest.fingerprint else {
+            throw EngineError.config("bundle \(url.path): config.yaml and model.safetensors give fingerprint \(fingerprint), "
+                + "the manifest says \(manifest.fingerprint) (written by another magpie version?)")
+        }
+    }
+
     /// The bundle's config (its paths label errors with the bundle's folder).
     public func config() throws -> Config {
         let text = try String(contentsOf: configURL, encoding: .utf8)

@@ -13,10 +13,7 @@ extension InferenceModel {
             throw EngineError.config("bundle \(url.path): a classifier bundle has no embeddings; use it with `magpie predict --bundle`")
         }
         try self.init(config: bundle.config(), weights: bundle.weightsURL.path)
-        guard fingerprint == bundle.manifest.fingerprint else {
-            throw EngineError.config("bundle \(url.path): config.yaml and model.safetensors give fingerprint \(fingerprint), "
-                + "the manifest says \(bundle.manifest.fingerprint) (written by another magpie version?)")
-        }
+        try bundle.checkRebuilt(fingerprint: fingerprint)
     }
 
     /// What `embed` computes as one layer (the model, then L2 normalisation when

@@ -56,8 +56,12 @@ public final class InferenceModel: @unchecked Sendable {
     /// fingerprint: batch sizes, workers and data paths of `DataLoader.Eval` do not change embeddings.
     static func evalTransforms(_ config: Config) throws -> (chain: TransformChain, description: String) {
         let dataset = try evalDataset(config)
-        let ops = config.root["DataLoader"]?["Eval"].flatMap { $0["Gallery"]?["dataset"] ?? $0["dataset"] }?["transform_ops"]
-        return (try DataBuilder.transforms(dataset), ops?.yaml ?? "")
+        return (try DataBuilder.transforms(dataset), evalTransformOps(config.root)?.yaml ?? "")
+    }
+
+    /// The `transform_ops` node of that eval dataset, as written in the config.
+    static func evalTransformOps(_ root: ConfigNode) -> ConfigNode? {
+        root["DataLoader"]?["Eval"].flatMap { $0["Gallery"]?["dataset"] ?? $0["dataset"] }?["transform_ops"]
     }
 
     /// Embeds encoded images (JPEG/PNG bytes); rows are L2-normalised when the config says so.

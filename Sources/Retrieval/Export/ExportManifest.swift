@@ -35,6 +35,17 @@ public struct ExportManifest: Codable, Equatable, Sendable {
         case galleryCreated = "gallery_created", galleryUpdated = "gallery_updated", exactTopK = "exact_topk"
     }
 
+    /// Why `--force` must not replace `folder` (nil for an earlier export or an empty folder).
+    static func replacementRefusal(_ folder: URL) -> String? {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? ["?"]
+        if entries.isEmpty { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601  // as `encode` writes it
+        if let data = FileManager.default.contents(atPath: folder.appendingPathComponent("manifest.json").path),
+           (try? decoder.decode(ExportManifest.self, from: data)) != nil { return nil }
+        return "is not a gallery export (no export manifest.json); --force replaces only exports, choose another --out"
+    }
+
     static func metricDescription(_ metric: Metric, normalized: Bool) -> String {
         switch metric {
         case .innerProduct:

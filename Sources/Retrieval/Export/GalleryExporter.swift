@@ -45,7 +45,7 @@ public enum GalleryExporter {
         guard options.sampleSize >= 0, options.k > 0 else {
             throw RetrievalError.invalidArgument("need --sample >= 0 and --k > 0 (got \(options.sampleSize), \(options.k))")
         }
-        let folder = try StagedFolder(destination: dir, replacing: options.force)
+        let folder = try StagedFolder(destination: dir, replacing: options.force, refusal: ExportManifest.replacementRefusal)
         do {
             let summary = try write(snap, into: folder, options: options)
             try options.beforeCommit?()

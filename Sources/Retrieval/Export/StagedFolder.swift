@@ -7,8 +7,9 @@ public struct StagedFolder {
     public let destination: URL
     public let staging: URL
 
-    /// Creates the staging folder. Throws if `destination` exists, unless `replacing`.
-    public init(destination path: String, replacing: Bool) throws {
+    /// Creates the staging folder. Throws if `destination` exists, unless `replacing` and
+    /// `refusal` (why this existing folder must not be replaced, nil when it may be) says nothing.
+    public init(destination path: String, replacing: Bool, refusal: (URL) -> String? = { _ in nil }) throws {
         destination = URL(fileURLWithPath: path).standardizedFileURL
         let parent = destination.deletingLastPathComponent()
         let name = destination.lastPathComponent
@@ -21,11 +22,7 @@ public struct StagedFolder {
             guard replacing else {
                 throw RetrievalError.invalidInput(path: destination.path, reason: "already exists; pass --force to replace it or choose another --out")
             }
-            // --force replaces an earlier export or an empty folder, never anything else.
-            let entries = (try? fm.contentsOfDirectory(atPath: destination.path)) ?? ["?"]
-            guard entries.isEmpty || StagedFolder.isExport(destination) else {
-                throw RetrievalError.invalidInput(path: destination.path, reason: "is not a gallery export (no export manifest.json); --force replaces only exports, choose another --out")
-            }
+            if let reason = refusal(destination) { throw RetrievalError.invalidInput(path: destination.path, reason: reason) }
         }
         // Leftovers of an export killed earlier (its process is gone) would only waste space.
         let prefix = ".\(name).partial-"
@@ -41,14 +38,6 @@ public struct StagedFolder {
         } catch {
             throw RetrievalError.invalidInput(path: staging.path, reason: "cannot create the staging folder (\(error.localizedDescription))")
         }
-    }
-
-    /// Whether `folder` holds a gallery export's manifest.json.
-    static func isExport(_ folder: URL) -> Bool {
-        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent("manifest.json").path) else { return false }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601  // as ExportManifest writes it
-        return (try? decoder.decode(ExportManifest.self, from: data)) != nil
     }
 
     public func path(_ file: String) -> String { staging.appendingPathComponent(file).path }

@@ -152,7 +152,7 @@ public enum NPY {
     /// The `.npy` bytes of a 1-D unicode string array (`<U{longest}`, at least `<U1` as numpy).
     public static func encode(strings: [String]) -> Data {
         let scalars = strings.map { Array($0.unicodeScalars) }
-        let width = max(1, scalars.map(\.count).max() ?? 0)
+        let width = unicodeWidth(strings)
         var out = preamble(descr: "<U\(width)", shape: [strings.count])
         var units = [UInt32](repeating: 0, count: strings.count * width)
         for (i, s) in scalars.enumerated() { for (j, c) in s.enumerated() { units[i * width + j] = c.value } }
