@@ -2,7 +2,7 @@ import NN
 import TensorCore
 
 /// WideResNet-28-k as FixMatch uses it (kekmodel / PaddleClas keys): pre-activation blocks,
-/// leaky ReLU 0.1, BN momentum 0.001, no conv biases.
+/// leaky ReLU 0.1, BN momentum 0.001 (`ModelOptions.bnMomentum`), no conv biases.
 /// Keys: conv1, block{1,2,3}.layer.{i}.{bn1,conv1,bn2,conv2,convShortcut}, bn1, fc.
 public final class WideResNet: Layer {
     final class Block: Layer {
@@ -13,10 +13,10 @@ public final class WideResNet: Layer {
         let dropRate: Float
         private var rng = Initializers.spawn()
 
-        init(_ inC: Int, _ outC: Int, stride: Int, dropRate: Float, activateBeforeResidual: Bool, faithful: Bool) {
-            bn1 = BatchNorm2d(inC, momentum: 0.001)
+        init(_ inC: Int, _ outC: Int, stride: Int, dropRate: Float, activateBeforeResidual: Bool, faithful: Bool, bnMomentum: Float) {
+            bn1 = BatchNorm2d(inC, momentum: bnMomentum)
             conv1 = Conv2d(inC, outC, kernel: 3, stride: Size2(stride), padding: 1, bias: false)
-            bn2 = BatchNorm2d(outC, momentum: 0.001)
+            bn2 = BatchNorm2d(outC, momentum: bnMomentum)
             conv2 = Conv2d(outC, outC, kernel: 3, padding: 1, bias: false)
             convShortcut = inC == outC ? nil : Conv2d(inC, outC, kernel: 1, stride: Size2(stride), bias: false)
             self.activateBeforeResidual = activateBeforeResidual
@@ -74,13 +74,13 @@ public final class WideResNet: Layer {
             for i in 0..<n {
                 blocks.append(Block(i == 0 ? inC : widths[g + 1], widths[g + 1], stride: i == 0 && g > 0 ? 2 : 1,
                                     dropRate: options.dropout ?? 0, activateBeforeResidual: g == 0 && i == 0,
-                                    faithful: options.faithfulWideResNet))
+                                    faithful: options.faithfulWideResNet, bnMomentum: options.bnMomentum ?? 0.001))
             }
             inC = widths[g + 1]
             groups.append(Group(blocks))
         }
         self.groups = groups
-        bn1 = BatchNorm2d(inC, momentum: 0.001)
+        bn1 = BatchNorm2d(inC, momentum: options.bnMomentum ?? 0.001)
         featureChannels = inC
         fc = options.classNum > 0 ? Linear(inC, options.classNum) : nil
         pooling = options.pooling

@@ -209,6 +209,22 @@ import Testing
         let short = try FixMatchTrainer(config: budget, echo: false).run()
         #expect(short.steps == 1 && short.budgetReached && short.lastAccuracy != nil)
     }
+    @Test func bnMomentumComesFromTheArchSection() throws {
+        let root = try TinyCIFAR.make()
+        defer { try? FileManager.default.removeItem(at: root) }
+        func momenta(_ overrides: [String]) throws -> Set<Float> {
+            let config = try Config(yaml: TinyCIFAR.config(root: root, output: root.appendingPathComponent("out")))
+            try config.apply(overrides: overrides)
+            let model = try FixMatchTrainer.buildModel(config).model
+            return Set(model.namedModules().compactMap { ($0.1 as? BatchNorm2d)?.momentum })
+        }
+        #expect(try momenta([]) == [0.001])  // kekmodel's default
+        #expect(try momenta(["Arch.bn_momentum=0.01"]) == [0.01])
+        for bad in ["0", "1.5", "-0.1"] {
+            #expect(throws: ConfigError.self) { try momenta(["Arch.bn_momentum=\(bad)"]) }
+        }
+    }
+
     @Test func shippedConfigsLoadWithoutUnknownKeys() throws {
         let root = try TinyCIFAR.make()
         defer { try? FileManager.default.removeItem(at: root) }

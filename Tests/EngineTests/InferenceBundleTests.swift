@@ -100,6 +100,19 @@ import Testing
         for message in [truncated, edited, missing, noManifest, badManifest] { #expect(!message.contains("\n")) }
         // A classifier reader refuses a retrieval bundle, naming the right command.
         #expect(throws: EngineError.self) { try Classifier(bundle: good) }
+        // A manifest whose kind was edited disagrees with its config: the error says so.
+        let relabelled = work.appendingPathComponent("relabelled")
+        try FileManager.default.copyItem(at: good, to: relabelled)
+        let manifestURL = relabelled.appendingPathComponent("manifest.json")
+        let manifestText = try String(contentsOf: manifestURL, encoding: .utf8)
+        #expect(manifestText.contains("\"retrieval\""))
+        try manifestText.replacingOccurrences(of: "\"retrieval\"", with: "\"classifier\"").write(to: manifestURL, atomically: true, encoding: .utf8)
+        do {
+            _ = try Classifier(bundle: relabelled)
+            Issue.record("a bundle whose manifest kind disagrees with its config loaded")
+        } catch {
+            #expect("\(error)".contains("says kind 'classifier'") && "\(error)".contains("retrieval model"), "\(error)")
+        }
     }
 
     @Test func rewritingReplacesABundleButNotOtherFolders() throws {

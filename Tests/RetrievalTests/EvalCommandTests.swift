@@ -61,6 +61,28 @@ import TensorCore
         #expect(lines[0].hasPrefix("{\"id\":0,\"vector\":["))
     }
 
+    @Test func galleryStatsPrintsTheRecordedPreprocessing() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.magpie.path))
+        let dir = TemporaryFolder(); defer { dir.cleanup() }
+        let preprocessing = "transform_ops:\n- ResizeImage: {resize_short: 72}\nfeature_normalize: true"
+        let g = dir.path + "/gallery"
+        _ = try Gallery.create(at: g, manifest: GalleryManifest(dimension: 4, model: "ResNet18", fingerprint: "f00d",
+                                                                preprocessing: preprocessing))
+        let json = try Self.magpie(["gallery", "stats", "--gallery", g, "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["preprocessing"] as? String == preprocessing)
+        #expect(object?["fingerprint"] as? String == "f00d")
+        let text = try Self.magpie(["gallery", "stats", "--gallery", g])
+        #expect(text.stdout.contains("preprocessing transform_ops:\n              - ResizeImage: {resize_short: 72}\n              feature_normalize"),
+                "\(text.stdout)")
+        let imported = dir.path + "/imported"
+        _ = try Gallery.create(at: imported, manifest: GalleryManifest(dimension: 4))
+        let none = try Self.magpie(["gallery", "stats", "--gallery", imported, "--json"])
+        let noneObject = try JSONSerialization.jsonObject(with: Data(none.stdout.utf8)) as? [String: Any]
+        #expect(noneObject != nil && noneObject?["preprocessing"] == nil)
+    }
+
     @Test func badInputExitsNonZeroWithOneLine() throws {
         try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.magpie.path))
         let dir = TemporaryFolder(); defer { dir.cleanup() }

@@ -63,7 +63,18 @@ public enum ModelBuilder {
         o.pooling = GlobalPooling(rawValue: pool)!
         o.useFirstShortConv = try s.bool("use_first_short_conv")
         o.dropout = try s.float("dropout")
+        o.bnMomentum = try bnMomentum(s)
         if let faithful = try s.bool("faithful") { o.faithfulWideResNet = faithful }
         return o
+    }
+
+    /// `Arch.bn_momentum` in (0, 1], PyTorch's convention (the new batch's weight).
+    static func bnMomentum(_ arch: ConfigSection) throws -> Float? {
+        guard let m = try arch.float("bn_momentum") else { return nil }
+        guard m > 0, m <= 1 else {
+            throw ConfigError.invalidValue(path: arch.config.path, key: arch.full("bn_momentum"),
+                                           reason: "must be in (0, 1] (PyTorch's convention: the new batch's weight), got \(m)")
+        }
+        return m
     }
 }

@@ -130,10 +130,17 @@ public struct InferenceBundle: Sendable {
         }
     }
 
-    /// The bundle's config (its paths label errors with the bundle's folder).
+    /// The bundle's config (its paths label errors with the bundle's folder), which must describe
+    /// the kind of model the manifest names.
     public func config() throws -> Config {
         let text = try String(contentsOf: configURL, encoding: .utf8)
-        return try Config(yaml: text, path: configURL.path)
+        let config = try Config(yaml: text, path: configURL.path)
+        let described = Kind.of(config)
+        guard described == manifest.kind else {
+            throw EngineError.config("bundle \(url.path): manifest.json says kind '\(manifest.kind.rawValue)' but config.yaml describes a "
+                + "\(described.rawValue) model (edited by hand?); export the bundle again")
+        }
+        return config
     }
 
     private static func reason(_ error: Error) -> String {

@@ -132,6 +132,7 @@ public final class FixMatchTrainer {
         let depth = try arch.int("depth", default: 28), widen = try arch.int("widen_factor", default: 2)
         var options = ModelOptions(classNum: try arch.int("num_classes") ?? arch.int("class_num", default: 10))
         options.dropout = try arch.float("dropout")
+        options.bnMomentum = try ModelBuilder.bnMomentum(arch)
         if let faithful = try arch.bool("faithful") { options.faithfulWideResNet = faithful }
         _ = try arch.bool("use_sync_bn"); _ = try arch.bool("pretrained")
         do {
