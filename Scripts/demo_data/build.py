@@ -39,6 +39,10 @@ def parse_args(argv):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sources", default="twemoji,openmoji,noto,symbola",
                         help="artwork sets to draw from (default: twemoji,openmoji,noto,symbola)")
+    parser.add_argument("--cifar-split", choices=["emoji", "artwork"], default="emoji",
+                        help="CIFAR-10 files: 'emoji' (default) puts different emoji in train and test; 'artwork' "
+                             "puts every emoji in both, each artwork set of it on one side (the usual semi-supervised "
+                             "protocol: test images come from the distribution the unlabelled images come from)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     parser.add_argument("--force", action="store_true", help="rebuild even when the output is complete")
     args = parser.parse_args(argv)
@@ -66,8 +70,19 @@ def source_names(args) -> list[str]:
 
 
 def stamp_options(args) -> dict:
-    return {"version": BUILD_VERSION, "max_classes": args.max_classes, "variants": args.variants,
-            "seed": args.seed, "sources": args.sources, "image_size": IMAGE_SIZE}
+    options = {"version": BUILD_VERSION, "max_classes": args.max_classes, "variants": args.variants,
+               "seed": args.seed, "sources": args.sources, "image_size": IMAGE_SIZE}
+    if args.cifar_split != "emoji":  # absent for the default, so earlier builds stay complete
+        options["cifar_split"] = args.cifar_split
+    return options
+
+
+def cifar_train_sources(emoji, sources: list[str], seed: int) -> set[str]:
+    """--cifar-split artwork: the artwork sets of `emoji` whose images go to the CIFAR train
+    file (half of them, rounded up, drawn from the seed); the others go to the test file."""
+    from photograph import rng_for
+    order = rng_for(seed, "cifar-split", emoji.slug).permutation(len(sources))
+    return {sources[i] for i in order[: (len(sources) + 1) // 2]}
 
 
 def read_stamp(out: Path) -> dict | None:
@@ -188,11 +203,17 @@ def build(args, out: Path) -> dict:
     else:
         rendered = [_render_task(t) for t in tasks]
 
+    drawn = {}  # class id -> the artwork sets that drew it (tasks are one emoji and one artwork set each)
+    for (class_id, _, _), task, results in zip(owners, tasks, rendered):
+        if results:
+            drawn.setdefault(class_id, []).append(task[1])
     pictures, class_rows = [], []
     for (class_id, emoji, is_train), results in zip(owners, rendered):
+        cifar_train = cifar_train_sources(emoji, drawn[class_id], args.seed) if args.cifar_split == "artwork" else None
         for relative, pixels in results:
             pictures.append(Picture(
                 path=relative, class_id=class_id, super_class_id=super_ids[emoji.group], train=is_train,
+                cifar_train=is_train if cifar_train is None else relative.rsplit("_", 2)[1] in cifar_train,
                 person=emoji.group == PERSON_GROUP,
                 cifar_label=cifar_names.index(emoji.group) if emoji.group in cifar_names else None,
                 pixels32=pixels))
@@ -220,8 +241,8 @@ def build(args, out: Path) -> dict:
         "images": len(pictures), "train_images": sum(p.train for p in pictures),
         "test_images": sum(not p.train for p in pictures),
         "images_per_source": {s: sum(p.path.rsplit("_", 2)[1] == s for p in pictures) for s in names},
-        "cifar_train": sum(p.train and p.cifar_label is not None for p in pictures),
-        "cifar_test": sum(not p.train and p.cifar_label is not None for p in pictures),
+        "cifar_train": sum(p.cifar_train and p.cifar_label is not None for p in pictures),
+        "cifar_test": sum(not p.cifar_train and p.cifar_label is not None for p in pictures),
         "person_positive": sum(p.person for p in pictures),
     }
     notes.write_readme_and_licenses(partial, args, counts, cifar_names, groups)
@@ -249,7 +270,7 @@ def main(argv=None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     print(f"demo data: building {out} (classes={args.max_classes or 'all'}, variants={args.variants}, "
-          f"seed={args.seed}, sources={args.sources}, jobs={args.jobs})", file=sys.stderr)
+          f"seed={args.seed}, sources={args.sources}, cifar split={args.cifar_split}, jobs={args.jobs})", file=sys.stderr)
     counts = build(args, out)
     print(f"demo data: {counts['classes']} classes ({counts['train_classes']} train, {counts['test_classes']} test), "
           f"{counts['images']} images, CIFAR {counts['cifar_train']}+{counts['cifar_test']} records, "

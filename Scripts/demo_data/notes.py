@@ -51,10 +51,13 @@ def write_readme_and_licenses(root: Path, args, counts: dict, cifar_names: list[
     credits = "\n".join(f"- **{CREDITS[s][0]}** (`images/*_{s}_*.jpg`): {CREDITS[s][1]}" for s in sources)
     groups_text = ", ".join(f"{i} {g}" for i, g in enumerate(groups, 1))
     cifar_text = ", ".join(f"{i} {g}" for i, g in enumerate(cifar_names))
+    split_option = "" if args.cifar_split == "emoji" else f" --cifar-split {args.cifar_split}"
+    cifar_split_text = ("train and test hold different emoji" if args.cifar_split == "emoji" else
+                        "every emoji is in both, each of its artwork sets on one side only (--cifar-split artwork)")
     text = f"""# Magpie demo data: emoji "products"
 
 Built by `Scripts/fetch-demo-data.sh` (options: --max-classes {args.max_classes or 'all'}
---variants {args.variants} --seed {args.seed} --sources {args.sources}). Do not edit; rebuild instead.
+--variants {args.variants} --seed {args.seed} --sources {args.sources}{split_option}). Do not edit; rebuild instead.
 
 Each class is one emoji (fully-qualified, no skin-tone variants, from Unicode's emoji-test.txt),
 and its images are that emoji drawn by different artwork sets, each photographed
@@ -78,7 +81,7 @@ changes, blur, noise and JPEG quality 55-95.
 - `cifar-10-batches-bin/`: CIFAR-10 binary format at 32x32 (1 label byte, then the R, G and B
   planes), `data_batch_1.bin` to `data_batch_5.bin` ({counts['cifar_train']} records) and
   `test_batch.bin` ({counts['cifar_test']}); labels are the Unicode groups without "Component"
-  ({cifar_text}; `batches.meta.txt`); train and test hold different emoji.
+  ({cifar_text}; `batches.meta.txt`); {cifar_split_text}.
 - `person_exists/train_list.txt`, `val_list.txt`: PaddleClas list files (`path label`, paths
   relative to this folder); 1 when the emoji is in group "People & Body"
   ({counts['person_positive']} images), 0 otherwise.

@@ -124,6 +124,31 @@ class DemoDataTests(unittest.TestCase):
         sizes = [(folder / f"data_batch_{i}.bin").stat().st_size // 3073 for i in range(1, 6)]
         self.assertLessEqual(max(sizes) - min(sizes), 1)
 
+    def test_artwork_split_puts_each_emoji_in_both_cifar_files(self):
+        out = Path(self.tmp.name) / "artwork"
+        result = run_build(out, "--cifar-split", "artwork")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        # Same images and SOP lists as the default build; only the CIFAR files are split otherwise.
+        self.assertEqual((out / "Ebay_train.txt").read_bytes(), (self.root / "Ebay_train.txt").read_bytes())
+        rows = read_sop(out / "Ebay_train.txt") + read_sop(out / "Ebay_test.txt")
+        side_of = {}  # 32-px record (label + planes) -> (class id, artwork set)
+        for _, class_id, _, path in rows:
+            with Image.open(out / path) as image:
+                hwc = np.asarray(image.convert("RGB").resize((32, 32), Image.Resampling.BOX))
+            side_of[hwc.transpose(2, 0, 1).tobytes()] = (class_id, path.rsplit("_", 2)[1])
+        folder = out / "cifar-10-batches-bin"
+        sides = {}
+        for split, files in (("train", [f"data_batch_{i}.bin" for i in range(1, 6)]), ("test", ["test_batch.bin"])):
+            data = b"".join((folder / f).read_bytes() for f in files)
+            for i in range(0, len(data), 3073):
+                class_id, source = side_of[data[i + 1:i + 3073]]
+                sides.setdefault(class_id, {}).setdefault(source, set()).add(split)
+        self.assertEqual(set(sides), {r[1] for r in rows})  # every emoji, from both SOP splits
+        for class_id, by_source in sides.items():
+            self.assertTrue(all(len(s) == 1 for s in by_source.values()), by_source)  # an artwork on one side
+            self.assertEqual(set().union(*by_source.values()), {"train", "test"}, class_id)  # the emoji on both
+        self.assertIn("--cifar-split artwork", (out / "README.md").read_text())
+
     def test_person_lists_label_people_and_body(self):
         for name, rows in (("train_list.txt", self.train), ("val_list.txt", self.test)):
             lines = (self.root / "person_exists" / name).read_text().splitlines()

@@ -15,6 +15,7 @@ class Picture:
     class_id: int  # 1-based, train classes first, as in SOP
     super_class_id: int  # 1-based Unicode group
     train: bool
+    cifar_train: bool  # side of the CIFAR files: `train` unless --cifar-split artwork
     person: bool  # group "People & Body"
     cifar_label: int | None  # 0-based Unicode group without "Component"; None: not in CIFAR
     pixels32: bytes  # 32x32 RGB, row-major HWC
@@ -57,8 +58,8 @@ def write_cifar(folder: Path, pictures: list[Picture], class_names: list[str], r
     """CIFAR-10 binary version: records of 1 label byte + 3072 bytes (R, G, B planes of 32x32),
     shuffled; the train set spread evenly over five batches."""
     folder.mkdir(parents=True, exist_ok=True)
-    train = [p for p in pictures if p.train and p.cifar_label is not None]
-    test = [p for p in pictures if not p.train and p.cifar_label is not None]
+    train = [p for p in pictures if p.cifar_train and p.cifar_label is not None]
+    test = [p for p in pictures if not p.cifar_train and p.cifar_label is not None]
     train = [train[i] for i in rng.permutation(len(train))]
     test = [test[i] for i in rng.permutation(len(test))]
     for number, chunk in enumerate(np.array_split(np.arange(len(train)), CIFAR_TRAIN_BATCHES), 1):

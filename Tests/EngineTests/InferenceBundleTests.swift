@@ -220,6 +220,12 @@ import Testing
         #expect(embeddings.data == expected)
         #expect(file.arrays["labels"]?.integers?.values == [10, 11, 12, 13, 14])
         #expect(file.arrays["paths"]?.strings == items.map(\.path))
+        // The size estimate behind the 4 GiB pre-check is the archive's array bytes (headers aside).
+        let estimate = EmbeddingExport.npzPayloadBytes(count: 5, dimension: 16, pathWidth: NPY.unicodeWidth(items.map(\.path)))
+        let written = try Data(contentsOf: npz).count
+        #expect(written > estimate && written - estimate < 1024, "\(written) vs \(estimate)")
+        #expect(throws: EngineError.self) { try EmbeddingExport.checkNPZFits(npz, count: 70_000_000, dimension: 16, pathWidth: 1) }
+        #expect(throws: Never.self) { try EmbeddingExport.checkNPZFits(npz, count: 5, dimension: 16, pathWidth: 200) }
 
         // A folder: every image, sorted, unlabelled (-1); .npy holds the matrix alone.
         let folder = try EmbeddingExport.items(images: root.path)

@@ -33,6 +33,9 @@ public enum EmbeddingExport {
         guard ext == "npy" || ext == "npz" else { throw EngineError.config("\(url.path): the output must end in .npy or .npz") }
         guard !items.isEmpty else { throw EngineError.data("no images to embed") }
         guard batchSize > 0 else { throw EngineError.config("the batch size must be positive, got \(batchSize)") }
+        if ext == "npz" {  // checked before the (long) embedding, not after it
+            try checkNPZFits(url, count: items.count, dimension: model.embeddingSize, pathWidth: NPY.unicodeWidth(items.map(\.path)))
+        }
         var values: [Float] = []
         values.reserveCapacity(items.count * model.embeddingSize)
         for start in stride(from: 0, to: items.count, by: batchSize) {
@@ -48,5 +51,19 @@ public enum EmbeddingExport {
                           strings: ["paths": items.map(\.path)], to: url)
         }
         return embeddings
+    }
+
+    /// The array bytes of the `.npz` (float32 embeddings, int64 labels, `<U` paths of
+    /// `pathWidth` characters), without the few hundred bytes of headers.
+    static func npzPayloadBytes(count: Int, dimension: Int, pathWidth: Int) -> Int {
+        count * dimension * 4 + count * 8 + count * pathWidth * 4
+    }
+
+    static func checkNPZFits(_ url: URL, count: Int, dimension: Int, pathWidth: Int) throws {
+        let bytes = npzPayloadBytes(count: count, dimension: dimension, pathWidth: pathWidth)
+        guard bytes + 4096 < NPZ.maximumArchiveBytes else {
+            throw EngineError.config(String(format: "%@: %d images would make a %.1f GiB .npz, over the 4 GiB a zip without zip64 holds; "
+                + "write .npy (embeddings only) or split the list", url.path, count, Double(bytes) / 1_073_741_824))
+        }
     }
 }

@@ -123,6 +123,9 @@ public enum NPZ {
         try writeFileAtomically(try encode(tensors, int64Arrays: int64Arrays, strings: strings, path: url.path), to: url)
     }
 
+    /// Archives this writer produces stay below this size (no zip64).
+    public static let maximumArchiveBytes = 0xFFFF_FFFF
+
     /// The archive bytes: one STORED `<name>.npy` member per array, sorted by name. Throws when a
     /// name is used twice or the archive would need zip64 (4 GiB or more).
     public static func encode(_ tensors: [String: Tensor], int64Arrays: [String: Int64Array] = [:],
@@ -142,7 +145,7 @@ public enum NPZ {
         for name in names {
             let payload = tensors[name].map { NPY.encode($0) } ?? int64Arrays[name].map { NPY.encode($0) } ?? NPY.encode(strings: strings[name]!)
             let fileName = Array((name + ".npy").utf8)
-            guard out.count + payload.count + fileName.count + 30 < 0xFFFF_FFFF, fileName.count <= 0xFFFF, names.count < 0xFFFF else {
+            guard out.count + payload.count + fileName.count + 30 < maximumArchiveBytes, fileName.count <= 0xFFFF, names.count < 0xFFFF else {
                 throw TensorCoreError.invalidFile(path: path, reason: "archive too large: zip64 output is not supported")
             }
             let crc = payload.withUnsafeBytes { CRC32.checksum($0) }
@@ -177,7 +180,7 @@ public enum NPZ {
             directory.appendLittleEndian(offset)
             directory.append(contentsOf: fileName)
         }
-        guard out.count + directory.count < 0xFFFF_FFFF else {
+        guard out.count + directory.count < maximumArchiveBytes else {
             throw TensorCoreError.invalidFile(path: path, reason: "archive too large: zip64 output is not supported")
         }
         let directoryOffset = UInt32(out.count)
