@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 budget=1800 data=./data/emoji-full/cifar-10-batches-bin labels=10 out=./output/ssl_compare
-fixmatch_steps=2400 supervised_steps=36000
+fixmatch_steps=1900 supervised_steps=28000
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
 done
 [ -f "$data/data_batch_1.bin" ] || { echo "no CIFAR-10 batches in $data: run Scripts/fetch-demo-data.sh --full --out data/emoji-full" >&2; exit 1; }
 magpie=.build/release/magpie
-[ -x "$magpie" ] || swift build -c release --product magpie
+swift build -c release --product magpie >&2  # incremental: seconds when up to date
 
 # Evaluations are not counted in the budget; about eight per arm.
 iters=50
