@@ -208,12 +208,12 @@ def build(args, out: Path) -> dict:
         if results:
             drawn.setdefault(class_id, []).append(task[1])
     pictures, class_rows = [], []
-    for (class_id, emoji, is_train), results in zip(owners, rendered):
-        cifar_train = cifar_train_sources(emoji, drawn[class_id], args.seed) if args.cifar_split == "artwork" else None
+    for (class_id, emoji, is_train), task, results in zip(owners, tasks, rendered):
+        cifar_train = is_train if args.cifar_split == "emoji" else task[1] in cifar_train_sources(emoji, drawn[class_id], args.seed)
         for relative, pixels in results:
             pictures.append(Picture(
                 path=relative, class_id=class_id, super_class_id=super_ids[emoji.group], train=is_train,
-                cifar_train=is_train if cifar_train is None else relative.rsplit("_", 2)[1] in cifar_train,
+                cifar_train=cifar_train,
                 person=emoji.group == PERSON_GROUP,
                 cifar_label=cifar_names.index(emoji.group) if emoji.group in cifar_names else None,
                 pixels32=pixels))

@@ -66,6 +66,7 @@ public final class WideResNet: Layer {
         guard (depth - 4) % 6 == 0, depth > 4 else { throw ModelsError.unsupported("WideResNet depth \(depth); need 6n+4") }
         let n = (depth - 4) / 6
         let widths = [16, 16 * widen, 32 * widen, 64 * widen]
+        let bnMomentum = options.bnMomentum ?? 0.001  // kekmodel's
         conv1 = Conv2d(3, widths[0], kernel: 3, padding: 1, bias: false)
         var inC = widths[0]
         var groups: [Group] = []
@@ -74,13 +75,13 @@ public final class WideResNet: Layer {
             for i in 0..<n {
                 blocks.append(Block(i == 0 ? inC : widths[g + 1], widths[g + 1], stride: i == 0 && g > 0 ? 2 : 1,
                                     dropRate: options.dropout ?? 0, activateBeforeResidual: g == 0 && i == 0,
-                                    faithful: options.faithfulWideResNet, bnMomentum: options.bnMomentum ?? 0.001))
+                                    faithful: options.faithfulWideResNet, bnMomentum: bnMomentum))
             }
             inC = widths[g + 1]
             groups.append(Group(blocks))
         }
         self.groups = groups
-        bn1 = BatchNorm2d(inC, momentum: options.bnMomentum ?? 0.001)
+        bn1 = BatchNorm2d(inC, momentum: bnMomentum)
         featureChannels = inC
         fc = options.classNum > 0 ? Linear(inC, options.classNum) : nil
         pooling = options.pooling
