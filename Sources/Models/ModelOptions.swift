@@ -16,9 +16,10 @@ public struct ModelOptions: Sendable {
     public var faithfulWideResNet: Bool = true
     /// Dropout before the classifier (PP-LCNet, MobileNetV3) or inside WRN blocks.
     public var dropout: Float?
-    /// WideResNet: BatchNorm running-statistics momentum (PyTorch's convention: the new batch's
-    /// weight); nil keeps kekmodel's 0.001, which averages over ~1000 steps and suits 2^20-step
-    /// runs, not runs of a few thousand steps.
+    /// Running-statistics momentum of every BatchNorm (PyTorch's convention: the new batch's
+    /// weight); nil keeps the family's own (WideResNet: kekmodel's 0.001, which averages over
+    /// ~1000 steps and suits 2^20-step runs; the others PyTorch's 0.1). `ModelRegistry` builders
+    /// apply it after construction.
     public var bnMomentum: Float?
 
     public init(classNum: Int = 1000) { self.classNum = classNum }

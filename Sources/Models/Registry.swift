@@ -11,7 +11,10 @@ public struct ModelEntry: Sendable {
 
     /// Builds the model; `classNum` nil keeps the entry's default.
     public func make(_ options: ModelOptions? = nil) throws -> Layer {
-        try build(options ?? ModelOptions(classNum: defaultClassNum))
+        let options = options ?? ModelOptions(classNum: defaultClassNum)
+        let model = try build(options)
+        if let momentum = options.bnMomentum { model.setBatchNormMomentum(momentum) }
+        return model
     }
 }
 

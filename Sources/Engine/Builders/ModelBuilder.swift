@@ -25,6 +25,7 @@ public enum ModelBuilder {
                 options.pooling = .max
             }
             options.classNum = 0
+            try rejectWideResNetOnlyKeys(backbone, family: try ModelRegistry.entry(backboneName).family)
             _ = try backbone.bool("pretrained")
             _ = try arch.section("BackboneStopLayer").string("name")
             let neck = try arch.section("Neck")
@@ -43,6 +44,7 @@ public enum ModelBuilder {
         }
         let entry = try ModelRegistry.entry(name)
         let options = try modelOptions(arch, classNum: entry.defaultClassNum)
+        try rejectWideResNetOnlyKeys(arch, family: entry.family)
         _ = try arch.bool("pretrained")
         return Built(model: try entry.make(options), arch: name, inputSize: entry.inputSize)
     }
@@ -66,6 +68,13 @@ public enum ModelBuilder {
         o.bnMomentum = try bnMomentum(s)
         if let faithful = try s.bool("faithful") { o.faithfulWideResNet = faithful }
         return o
+    }
+
+    /// `faithful` chooses between two WideResNet block wirings; elsewhere it would be ignored.
+    static func rejectWideResNetOnlyKeys(_ s: ConfigSection, family: String) throws {
+        guard s.has("faithful"), family != "WideResNet" else { return }
+        throw ConfigError.invalidValue(path: s.config.path, key: s.full("faithful"),
+                                       reason: "applies only to WideResNet models, not \(family); remove it")
     }
 
     /// `Arch.bn_momentum` in (0, 1], PyTorch's convention (the new batch's weight).

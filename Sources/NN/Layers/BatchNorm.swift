@@ -52,6 +52,14 @@ public class BatchNorm: Layer {
     }
 }
 
+extension Module {
+    /// Sets the running-statistics momentum of every BatchNorm below this module (PyTorch's
+    /// convention: the new batch's weight).
+    public func setBatchNormMomentum(_ momentum: Float) {
+        for case let (_, bn as BatchNorm) in namedModules() { bn.momentum = momentum }
+    }
+}
+
 /// BatchNorm over NCHW feature maps.
 public final class BatchNorm2d: BatchNorm {
     override public func forward(_ x: Tensor) -> Tensor {
