@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Testing
 @testable import Engine
@@ -107,9 +108,9 @@ enum TinyClassification {
         let root = try TinyClassification.make()
         defer { try? FileManager.default.removeItem(at: root) }
         let out = root.appendingPathComponent("out")
-        let config = try Config(yaml: TinyClassification.config(root: root, output: out, epochs: 10), path: "tiny_cls.yaml")
+        let config = try Config(yaml: TinyClassification.config(root: root, output: out, epochs: 20), path: "tiny_cls.yaml")
         let summary = try ClassificationTrainer(config: config, echo: false).run()
-        #expect(summary.steps == 30)
+        #expect(summary.steps == 60)
         let first = try #require(summary.firstEpochLoss), last = try #require(summary.lastEpochLoss)
         #expect(last < first * 0.8, "loss \(first) → \(last)")
         let report = try #require(summary.lastReport)
@@ -118,7 +119,7 @@ enum TinyClassification {
         #expect((0...1).contains(top1) && top5 >= top1)
         #expect(summary.bestCheckpoint != nil)
         let log = try String(contentsOf: out.appendingPathComponent("PPLCNet_x0_25/train_log.jsonl"), encoding: .utf8)
-        #expect(log.split(separator: "\n").filter { $0.contains("\"phase\":\"train\"") && $0.contains("\"top1\"") }.count == 30)
+        #expect(log.split(separator: "\n").filter { $0.contains("\"phase\":\"train\"") && $0.contains("\"top1\"") }.count == 60)
         #expect(log.contains("\"phase\":\"eval\""))
 
         // `magpie eval`'s path: reloading best_model reproduces the best metric.
@@ -131,12 +132,12 @@ enum TinyClassification {
 
         // Resume continues the step count.
         let resumed = try Config(yaml: TinyClassification.config(root: root, output: out), path: "tiny_cls.yaml")
-        try resumed.apply(overrides: ["Global.checkpoints=\(summary.latestCheckpoint)", "Global.epochs=11"])
-        #expect(try ClassificationTrainer(config: resumed, echo: false).run().steps == 33)
+        try resumed.apply(overrides: ["Global.checkpoints=\(summary.latestCheckpoint)", "Global.epochs=21"])
+        #expect(try ClassificationTrainer(config: resumed, echo: false).run().steps == 63)
 
         // Prediction through the library API: the Infer post-process, batches of the requested size.
         let classifier = try Classifier(config: try Config(yaml: TinyClassification.config(root: root, output: out)), weights: summary.bestCheckpoint)
-        let paths = try Classifier.imagePaths(root.appendingPathComponent("images").path)
+        let paths = try ImageFiles.list(root.appendingPathComponent("images").path)
         #expect(paths.count == 30)
         var batches: [[Prediction]] = []
         for try await batch in classifier.predictions(for: Array(paths.prefix(10))) { batches.append(batch) }

@@ -11,7 +11,7 @@ struct ExportEmbeddingsCommand: ParsableCommand {
         The model: --bundle DIR, or -c CONFIG [--weights CKPT] (or --weights alone for a checkpoint \
         written by `magpie train`), with the eval preprocessing and Global.feature_normalize. \
         --images is a PaddleClas list (`path label` per line) or an SOP list, paths relative to \
-        --image-root (default: the list's folder), or a folder of .jpg/.jpeg/.png/.bmp images (sorted, no \
+        --image-root (default: the list's folder), or a folder of .jpg/.jpeg/.png images (with subfolders, sorted, no \
         labels). --out X.npy writes float32 [N, D]; X.npz writes `embeddings` (float32 [N, D]), \
         `labels` (int64 [N], -1 without a label) and `paths` (unicode [N]); np.load reads both. \
         The file is written under a temp name and renamed. A progress line goes to stderr.

@@ -11,7 +11,8 @@ struct GalleryAddCommand: ParsableCommand {
         abstract: "Embed images (lists, files or folders) into an existing gallery with the gallery's model.",
         discussion: """
         Each --images is an SOP list (Ebay_test.txt), a PaddleClas list (`path label` lines), one \
-        .jpg/.jpeg/.png file or a folder of them. Items from lists keep the list's labels; files and \
+        .jpg/.jpeg/.png file or a folder of them (subfolders included; paths are stored absolute). Items \
+        from lists keep the list's labels; files and \
         folders get --label (or none). The model (-c CONFIG [--weights], --weights of a trained \
         checkpoint alone, or --bundle DIR) must have the gallery's fingerprint: embeddings of another model or \
         preprocessing are refused before anything is written. New ids continue after the largest \
@@ -61,9 +62,8 @@ struct GalleryAddCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDir) else {
             throw ValidationError("no such file or folder: \(source)")
         }
-        let ext = (source as NSString).pathExtension.lowercased()
-        if isDir.boolValue || ["jpg", "jpeg", "png"].contains(ext) {
-            return try QueryCommand.expand(source).map { GalleryRecord(label: label, path: $0, metadata: metadata) }
+        if isDir.boolValue || ImageFiles.extensions.contains((source as NSString).pathExtension.lowercased()) {
+            return try ImageFiles.list(source).map { GalleryRecord(label: label, path: $0, metadata: metadata) }
         }
         let root = imageRoot ?? URL(fileURLWithPath: source).deletingLastPathComponent().path
         let dataset = try ImageListDataset.read(listFile: source, imageRoot: root)

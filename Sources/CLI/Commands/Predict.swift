@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Engine
 import Foundation
 import TensorCore
@@ -73,7 +74,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     private func predict(with classifier: Classifier) throws {
-        let paths = try Classifier.imagePaths(inferImgs)
+        let paths = try ImageFiles.list(inferImgs)
         for start in stride(from: 0, to: paths.count, by: classifier.batchSize) {
             for p in try classifier.predict(paths: Array(paths[start..<min(start + classifier.batchSize, paths.count)])) {
                 print(json ? p.json : p.line)

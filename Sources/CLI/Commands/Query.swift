@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Engine
 import Foundation
 import Retrieval
@@ -9,7 +10,7 @@ struct QueryCommand: ParsableCommand {
         commandName: "query",
         abstract: "Find the nearest gallery products for query images.",
         discussion: """
-        Embeds each --image (a file, or every .jpg/.jpeg/.png in a folder) with the config's model and \
+        Embeds each --image (a file, or every .jpg/.jpeg/.png in a folder and its subfolders) with the config's model and \
         eval preprocessing, refuses a gallery built with another model fingerprint, and prints rank, \
         score (cosine similarity), id, label and path of the --k nearest items. --json prints one JSON \
         object per query; --html writes a page with each query and its neighbours as thumbnails \
@@ -49,7 +50,7 @@ struct QueryCommand: ParsableCommand {
         try store.checkCompatible(dimension: model.embeddingSize, fingerprint: model.fingerprint)
         let snapshot = try store.snapshot()
         let index = try FlatIndex(snapshot)
-        let paths = try image.flatMap(QueryCommand.expand)
+        let paths = try image.flatMap(ImageFiles.list)
         guard !paths.isEmpty else { throw ValidationError("no query images found in \(image.joined(separator: ", "))") }
         let labels = labelOf?.split(separator: ",").map { Int64($0.trimmingCharacters(in: .whitespaces)) }
         let embeddings = try model.embed(paths: paths)
@@ -84,15 +85,6 @@ struct QueryCommand: ParsableCommand {
             try page.write(to: URL(fileURLWithPath: html))
             print("wrote \(html)")
         }
-    }
-
-    static func expand(_ path: String) throws -> [String] {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw ValidationError("no such file: \(path)") }
-        guard isDir.boolValue else { return [path] }
-        return try FileManager.default.contentsOfDirectory(atPath: path).sorted()
-            .filter { ["jpg", "jpeg", "png"].contains(($0 as NSString).pathExtension.lowercased()) }
-            .map { (path as NSString).appendingPathComponent($0) }
     }
 }
 

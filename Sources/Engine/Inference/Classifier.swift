@@ -185,23 +185,6 @@ public final class Classifier: @unchecked Sendable {
         }
     }
 
-    /// A file, or the image files (.jpg, .jpeg, .png, .bmp) under a folder, sorted by path.
-    public static func imagePaths(_ path: String) throws -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw EngineError.data("\(path): no such file or folder")
-        }
-        guard isDirectory.boolValue else { return [path] }
-        let extensions: Set<String> = ["jpg", "jpeg", "png", "bmp"]
-        var out: [String] = []
-        let enumerator = FileManager.default.enumerator(atPath: path)
-        while let item = enumerator?.nextObject() as? String {
-            if extensions.contains((item as NSString).pathExtension.lowercased()) { out.append((path as NSString).appendingPathComponent(item)) }
-        }
-        guard !out.isEmpty else { throw EngineError.data("\(path): no .jpg, .jpeg, .png or .bmp images in the folder") }
-        return out.sorted()
-    }
-
     /// The config `magpie predict --model_name NAME` uses: PaddleClas's ImageNet inference
     /// preprocessing (resize short side 256, centre crop 224, ImageNet normalisation) and a Topk
     /// post-process; `person_exists` is PULC's PP-LCNet_x1_0 binary classifier with ThreshOutput.

@@ -20,7 +20,7 @@ public enum EmbeddingExport {
         guard FileManager.default.fileExists(atPath: images, isDirectory: &isDirectory) else {
             throw EngineError.data("\(images): no such image list or folder")
         }
-        if isDirectory.boolValue { return try Classifier.imagePaths(images).map { Item(path: $0) } }
+        if isDirectory.boolValue { return try ImageFiles.list(images).map { Item(path: $0) } }
         return try ImageListDataset.read(listFile: images, imageRoot: root).records.map { Item(path: $0.path, label: Int64($0.originalLabel)) }
     }
 
