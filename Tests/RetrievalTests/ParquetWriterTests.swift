@@ -202,6 +202,22 @@ import Testing
         #expect(chunk.def.allSatisfy { $0 == 1 })
     }
 
+    @Test func aFileWithoutRowsKeepsItsSchemaAndHasNoRowGroups() throws {
+        // An empty gallery exports to this: readers need the schema even without rows.
+        let dir = TemporaryFolder(); defer { dir.cleanup() }
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        let path = dir.path + "/empty.parquet"
+        let w = try ParquetWriter(path: path, columns: [ParquetColumn("id", .int64), ParquetColumn("vector", .floatList(width: 2)),
+                                                        ParquetColumn("label", .optionalInt64), ParquetColumn("path", .optionalString)],
+                                  createdBy: "t")
+        try w.close()
+        let d = try Self.decode(path, hasLevels: Self.galleryLevels)
+        #expect(d.footer[3]?.int == 0, "num_rows")
+        #expect(d.footer[4]?.list?.isEmpty == true, "row_groups present and empty")
+        #expect(d.chunks.isEmpty)
+        #expect((d.footer[2]?.list ?? []).map { $0[4]?.string } == ["schema", "id", "vector", "list", "element", "label", "path"])
+    }
+
     @Test func refusesValuesThatDoNotMatchTheSchema() throws {
         let dir = TemporaryFolder(); defer { dir.cleanup() }
         try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
