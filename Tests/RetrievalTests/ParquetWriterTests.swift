@@ -106,9 +106,7 @@ import Testing
         let dir = TemporaryFolder(); defer { dir.cleanup() }
         try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
         let path = dir.path + "/t.parquet"
-        let columns = [ParquetColumn("id", .int64), ParquetColumn("vector", .floatList(width: 2)),
-                       ParquetColumn("label", .optionalInt64), ParquetColumn("path", .optionalString)]
-        let w = try ParquetWriter(path: path, columns: columns, createdBy: "magpie test",
+        let w = try ParquetWriter(path: path, columns: Self.galleryColumns, createdBy: "magpie test",
                                   keyValueMetadata: [(key: "k", value: "v")])
         try w.writeRowGroup(rows: 2, [.int64([7, 8]), .floatList([1, 2, 3, -0.5]), .optionalInt64([1, nil]),
                                       .optionalString(["a", nil])])
@@ -146,6 +144,9 @@ import Testing
         #expect(g0[3].def == [1, 0] && Self.strings(g0[3].values) == ["a"] && Self.strings(g1[3].values) == ["ü€"])
     }
 
+    /// A gallery export's columns (2-d vectors) and which of them carry repetition / definition levels.
+    static let galleryColumns = [ParquetColumn("id", .int64), ParquetColumn("vector", .floatList(width: 2)),
+                                 ParquetColumn("label", .optionalInt64), ParquetColumn("path", .optionalString)]
     static let galleryLevels: [(rep: Bool, def: Bool)] = [(false, false), (true, true), (false, true), (false, true)]
 
     /// Each schema element as (type, repetition, name, children, converted type, logical type id).
@@ -172,9 +173,7 @@ import Testing
         let dir = TemporaryFolder(); defer { dir.cleanup() }
         try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
         let path = dir.path + "/ours.parquet"
-        let w = try ParquetWriter(path: path, columns: [ParquetColumn("id", .int64), ParquetColumn("vector", .floatList(width: 2)),
-                                                        ParquetColumn("label", .optionalInt64), ParquetColumn("path", .optionalString)],
-                                  createdBy: "t")
+        let w = try ParquetWriter(path: path, columns: Self.galleryColumns, createdBy: "t")
         try w.writeRowGroup(rows: 3, [.int64([7, 8, 9]), .floatList([1, 2, 3, -0.5, 3.140625, 6]),
                                       .optionalInt64([1, nil, nil]), .optionalString(["a", nil, "ü€"])])
         try w.close()
@@ -207,9 +206,7 @@ import Testing
         let dir = TemporaryFolder(); defer { dir.cleanup() }
         try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
         let path = dir.path + "/empty.parquet"
-        let w = try ParquetWriter(path: path, columns: [ParquetColumn("id", .int64), ParquetColumn("vector", .floatList(width: 2)),
-                                                        ParquetColumn("label", .optionalInt64), ParquetColumn("path", .optionalString)],
-                                  createdBy: "t")
+        let w = try ParquetWriter(path: path, columns: Self.galleryColumns, createdBy: "t")
         try w.close()
         let d = try Self.decode(path, hasLevels: Self.galleryLevels)
         #expect(d.footer[3]?.int == 0, "num_rows")
