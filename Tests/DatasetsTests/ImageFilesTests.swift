@@ -33,4 +33,18 @@ import Testing
         let missing = dir.appendingPathComponent("absent").path
         #expect(throws: DatasetsError.badData(path: missing, reason: "no such file or folder")) { try ImageFiles.list(missing) }
     }
+
+    @Test func foldersAndImageFilesNameImagesOtherFilesAreLists() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(ImageFiles.namesImages(dir.path))
+        #expect(ImageFiles.namesImages(dir.appendingPathComponent("shot.JPEG").path))
+        #expect(ImageFiles.namesImages(dir.appendingPathComponent("shot.png").path))
+        #expect(!ImageFiles.namesImages(dir.appendingPathComponent("Ebay_test.txt").path))
+        #expect(!ImageFiles.namesImages(dir.appendingPathComponent("list").path))
+        // A folder counts whatever its name says.
+        let oddFolder = dir.appendingPathComponent("set.jpg")
+        try FileManager.default.createDirectory(at: oddFolder, withIntermediateDirectories: true)
+        #expect(ImageFiles.namesImages(oddFolder.path))
+    }
 }

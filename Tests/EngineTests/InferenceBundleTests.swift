@@ -237,6 +237,9 @@ import Testing
         try EmbeddingExport.run(model: model, items: folder, to: npzFolder)
         #expect(try NPZ.read(npzFolder).arrays["labels"]?.integers?.values == Array(repeating: -1, count: images.count))
         #expect(throws: EngineError.self) { try EmbeddingExport.run(model: model, items: folder, to: work.appendingPathComponent("x.csv")) }
+
+        // One image: itself, unlabelled (it used to be parsed as a list and fail).
+        #expect(try EmbeddingExport.items(images: images[1]) == [EmbeddingExport.Item(path: images[1])])
     }
 
     @Test func inferOutputKeyIsPaddleClasString() throws {

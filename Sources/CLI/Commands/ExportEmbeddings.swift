@@ -11,8 +11,8 @@ struct ExportEmbeddingsCommand: ParsableCommand {
         The model: --bundle DIR, or -c CONFIG [--weights CKPT] (or --weights alone for a checkpoint \
         written by `magpie train`), with the eval preprocessing and Global.feature_normalize. \
         --images is a PaddleClas list (`path label` per line) or an SOP list, paths relative to \
-        --image-root (default: the list's folder), or a folder of .jpg/.jpeg/.png images (with subfolders, sorted, no \
-        labels). --out X.npy writes float32 [N, D]; X.npz writes `embeddings` (float32 [N, D]), \
+        --image-root (default: the list's folder), a folder of .jpg/.jpeg/.png images (with subfolders, sorted, no \
+        labels), or one such image. --out X.npy writes float32 [N, D]; X.npz writes `embeddings` (float32 [N, D]), \
         `labels` (int64 [N], -1 without a label) and `paths` (unicode [N]); np.load reads both. \
         The file is written under a temp name and renamed. A progress line goes to stderr.
         """
@@ -22,7 +22,7 @@ struct ExportEmbeddingsCommand: ParsableCommand {
     @Option(name: [.customLong("weights"), .customLong("model")], help: "Checkpoint with the trained weights (--model is an alias).")
     var weights: String?
     @Option(help: "Inference bundle (`magpie export --format bundle`) instead of -c/--weights.") var bundle: String?
-    @Option(help: "Image list (`path label` lines, or SOP) or a folder of images.") var images: String
+    @Option(help: "Image list (`path label` lines, or SOP), a folder of images, or one image.") var images: String
     @Option(name: [.customLong("image-root"), .customLong("root")], help: "Folder the list's paths are relative to (default: the list's folder).")
     var root: String?
     @Option(help: "Output .npy or .npz file.") var out: String

@@ -58,11 +58,10 @@ struct GalleryAddCommand: ParsableCommand {
     }
 
     private func collect(_ source: String) throws -> [GalleryRecord] {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDir) else {
+        guard FileManager.default.fileExists(atPath: source) else {
             throw ValidationError("no such file or folder: \(source)")
         }
-        if isDir.boolValue || ImageFiles.extensions.contains((source as NSString).pathExtension.lowercased()) {
+        if ImageFiles.namesImages(source) {
             return try ImageFiles.list(source).map { GalleryRecord(label: label, path: $0, metadata: metadata) }
         }
         let root = imageRoot ?? URL(fileURLWithPath: source).deletingLastPathComponent().path

@@ -9,6 +9,14 @@ public enum ImageFiles {
     /// The extensions the decoder reads (JPEG and PNG, whatever the case).
     public static let extensions = ImageFolderReader.extensions
 
+    /// Whether `path` names images (a folder, or a file with an image extension) rather than a
+    /// list file of `path label` lines: how every command that takes either tells them apart.
+    public static func namesImages(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return true }
+        return extensions.contains((path as NSString).pathExtension.lowercased())
+    }
+
     public static func list(_ path: String) throws -> [String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

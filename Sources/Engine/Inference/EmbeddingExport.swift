@@ -14,13 +14,13 @@ public enum EmbeddingExport {
     }
 
     /// The images of a list file (PaddleClas `path label` lines, or SOP's `Ebay_*.txt`; paths
-    /// relative to `root`, default the list's folder), or of a folder (sorted, unlabelled).
+    /// relative to `root`, default the list's folder), or of a folder or one image (sorted,
+    /// unlabelled).
     public static func items(images: String, root: String? = nil) throws -> [Item] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: images, isDirectory: &isDirectory) else {
+        guard FileManager.default.fileExists(atPath: images) else {
             throw EngineError.data("\(images): no such image list or folder")
         }
-        if isDirectory.boolValue { return try ImageFiles.list(images).map { Item(path: $0) } }
+        if ImageFiles.namesImages(images) { return try ImageFiles.list(images).map { Item(path: $0) } }
         return try ImageListDataset.read(listFile: images, imageRoot: root).records.map { Item(path: $0.path, label: Int64($0.originalLabel)) }
     }
 
