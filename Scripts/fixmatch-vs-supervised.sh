@@ -7,16 +7,19 @@
 #       [--fixmatch-steps N] [--supervised-steps N] [--fixmatch-override KEY=VALUE ...] [--out DIR]
 #       [-- EXTRA -o OVERRIDES FOR BOTH]
 #
-# Defaults: 1800 s, data/emoji-full/cifar-10-batches-bin (Scripts/fetch-demo-data.sh --full
-# --out data/emoji-full), 10 labels per class, the cosine planned over the steps each arm makes in
-# that budget on one Zen 5 core (--fixmatch-steps / --supervised-steps), output/ssl_compare.
-# --fixmatch-override goes to the FixMatch arm only (e.g. DataLoader.UnLabelTrain.sampler.batch_size=16
-# for mu = 1 with the demo's B = 16).
+# Defaults: the shipped emoji demo configs (FixMatch mu 1), 900 s, the demo set
+# data/emoji/cifar-10-batches-bin (built here on first use by Scripts/fetch-demo-data.sh, about a
+# minute; --full or --cifar-split artwork with --out build the others), 10 labels per class, each arm's
+# cosine planned over the steps it makes in that budget on one Zen 4 core (--fixmatch-steps 3800
+# / --supervised-steps 11500; an arm stops at its planned steps or at the budget, whichever comes
+# first), output/ssl_compare. --fixmatch-override goes to the FixMatch arm only (e.g.
+# DataLoader.UnLabelTrain.sampler.batch_size=112 for the paper's mu = 7 with the demo's B = 16).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-budget=1800 data=./data/emoji-full/cifar-10-batches-bin labels=10 out=./output/ssl_compare
-fixmatch_steps=1900 supervised_steps=28000
+default_data=./data/emoji/cifar-10-batches-bin
+budget=900 data=$default_data labels=10 out=./output/ssl_compare
+fixmatch_steps=3800 supervised_steps=11500
 extra=() fixmatch_extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -28,11 +31,14 @@ while [ $# -gt 0 ]; do
         --out) out=$2; shift 2 ;;
         --fixmatch-override) fixmatch_extra+=(-o "$2"); shift 2 ;;
         --) shift; extra=("$@"); break ;;
-        -h|--help) sed -n 2,14p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n 2,16p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-[ -f "$data/data_batch_1.bin" ] || { echo "no CIFAR-10 batches in $data: run Scripts/fetch-demo-data.sh --full --out data/emoji-full" >&2; exit 1; }
+if [ ! -f "$data/data_batch_1.bin" ] && [ "$data" = "$default_data" ]; then
+    Scripts/fetch-demo-data.sh >&2
+fi
+[ -f "$data/data_batch_1.bin" ] || { echo "no CIFAR-10 batches in $data (Scripts/fetch-demo-data.sh [--full] [--cifar-split artwork] --out DIR builds them)" >&2; exit 1; }
 magpie=.build/release/magpie
 swift build -c release --product magpie >&2  # incremental: seconds when up to date
 
