@@ -9,12 +9,17 @@ public enum ImageFiles {
     /// The extensions the decoder reads (JPEG and PNG, whatever the case).
     public static let extensions = ImageFolderReader.extensions
 
+    /// Whether a file name ends in one of `extensions`.
+    public static func hasImageExtension(_ name: String) -> Bool {
+        extensions.contains((name as NSString).pathExtension.lowercased())
+    }
+
     /// Whether `path` names images (a folder, or a file with an image extension) rather than a
     /// list file of `path label` lines: how every command that takes either tells them apart.
     public static func namesImages(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return true }
-        return extensions.contains((path as NSString).pathExtension.lowercased())
+        return hasImageExtension(path)
     }
 
     public static func list(_ path: String) throws -> [String] {
@@ -27,7 +32,7 @@ public enum ImageFiles {
         var out: [String] = []
         let enumerator = FileManager.default.enumerator(atPath: absolute)
         while let item = enumerator?.nextObject() as? String {
-            if extensions.contains((item as NSString).pathExtension.lowercased()) {
+            if hasImageExtension(item) {
                 out.append((absolute as NSString).appendingPathComponent(item))
             }
         }

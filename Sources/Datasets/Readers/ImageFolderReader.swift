@@ -21,7 +21,7 @@ public enum ImageFolderReader {
         for (label, name) in classes.enumerated() {
             let folder = (root as NSString).appendingPathComponent(name)
             let files = try fm.contentsOfDirectory(atPath: folder)
-                .filter { !$0.hasPrefix(".") && extensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
+                .filter { !$0.hasPrefix(".") && ImageFiles.hasImageExtension($0) }.sorted()
             guard !files.isEmpty else { throw DatasetsError.badData(path: folder, reason: "class folder has no .jpg/.jpeg/.png images") }
             records += files.map { ImageRecord(path: (folder as NSString).appendingPathComponent($0), label: label) }
         }
