@@ -11,8 +11,8 @@ public enum MemoryTuning {
     public static func apply() {
         #if os(Linux)
         // <malloc.h> parameters (not exported by the Glibc module): M_TRIM_THRESHOLD -1,
-        // M_TOP_PAD -2, M_MMAP_THRESHOLD -3, M_MMAP_MAX -4.
-        _ = glibcMallopt(-3, 32 << 20)  // glibc caps the threshold at 32 MiB on 64-bit
+        // M_TOP_PAD -2, M_MMAP_MAX -4. With no mmap the mmap threshold no longer matters, and
+        // setting either of the others also stops glibc from adjusting the thresholds itself.
         _ = glibcMallopt(-4, 0)
         _ = glibcMallopt(-1, Int32.max)
         _ = glibcMallopt(-2, Int32.max)
