@@ -34,6 +34,8 @@ let package = Package(
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        // oneDNN (no pkg-config file in Debian): convolution primitives for TensorCore.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // setjmp/longjmp error handling for libjpeg and libpng (Swift cannot catch their longjmp).
         .target(
@@ -42,7 +44,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]
         ),
 
-        .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: kernelFlags),
+        .target(name: "TensorCore", dependencies: ["CBLAS", "CDNNL"], swiftSettings: kernelFlags),
         .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: kernelFlags),
         .target(name: "Models", dependencies: ["NN"], swiftSettings: kernelFlags),
         .target(name: "Engine", dependencies: ["Models", "Datasets", "Retrieval", .product(name: "Yams", package: "Yams")],

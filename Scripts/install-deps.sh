@@ -6,7 +6,7 @@
 # Idempotent: a machine that has them all returns at once without touching apt.
 set -euo pipefail
 
-PACKAGES=(libopenblas-dev liblmdb-dev libjpeg62-turbo-dev libpng-dev pkg-config)
+PACKAGES=(libopenblas-dev libdnnl-dev liblmdb-dev libjpeg62-turbo-dev libpng-dev pkg-config)
 LOAD_TEST_PACKAGES=(wrk curl)
 DEMO_DATA_PACKAGES=(python3 python3-venv librsvg2-bin fonts-noto-color-emoji fonts-symbola unicode-data libfribidi0)
 

@@ -4,6 +4,8 @@ public enum TensorCoreError: Error, CustomStringConvertible, Equatable {
     case unsupportedDType(String, path: String)
     case shapeMismatch(String)
     case missingTensor(String, path: String)
+    /// This machine cannot run what was asked (a kernel library or instruction set is missing).
+    case unsupported(String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum TensorCoreError: Error, CustomStringConvertible, Equatable {
             return "shape mismatch: \(message)"
         case let .missingTensor(name, path):
             return "\(path): no tensor named '\(name)'"
+        case let .unsupported(message):
+            return message
         }
     }
 }

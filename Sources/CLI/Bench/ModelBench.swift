@@ -12,16 +12,17 @@ enum ModelBench {
         var imagesPerSecond: Double { Double(batch) / secondsPerStep }
 
         var line: String {
-            String(format: "%@ %@ batch %d @ %d px: %.1f ms/step, %.2f img/s, peak RSS %.0f MB (OpenBLAS %@ kernels)",
+            String(format: "%@ %@ batch %d @ %d px: %.1f ms/step, %.2f img/s, peak RSS %.0f MB\n  convolutions: %@ (%@); kernels: %@; OpenBLAS %@",
                    kind as NSString, model as NSString, batch, size, secondsPerStep * 1e3, imagesPerSecond, peakRSSMB,
-                   GEMM.coreName as NSString)
+                   ConvolutionOptions.defaults.description as NSString, "oneDNN \(KernelReport.oneDNNVersion)" as NSString,
+                   KernelReport.summary as NSString, GEMM.coreName as NSString)
         }
 
         var json: String {
             String(format: "{\"bench\":\"%@\",\"model\":\"%@\",\"batch\":%d,\"size\":%d,\"seconds_per_step\":%.6f,"
-                   + "\"images_per_second\":%.4f,\"peak_rss_mb\":%.1f,\"blas_core\":\"%@\"}",
+                   + "\"images_per_second\":%.4f,\"peak_rss_mb\":%.1f,\"blas_core\":\"%@\",\"convolutions\":\"%@\",\"conv_kernels\":\"%@\"}",
                    kind as NSString, model as NSString, batch, size, secondsPerStep, imagesPerSecond, peakRSSMB,
-                   GEMM.coreName as NSString)
+                   GEMM.coreName as NSString, ConvolutionOptions.defaults.description as NSString, KernelReport.summary as NSString)
         }
     }
 

@@ -95,12 +95,15 @@ struct ModelBenchOptions: ParsableArguments {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @OptionGroup var convolution: ConvolutionFlags
+
     func validate() throws {
         guard batch > 0, steps > 0, warmup >= 0 else { throw ValidationError("--batch and --steps must be positive") }
     }
 
     /// Runs one of ModelBench's measurements with these options and prints the result.
     func run(_ measure: (String, Int, Int, Int, Int) throws -> ModelBench.Result) throws {
+        try convolution.apply()
         let size = try self.size ?? ModelRegistry.entry(model).inputSize
         let r = try measure(model, batch, size, steps, warmup)
         print(json ? r.json : r.line)

@@ -1,6 +1,6 @@
 /// Sizes of one 2-D convolution or pooling window sweep.
 /// Letters: N batch, C input channels, K output channels, H×W input, OH×OW output, kh×kw kernel.
-public struct ConvGeometry: Equatable, Sendable {
+public struct ConvGeometry: Hashable, Sendable {
     public let n, c, h, w: Int
     public let k: Int
     public let kernel, stride, padding, dilation: Size2

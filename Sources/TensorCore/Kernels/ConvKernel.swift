@@ -1,4 +1,5 @@
-/// Convolution forward and backward on im2col + sgemm (and a direct loop for depthwise).
+/// Convolution forward and backward on im2col + sgemm (and a direct loop for depthwise): the
+/// `im2col` backend, and the reference the oneDNN kernels are tested against.
 ///
 /// Parallel scheme: the batch is split between workers, each running single-threaded GEMMs on
 /// its own images with its own scratch. Fewer images than cores: forward splits each image
@@ -108,21 +109,7 @@ enum ConvKernel {
     /// Gradients of Σ y·gy with respect to the input, weight and bias (each only when asked).
     static func backward(_ g: ConvGeometry, x: [Float], weight: [Float], gy: [Float],
                          wantX: Bool, wantW: Bool, wantB: Bool) -> (gx: [Float]?, gw: [Float]?, gb: [Float]?) {
-        var gb: [Float]?
-        if wantB {
-            var sums = [Float](repeating: 0, count: g.k)
-            gy.withUnsafeBufferPointer { p in
-                for img in 0..<g.n {
-                    for ch in 0..<g.k {
-                        let base = (img * g.k + ch) * g.p
-                        var s: Float = 0
-                        for i in 0..<g.p { s += p[base + i] }
-                        sums[ch] += s
-                    }
-                }
-            }
-            gb = sums
-        }
+        let gb = wantB ? biasGradient(g, gy: gy) : nil
         if !wantX && !wantW { return (nil, nil, gb) }
         if g.cg == 1 && g.groups > 1 {
             let (gx, gw) = Depthwise.backward(g, x: x, weight: weight, gy: gy, wantX: wantX, wantW: wantW)
@@ -183,6 +170,22 @@ enum ConvKernel {
             gw = total
         }
         return (gx, gw, gb)
+    }
+
+    /// The bias gradient: the output gradient summed over images and pixels, per channel.
+    static func biasGradient(_ g: ConvGeometry, gy: [Float]) -> [Float] {
+        var sums = [Float](repeating: 0, count: g.k)
+        gy.withUnsafeBufferPointer { p in
+            for img in 0..<g.n {
+                for ch in 0..<g.k {
+                    let base = (img * g.k + ch) * g.p
+                    var s: Float = 0
+                    for i in 0..<g.p { s += p[base + i] }
+                    sums[ch] += s
+                }
+            }
+        }
+        return sums
     }
 
     /// Per-worker scratch: im2col columns and, in backward, their gradient.

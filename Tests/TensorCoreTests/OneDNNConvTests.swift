@@ -1,0 +1,128 @@
+import Testing
+@testable import TensorCore
+
+/// The oneDNN kernels (direct, Winograd, bf16) against the im2col + OpenBLAS reference on every
+/// kind of convolution the zoo uses. Tolerances are on the largest error relative to the
+/// reference's largest magnitude: fp32 direct sums in another order (1e-5), Winograd's
+/// transforms add rounding (1e-4), and bf16 rounds inputs and weights to 8 significant bits
+/// (an error of about 2⁻⁹ per product, growing with the square root of the patch: 1.5e-2).
+@Suite struct OneDNNConvTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var n = 2, c = 16, k = 32, h = 9, w = 8
+        var kernel: Size2 = 3, stride: Size2 = 1, padding: Size2 = 1, dilation: Size2 = 1, groups = 1
+        var bias = false
+        var description: String { "n\(n) c\(c) k\(k) \(h)x\(w) k\(kernel) s\(stride) p\(padding) d\(dilation) g\(groups) bias \(bias)" }
+    }
+
+    static let cases: [Case] = [
+        Case(),                                                        // 3×3 stride 1: Winograd's shape
+        Case(n: 3, c: 32, k: 16, h: 12, w: 12, bias: true),
+        Case(kernel: 1, padding: 0),                                   // pointwise
+        Case(kernel: 1, stride: 2, padding: 0),                        // strided 1×1 shortcut
+        Case(h: 10, w: 10, stride: 2),                                 // strided 3×3
+        Case(n: 2, c: 3, k: 16, h: 20, w: 20, kernel: 7, stride: 2, padding: 3), // stem
+        Case(c: 32, k: 32, groups: 32),                                // depthwise
+        Case(c: 16, k: 16, h: 11, w: 11, kernel: 5, stride: 2, padding: 2, groups: 16, bias: true), // depthwise 5×5 s2
+        Case(c: 16, k: 32, groups: 4),                                 // grouped
+        Case(c: 8, k: 8, h: 12, w: 12, padding: 2, dilation: 2),       // dilated
+        Case(n: 1, c: 5, k: 7, h: 6, w: 7, kernel: [3, 2], stride: [2, 1], padding: [1, 0], bias: true), // odd sizes
+    ]
+
+    struct Result { var y, gx, gw: [Float]; var gb: [Float]? }
+
+    /// Forward and all gradients of Σ y·r for a fixed random r, under `options`.
+    static func run(_ c: Case, _ options: ConvolutionOptions) -> Result {
+        ConvolutionOptions.withOptions(options) {
+            let x = GradCheck.random([c.n, c.c, c.h, c.w], seed: 1)
+            let w = GradCheck.random([c.k, c.c / c.groups, c.kernel.h, c.kernel.w], seed: 2)
+            let b = c.bias ? GradCheck.random([c.k], seed: 3) : nil
+            for t in [x, w, b].compactMap({ $0 }) { t.requiresGrad = true }
+            let y = conv2d(x, w, bias: b, stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups)
+            (y * GradCheck.random(y.shape, seed: 4)).sum().backward()
+            return Result(y: y.data, gx: x.grad!, gw: w.grad!, gb: b?.grad)
+        }
+    }
+
+    static func relativeError(_ a: [Float], _ reference: [Float]) -> Float {
+        precondition(a.count == reference.count)
+        let scale = reference.map(abs).max() ?? 0
+        let worst = zip(a, reference).map { abs($0 - $1) }.max() ?? 0
+        return scale == 0 ? worst : worst / scale
+    }
+
+    static func expectClose(_ c: Case, _ options: ConvolutionOptions, tolerance: Float) {
+        let reference = run(c, ConvolutionOptions(backend: .im2col))
+        let got = run(c, options)
+        for (name, a, r) in [("y", got.y, reference.y), ("gx", got.gx, reference.gx), ("gw", got.gw, reference.gw)] {
+            let e = relativeError(a, r)
+            #expect(e <= tolerance, "\(options) \(c): \(name) relative error \(e) > \(tolerance)")
+        }
+        if let gb = got.gb, let rb = reference.gb {
+            #expect(relativeError(gb, rb) <= tolerance, "\(options) \(c): bias gradient")
+        }
+    }
+
+    @Test(arguments: cases)
+    func directMatchesIm2col(c: Case) {
+        Self.expectClose(c, ConvolutionOptions(backend: .onednn, algorithm: .direct), tolerance: 1e-5)
+    }
+
+    @Test(arguments: cases)
+    func winogradMatchesIm2col(c: Case) {
+        Self.expectClose(c, ConvolutionOptions(backend: .onednn, algorithm: .winograd), tolerance: 1e-4)
+    }
+
+    @Test(arguments: cases)
+    func bf16MatchesIm2col(c: Case) throws {
+        let options = ConvolutionOptions(backend: .onednn, precision: .bf16)
+        guard (try? options.validate()) != nil else { return }  // a CPU without AVX-512: validate's error is tested below
+        Self.expectClose(c, options, tolerance: 1.5e-2)
+    }
+
+    @Test func winogradGradientsMatchFiniteDifferences() {
+        ConvolutionOptions.withOptions(ConvolutionOptions(backend: .onednn, algorithm: .winograd)) {
+            let x = GradCheck.random([1, 16, 6, 6], seed: 1)
+            let w = GradCheck.random([16, 16, 3, 3], seed: 2, low: -0.2, high: 0.2)
+            GradCheck.check([x, w]) { t in conv2d(t[0], t[1], padding: 1) }
+        }
+    }
+
+    @Test func winogradRunsWhereOfferedAndDirectElsewhere() {
+        let winogradShape = ConvGeometry(input: [8, 16, 32, 32], outChannels: 16, kernel: 3, stride: 1, padding: 1,
+                                         dilation: 1, groups: 1)
+        let strided = ConvGeometry(input: [8, 16, 32, 32], outChannels: 16, kernel: 3, stride: 2, padding: 1,
+                                   dilation: 1, groups: 1)
+        func key(_ g: ConvGeometry, _ a: ConvolutionOptions.Algorithm) -> OneDNNConvolution.Key {
+            .init(geometry: g, algorithm: a, precision: .fp32, hasBias: false, training: true)
+        }
+        let wino = OneDNNConvolutionCache.convolution(key(winogradShape, .winograd))
+        #expect(wino?.isWinograd == true)
+        #expect(wino?.implementations.allSatisfy { $0.contains("wino") } == true, "\(wino?.implementations ?? [])")
+        #expect(OneDNNConvolutionCache.convolution(key(strided, .winograd))?.isWinograd == false)
+        #expect(OneDNNConvolutionCache.convolution(key(winogradShape, .direct))?.isWinograd == false)
+        if OneDNNConvolution.supportsBF16 {
+            let bf16 = OneDNNConvolutionCache.convolution(
+                .init(geometry: winogradShape, algorithm: .auto, precision: .bf16, hasBias: false, training: true))
+            #expect(bf16?.implementations.allSatisfy { $0.contains("bf16") } == true, "\(bf16?.implementations ?? [])")
+        }
+        // Built once: a steady-state step finds every primitive in the cache.
+        #expect(OneDNNConvolutionCache.convolution(key(winogradShape, .winograd)) === wino)
+    }
+
+    @Test func optionsThatCannotRunAreRefused() {
+        #expect(throws: TensorCoreError.self) {
+            try ConvolutionOptions(backend: .im2col, precision: .bf16).validate()
+        }
+        #expect(throws: Never.self) { try ConvolutionOptions(backend: .im2col).validate() }
+        if OneDNN.engine != nil {
+            #expect(throws: Never.self) { try ConvolutionOptions(backend: .onednn).validate() }
+        }
+    }
+
+    @Test func scopedOptionsOverrideTheDefaults() {
+        let before = ConvolutionOptions.current
+        let inner = ConvolutionOptions.withOptions(ConvolutionOptions(backend: .im2col)) { ConvolutionOptions.current }
+        #expect(inner.backend == .im2col)
+        #expect(ConvolutionOptions.current == before)
+    }
+}
