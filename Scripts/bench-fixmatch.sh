@@ -8,8 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 batch=${1:-64}; mu=${2:-7}; steps=${3:-3}
 
-python3 -c "import torch" 2>/dev/null || pip install -q torch
-python3 -c "import safetensors, numpy" 2>/dev/null || pip install -q safetensors numpy
+Scripts/bench/install-peers.sh
 [ -x .build/release/magpie ] || Scripts/setup.sh
 
 ours=$(.build/release/magpie bench fixmatch --batch "$batch" --mu "$mu" --steps "$steps" --json)

@@ -4,6 +4,8 @@ shapes, printed as one JSON object per line.
     python3 Scripts/bench/torch_peer.py train ResNet50 16 224 [steps]
     python3 Scripts/bench/torch_peer.py infer ResNet50 1 224 [steps]
     python3 Scripts/bench/torch_peer.py ort   ResNet50 1 224 [steps]
+    python3 Scripts/bench/torch_peer.py train-bf16 ResNet50 16 224 [steps]   # torch.autocast("cpu", bfloat16)
+    python3 Scripts/bench/torch_peer.py infer-bf16 ResNet50 1 224 [steps]
 
 Training: forward + cross-entropy + backward + SGD(momentum 0.9, wd 1e-4) step, in contiguous
 (NCHW) and channels_last layouts; the faster one is the peer figure. 2 threads, as our run.
@@ -90,7 +92,7 @@ def median(xs):
     return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
 
 
-def train(name, batch, size, steps, layout):
+def train(name, batch, size, steps, layout, bf16=False):
     torch.manual_seed(0)
     model, classes = build(name)
     x = torch.randn(batch, 3, size, size)
@@ -103,7 +105,8 @@ def train(name, batch, size, steps, layout):
     times = []
     for i in range(steps + 1):
         t = time.perf_counter()
-        loss = loss_fn(model(x), y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = loss_fn(model(x), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -112,12 +115,12 @@ def train(name, batch, size, steps, layout):
     return median(times)
 
 
-def infer(name, batch, size, steps):
+def infer(name, batch, size, steps, bf16=False):
     model, _ = build(name)
     model.eval()
     x = torch.randn(batch, 3, size, size)
     times = []
-    with torch.no_grad():
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         for i in range(steps + 2):
             t = time.perf_counter()
             model(x)
@@ -154,17 +157,19 @@ def peak_mb():
 def main():
     kind, name, batch, size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     steps = int(sys.argv[5]) if len(sys.argv) > 5 else 5
-    if kind == "train":
-        results = {layout: train(name, batch, size, steps, layout) for layout in ("contiguous", "channels_last")}
+    bf16 = kind.endswith("-bf16")
+    if kind.startswith("train"):
+        results = {layout: train(name, batch, size, steps, layout, bf16) for layout in ("contiguous", "channels_last")}
         layout = min(results, key=results.get)
         seconds = results[layout]
         extra = {"layouts": {k: round(batch / v, 3) for k, v in results.items()}, "layout": layout}
-    elif kind == "infer":
-        seconds, extra = infer(name, batch, size, steps), {}
+    elif kind.startswith("infer"):
+        seconds, extra = infer(name, batch, size, steps, bf16), {}
     else:
         seconds, extra = ort(name, batch, size, steps), {}
-    peer = "onnxruntime" if kind == "ort" else "pytorch"
-    print(json.dumps({"peer": peer, "bench": "infer" if kind == "ort" else kind, "model": name, "batch": batch,
+    peer = "onnxruntime" if kind == "ort" else ("pytorch-bf16-autocast" if bf16 else "pytorch")
+    bench = "infer" if kind == "ort" else kind.removesuffix("-bf16")
+    print(json.dumps({"peer": peer, "bench": bench, "model": name, "batch": batch,
                       "size": size, "seconds_per_step": seconds, "images_per_second": batch / seconds,
                       "peak_rss_mb": peak_mb(), "torch": torch.__version__, **extra}))
 

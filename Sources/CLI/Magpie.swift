@@ -9,6 +9,7 @@ struct Magpie: ParsableCommand {
 
     static func main() {
         MemoryTuning.apply()
+        Parallel.applyThreadSetting()
         var command: ParsableCommand
         do { command = try parseAsRoot() } catch { exit(withError: error) }
         do {

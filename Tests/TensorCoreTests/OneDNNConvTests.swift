@@ -102,11 +102,61 @@ import Testing
         #expect(OneDNNConvolutionCache.convolution(key(winogradShape, .direct))?.isWinograd == false)
         if OneDNNConvolution.supportsBF16 {
             let bf16 = OneDNNConvolutionCache.convolution(
-                .init(geometry: winogradShape, algorithm: .auto, precision: .bf16, hasBias: false, training: true))
+                .init(geometry: winogradShape, algorithm: .direct, precision: .bf16, hasBias: false, training: true))
             #expect(bf16?.implementations.allSatisfy { $0.contains("bf16") } == true, "\(bf16?.implementations ?? [])")
         }
+        // Inference folds BatchNorm + ReLU into post-ops on blocked layouts, not on the plain GEMM path.
+        let fusedKey = OneDNNConvolution.Key(geometry: strided, algorithm: .auto, precision: .fp32, hasBias: false,
+                                             training: false, epilogueSlope: 0)
+        #expect(OneDNNConvolutionCache.convolution(fusedKey)?.fusesEpilogue == true)
+        let pointwise = ConvGeometry(input: [1, 16, 8, 8], outChannels: 32, kernel: 1, stride: 1, padding: 0, dilation: 1, groups: 1)
+        let plainKey = OneDNNConvolution.Key(geometry: pointwise, algorithm: .auto, precision: .fp32, hasBias: false,
+                                             training: false, epilogueSlope: 0)
+        #expect(OneDNNConvolutionCache.convolution(plainKey)?.fusesEpilogue == false)
         // Built once: a steady-state step finds every primitive in the cache.
         #expect(OneDNNConvolutionCache.convolution(key(winogradShape, .winograd)) === wino)
+    }
+
+    @Test func inferenceSeesEveryChangeOfTheWeights() {
+        // Inference keeps reordered weights between calls; a write to the weights must miss that cache.
+        let x = GradCheck.random([1, 16, 8, 8], seed: 5)
+        let w = GradCheck.random([16, 16, 3, 3], seed: 6)
+        func both() -> (onednn: [Float], reference: [Float]) {
+            let ours = ConvolutionOptions.withOptions(ConvolutionOptions(backend: .onednn)) { conv2d(x, w, padding: 1).data }
+            let reference = ConvolutionOptions.withOptions(ConvolutionOptions(backend: .im2col)) { conv2d(x, w, padding: 1).data }
+            return (ours, reference)
+        }
+        let first = both()
+        #expect(Self.relativeError(first.onednn, first.reference) <= 1e-4)
+        #expect(both().onednn == first.onednn)
+        w.data[7] += 0.5                       // in place, as an optimizer step writes
+        let nudged = both()
+        #expect(nudged.onednn != first.onednn)
+        #expect(Self.relativeError(nudged.onednn, nudged.reference) <= 1e-4)
+        w.data = GradCheck.random([16, 16, 3, 3], seed: 7).data   // replaced, as a checkpoint load does
+        let replaced = both()
+        #expect(Self.relativeError(replaced.onednn, replaced.reference) <= 1e-4)
+    }
+
+    @Test(arguments: [FusedActivation.identity, .relu, .leakyRelu(0.1)])
+    func foldedBatchNormMatchesIm2col(activation: FusedActivation) {
+        // Eval-mode conv + BatchNorm + activation: oneDNN post-ops on blocked layouts, a Swift
+        // epilogue after the plain-layout (pointwise) GEMM convolution.
+        for (kernel, padding, stride) in [(3, 1, 1), (1, 0, 1), (3, 1, 2)] {
+            let x = GradCheck.random([2, 16, 10, 10], seed: 8)
+            let w = GradCheck.random([32, 16, kernel, kernel], seed: 9)
+            let b = GradCheck.random([32], seed: 10)
+            let gamma = GradCheck.random([32], seed: 11), beta = GradCheck.random([32], seed: 12)
+            let mean = GradCheck.random([32], seed: 13), variance = GradCheck.random([32], seed: 14, low: 0.5, high: 2)
+            func run(_ backend: ConvolutionOptions.Backend) -> [Float] {
+                ConvolutionOptions.withOptions(ConvolutionOptions(backend: backend, algorithm: .winograd)) {
+                    conv2dBatchNorm(x, w, bias: b, stride: Size2(stride), padding: Size2(padding), bnWeight: gamma, bnBias: beta,
+                                    runningMean: mean, runningVar: variance, activation: activation).data
+                }
+            }
+            let e = Self.relativeError(run(.onednn), run(.im2col))
+            #expect(e <= 1e-4, "\(kernel)×\(kernel) stride \(stride) \(activation): relative error \(e)")
+        }
     }
 
     @Test func optionsThatCannotRunAreRefused() {

@@ -64,7 +64,10 @@ struct ConvBenchCommand: ParsableCommand {
 
     @OptionGroup var options: BenchOptions
 
+    @OptionGroup var convolution: ConvolutionFlags
+
     func run() throws {
+        try convolution.apply()
         let nets = try ConvBench.networks(named: model)
         let peak = GEMMBench.run(sizes: [2048], repeats: options.repeats).peak
         let reports = nets.map { ConvBench.run($0, repeats: options.repeats, sgemmPeak: peak) }

@@ -12,6 +12,7 @@ extension ConfigOptions {
             guard config == nil, overrides.isEmpty, weights == nil else {
                 throw ValidationError("--bundle holds the config and the weights; give --bundle DIR or -c CONFIG [--weights CKPT], not both")
             }
+            try convolution.apply()
             return try InferenceModel(bundle: URL(fileURLWithPath: bundle))
         }
         if let config = try load() { return try InferenceModel(config: config, weights: weights) }

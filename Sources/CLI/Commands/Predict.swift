@@ -49,6 +49,7 @@ struct PredictCommand: ParsableCommand {
             guard config.config == nil, config.overrides.isEmpty, modelName == nil, pretrained == nil, classIDMapFile == nil, classNum == nil else {
                 throw ValidationError("--bundle holds the model, weights and class names; drop -c, --model_name, --pretrained, --class_num and --class_id_map_file")
             }
+            try config.convolution.apply()
             try predict(with: Classifier(bundle: URL(fileURLWithPath: bundle), topk: topk, batchSize: batchSize))
             return
         }

@@ -11,12 +11,14 @@ public struct ConvolutionOptions: Sendable, Equatable, CustomStringConvertible {
 
     /// The convolution algorithm oneDNN runs (ignored by the im2col backend).
     public enum Algorithm: String, Sendable, CaseIterable {
-        /// Winograd F(4×4, 3×3) where oneDNN offers it for the shape and it pays, direct otherwise.
+        /// Winograd F(4×4, 3×3) where oneDNN offers it for the shape and it is the faster
+        /// kernel, direct otherwise.
         case auto
         /// Direct convolution everywhere.
         case direct
         /// Winograd wherever oneDNN offers it (3×3, stride 1, undilated, ungrouped, channels a
-        /// multiple of 16, fp32), direct elsewhere.
+        /// multiple of 16), direct elsewhere. oneDNN's Winograd is fp32 only: under bf16 those
+        /// layers compute in fp32.
         case winograd
     }
 

@@ -5,33 +5,42 @@ enum ConvolutionPlan {
     case im2col
 
     /// The plan for `g` under the options in force; im2col when oneDNN has no implementation.
-    static func choose(_ g: ConvGeometry, hasBias: Bool, training: Bool) -> ConvolutionPlan {
+    static func choose(_ g: ConvGeometry, hasBias: Bool, training: Bool, epilogue: ConvEpilogue? = nil) -> ConvolutionPlan {
         let options = ConvolutionOptions.current
         guard options.backend == .onednn, OneDNN.engine != nil else {
             KernelReport.recordIm2col(g)
             return .im2col
         }
         let key = OneDNNConvolution.Key(geometry: g, algorithm: options.algorithm, precision: options.precision,
-                                        hasBias: hasBias, training: training)
+                                        hasBias: hasBias, training: training,
+                                        epilogueSlope: epilogue.map { $0.active ? $0.slope : 1 })
         if let conv = OneDNNConvolutionCache.convolution(key) { return .oneDNN(conv) }
         KernelReport.recordIm2col(g)
         return .im2col
     }
 
-    func forward(_ g: ConvGeometry, x: [Float], weight: [Float], bias: [Float]?, epilogue: ConvEpilogue? = nil) -> [Float] {
+    /// The output, and for oneDNN in training the input as backward-weights reads it (see
+    /// `OneDNNConvolution.forward`); pass it back to `backward`.
+    func forward(_ g: ConvGeometry, x: [Float], weight: [Float], bias: [Float]?,
+                 epilogue: ConvEpilogue? = nil) -> (y: [Float], saved: OneDNNBuffer?) {
         guard case .oneDNN(let conv) = self else {
-            return ConvKernel.forward(g, x: x, weight: weight, bias: bias, epilogue: epilogue)
+            return (ConvKernel.forward(g, x: x, weight: weight, bias: bias, epilogue: epilogue), nil)
         }
+        var saved: OneDNNBuffer?
+        let fused = epilogue != nil && conv.fusesEpilogue
         var y = [Float].overwritten(count: g.n * g.k * g.p) { py in
             x.withUnsafeBufferPointer { px in
-                weight.withUnsafeBufferPointer { pw in
-                    withOptionalPointer(bias) { pb in
-                        conv.forward(x: px.baseAddress!, weight: pw.baseAddress!, bias: pb, y: py.baseAddress!)
+                withOptionalPointer(bias) { pb in
+                    withOptionalPointer(fused ? epilogue?.scale : nil) { scale in
+                        withOptionalPointer(fused ? epilogue?.shift : nil) { shift in
+                            saved = conv.forward(x: px.baseAddress!, weight: weight, bias: pb,
+                                                 epilogue: scale.map { ($0, shift!) }, y: py.baseAddress!)
+                        }
                     }
                 }
             }
         }
-        if let epilogue {
+        if let epilogue, !fused {
             y.withUnsafeMutableBufferPointer { py in
                 Parallel.chunks(g.n * g.k, costPerItem: g.p) { rows in
                     for row in rows {
@@ -41,26 +50,27 @@ enum ConvolutionPlan {
                 }
             }
         }
-        return y
+        return (y, saved)
     }
 
-    func backward(_ g: ConvGeometry, x: [Float], weight: [Float], gy: [Float],
+    func backward(_ g: ConvGeometry, x: [Float], weight: [Float], gy: [Float], saved: OneDNNBuffer?,
                   wantX: Bool, wantW: Bool, wantB: Bool) -> (gx: [Float]?, gw: [Float]?, gb: [Float]?) {
         guard case .oneDNN(let conv) = self else {
             return ConvKernel.backward(g, x: x, weight: weight, gy: gy, wantX: wantX, wantW: wantW, wantB: wantB)
         }
         let gb = wantB ? ConvKernel.biasGradient(g, gy: gy) : nil
-        let gx: [Float]? = !wantX ? nil : [Float].overwritten(count: x.count) { pgx in
-            gy.withUnsafeBufferPointer { pgy in
-                weight.withUnsafeBufferPointer { pw in
-                    conv.backwardData(gy: pgy.baseAddress!, weight: pw.baseAddress!, gx: pgx.baseAddress!)
-                }
-            }
-        }
-        let gw: [Float]? = !wantW ? nil : [Float].overwritten(count: weight.count) { pgw in
-            x.withUnsafeBufferPointer { px in
+        if !wantX && !wantW { return (nil, nil, gb) }
+        var gx: [Float]? = wantX ? .uninitialized(count: x.count) : nil
+        var gw: [Float]? = wantW ? .uninitialized(count: weight.count) : nil
+        x.withUnsafeBufferPointer { px in
+            weight.withUnsafeBufferPointer { pw in
                 gy.withUnsafeBufferPointer { pgy in
-                    conv.backwardWeights(x: px.baseAddress!, gy: pgy.baseAddress!, gw: pgw.baseAddress!)
+                    withOptionalBuffer(&gx) { pgx in
+                        withOptionalBuffer(&gw) { pgw in
+                            conv.backward(x: px.baseAddress!, weight: pw.baseAddress!, gy: pgy.baseAddress!,
+                                          savedSource: saved, gx: pgx, gw: pgw)
+                        }
+                    }
                 }
             }
         }

@@ -2,8 +2,19 @@ import Dispatch
 
 /// Splits loops across the machine's cores when the work is big enough to pay for the hand-off.
 public enum Parallel {
-    /// Worker count for our own loops (OpenBLAS runs its own threads for GEMM; we never nest the two).
-    public static let cores: Int = max(1, sysconf_cores())
+    /// Worker count for our own loops, and the thread count of OpenBLAS and of oneDNN's OpenMP
+    /// (they take turns, never nest): the machine's cores, or MAGPIE_NUM_THREADS when set.
+    public static let cores: Int = {
+        if let text = getenv("MAGPIE_NUM_THREADS").map({ String(cString: $0) }), let n = Int(text), n > 0 { return n }
+        return max(1, sysconf_cores())
+    }()
+
+    /// Applies MAGPIE_NUM_THREADS to OpenBLAS (oneDNN takes `cores` on every call). The one
+    /// knob for all three pools; without it each uses every core, which is the same thing.
+    public static func applyThreadSetting() {
+        guard getenv("MAGPIE_NUM_THREADS") != nil else { return }
+        GEMM.threads = cores
+    }
 
     /// Calls `body(range)` over contiguous chunks of 0..<count, in parallel when
     /// `count * costPerItem` exceeds roughly 32k elementary operations.

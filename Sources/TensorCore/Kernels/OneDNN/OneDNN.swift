@@ -49,6 +49,8 @@ enum OneDNN {
     /// Runs `body` with a fresh in-order stream (streams are cheap on the CPU and not shared
     /// between threads).
     static func withStream<R>(_ body: (dnnl_stream_t) -> R) -> R {
+        // OpenMP's thread count is per calling thread: set it on each one that runs oneDNN.
+        setOpenMPThreads?(Int32(Parallel.cores))
         var stream: dnnl_stream_t?
         check(dnnl_stream_create(&stream, engine, UInt32(dnnl_stream_default_flags.rawValue)), "stream creation")
         defer { dnnl_stream_destroy(stream) }
@@ -65,19 +67,26 @@ enum OneDNN {
         return body(memory!)
     }
 
+    /// Memory objects over several (argument id, layout, pointer) operands for `body`.
+    static func withMemories<R>(_ operands: [(Int32, dnnl_memory_desc_t, UnsafePointer<Float>)],
+                                _ body: ([(Int32, dnnl_memory_t)]) -> R) -> R {
+        guard let (id, md, pointer) = operands.first else { return body([]) }
+        return withMemory(md, pointer) { memory in
+            withMemories(Array(operands.dropFirst())) { rest in body([(id, memory)] + rest) }
+        }
+    }
+
     /// oneDNN's version, e.g. "2.6.3".
     static var version: String {
         guard let v = dnnl_version()?.pointee else { return "unknown" }
         return "\(v.major).\(v.minor).\(v.patch)"
     }
 
-    /// Threads oneDNN's OpenMP runtime uses for one primitive (omp_set_num_threads, looked up at
-    /// run time: libgomp comes in as oneDNN's own dependency).
-    static func setThreads(_ count: Int) {
-        typealias SetThreads = @convention(c) (Int32) -> Void
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_set_num_threads") else { return }
-        unsafeBitCast(symbol, to: SetThreads.self)(Int32(count))
-    }
+    /// omp_set_num_threads, looked up at run time (libgomp comes in as oneDNN's own dependency).
+    nonisolated(unsafe) private static let setOpenMPThreads: (@convention(c) (Int32) -> Void)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_set_num_threads") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Void).self)
+    }()
 }
 
 /// A primitive descriptor and its primitive, built once per shape and kept for the process.

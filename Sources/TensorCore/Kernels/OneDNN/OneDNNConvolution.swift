@@ -16,11 +16,16 @@ final class OneDNNConvolution: @unchecked Sendable {
         let hasBias: Bool
         /// Training builds the backward primitives too.
         let training: Bool
+        /// Inference with an eval-mode BatchNorm folded in: `activation(y·scale + shift)` as
+        /// oneDNN post-ops, with this negative slope (0 ReLU, 1 none). nil: no epilogue.
+        var epilogueSlope: Float? = nil
     }
 
     let geometry: ConvGeometry
     /// True when the forward primitive is Winograd.
     let isWinograd: Bool
+    /// True when the forward primitive applies the key's epilogue itself (post-ops).
+    let fusesEpilogue: Bool
     private let forwardPrimitive: OneDNNPrimitive
     private let backwardData: OneDNNPrimitive?
     private let backwardWeights: OneDNNPrimitive?
@@ -38,7 +43,6 @@ final class OneDNNConvolution: @unchecked Sendable {
     init?(_ key: Key) {
         let g = key.geometry
         geometry = g
-        let low: dnnl_data_type_t = key.precision == .bf16 ? dnnl_bf16 : dnnl_f32
         let srcDims = [g.n, g.c, g.h, g.w], dstDims = [g.n, g.k, g.oh, g.ow]
         let weightDims = g.groups == 1 ? [g.k, g.c, g.kernel.h, g.kernel.w]
                                        : [g.groups, g.kg, g.cg, g.kernel.h, g.kernel.w]
@@ -46,15 +50,13 @@ final class OneDNNConvolution: @unchecked Sendable {
         userWeights = OneDNN.plain(weightDims, dnnl_f32)
         userDestination = OneDNN.plain(dstDims, dnnl_f32)
         userBias = OneDNN.plain([g.k], dnnl_f32)
-
-        let wantsWinograd = key.algorithm != .direct && key.precision == .fp32 && Self.winogradShape(g)
-            && (key.algorithm == .winograd || Self.winogradPays(g))
         let shape = Shape(g)
-        var forward: OneDNNPrimitive?
-        var winograd = false
-        for alg in wantsWinograd ? [dnnl_convolution_winograd, dnnl_convolution_direct] : [dnnl_convolution_direct] {
-            var src = OneDNN.any(srcDims, low), wei = OneDNN.any(weightDims, low), dst = OneDNN.any(dstDims, dnnl_f32)
-            var bias = userBias
+        let (f32, any) = (dnnl_f32, OneDNN.any)
+
+        for (alg, low, plainLayout) in Self.candidates(key) {
+            // Forward: inputs and weights in `low`, output fp32.
+            let act: ([Int], dnnl_data_type_t) -> dnnl_memory_desc_t = plainLayout ? OneDNN.plain : any
+            var src = act(srcDims, low), wei = any(weightDims, low), dst = act(dstDims, f32), bias = userBias
             var desc = dnnl_convolution_desc_t()
             let status = withUnsafeMutablePointer(to: &bias) { biasPointer in
                 shape.withArrays { s, d, l, r in
@@ -64,28 +66,79 @@ final class OneDNNConvolution: @unchecked Sendable {
                 }
             }
             guard status == dnnl_success else { continue }
-            if let p = OneDNNPrimitive.make(&desc) { forward = p; winograd = alg == dnnl_convolution_winograd; break }
+            // The epilogue as post-ops where this implementation takes them, else (nil) in Swift.
+            // Not on the plain layout: oneDNN's GEMM convolution applies binary post-ops element
+            // by element (ResNet-50 batch-1 inference 50 → 390 ms).
+            let fused = plainLayout ? nil : key.epilogueSlope.flatMap { OneDNNPrimitive.make(&desc, attributes: Self.epilogueAttributes(g.k, $0)) }
+            guard let forward = fused ?? OneDNNPrimitive.make(&desc) else { continue }
+            guard key.training else {
+                (forwardPrimitive, backwardData, backwardWeights) = (forward, nil, nil)
+                fusesEpilogue = fused != nil
+                isWinograd = alg == dnnl_convolution_winograd
+                return
+            }
+            // Backward: the output gradient in `low`, the gradients fp32.
+            var diffSrc = act(srcDims, f32), bwdWei = any(weightDims, low), diffDst = act(dstDims, low)
+            var dataDesc = dnnl_convolution_desc_t()
+            var bwdSrc = act(srcDims, low), diffWei = any(weightDims, f32), diffDst2 = act(dstDims, low)
+            var weightsDesc = dnnl_convolution_desc_t()
+            let described = shape.withArrays { s, d, l, r in
+                dnnl_dilated_convolution_backward_data_desc_init(&dataDesc, alg, &diffSrc, &bwdWei, &diffDst, s, d, l, r)
+                    == dnnl_success
+                && dnnl_dilated_convolution_backward_weights_desc_init(&weightsDesc, alg, &bwdSrc, &diffWei, nil,
+                                                                       &diffDst2, s, d, l, r) == dnnl_success
+            }
+            guard described, let bd = OneDNNPrimitive.make(&dataDesc, hint: forward),
+                  let bw = OneDNNPrimitive.make(&weightsDesc, hint: forward) else { continue }
+            (forwardPrimitive, backwardData, backwardWeights) = (forward, bd, bw)
+            fusesEpilogue = fused != nil
+            isWinograd = alg == dnnl_convolution_winograd
+            return
         }
-        guard let forward else { return nil }
-        forwardPrimitive = forward
-        isWinograd = winograd
-        guard key.training else { backwardData = nil; backwardWeights = nil; return }
+        return nil
+    }
 
-        let alg = winograd ? dnnl_convolution_winograd : dnnl_convolution_direct
-        var diffSrc = OneDNN.any(srcDims, dnnl_f32), wei = OneDNN.any(weightDims, low), diffDst = OneDNN.any(dstDims, low)
-        var dataDesc = dnnl_convolution_desc_t()
-        _ = shape.withArrays { s, d, l, r in
-            dnnl_dilated_convolution_backward_data_desc_init(&dataDesc, alg, &diffSrc, &wei, &diffDst, s, d, l, r)
+    /// The (algorithm, product data type, plain layout) choices to try, best first.
+    ///
+    /// `auto` picks from measurements of this project's layer shapes (`magpie bench conv`, fp32
+    /// Winograd against direct fp32 and direct bf16, forward and both backward passes):
+    /// Winograd beat direct fp32 on every 3×3 stride-1 layer down to 512 channels at 7×7, batch
+    /// 16; against bf16 it wins once a layer has about 4,096 output pixels per batch (WRN-28-2's
+    /// 8×8 maps at batch 64, ResNet's 56- and 28-pixel maps) and ties or loses below. There is no
+    /// bf16 Winograd in oneDNN, so a bf16 run keeps fp32 Winograd where it is the faster kernel.
+    ///
+    /// Pointwise convolutions (1×1, stride 1) run on Magpie's own NCHW arrays: oneDNN then uses
+    /// its GEMM kernel, and the two reorders per call (and the copy kept for backward) vanish.
+    /// Measured: ResNet-50 batch-1 inference 51 → 47 ms, training equal speed with 12 % less
+    /// peak memory. Everything else runs in oneDNN's blocked layout, behind reorders.
+    static func candidates(_ key: Key) -> [(dnnl_alg_kind_t, dnnl_data_type_t, Bool)] {
+        let g = key.geometry
+        let low = key.precision == .bf16 ? dnnl_bf16 : dnnl_f32
+        if g.isPointwise { return [(dnnl_convolution_direct, low, true), (dnnl_convolution_direct, low, false)] }
+        let direct = [(dnnl_convolution_direct, low, false)]
+        guard winogradShape(g) else { return direct }
+        let pixels = g.n * g.oh * g.ow
+        switch key.algorithm {
+        case .direct: return direct
+        case .winograd: return [(dnnl_convolution_winograd, dnnl_f32, false)] + direct
+        case .auto:
+            let pays = key.precision == .bf16 ? pixels >= 4096 : pixels >= 256
+            return pays ? [(dnnl_convolution_winograd, dnnl_f32, false)] + direct : direct
         }
-        var src = OneDNN.any(srcDims, low), diffWei = OneDNN.any(weightDims, dnnl_f32), diffDst2 = OneDNN.any(dstDims, low)
-        var weightsDesc = dnnl_convolution_desc_t()
-        _ = shape.withArrays { s, d, l, r in
-            dnnl_dilated_convolution_backward_weights_desc_init(&weightsDesc, alg, &src, &diffWei, nil, &diffDst2, s, d, l, r)
-        }
-        guard let bd = OneDNNPrimitive.make(&dataDesc, hint: forward),
-              let bw = OneDNNPrimitive.make(&weightsDesc, hint: forward) else { return nil }
-        backwardData = bd
-        backwardWeights = bw
+    }
+
+    /// Post-ops for `activation(y·scale + shift)` with per-channel scale and shift operands.
+    private static func epilogueAttributes(_ channels: Int, _ slope: Float) -> dnnl_primitive_attr_t {
+        let attr = OneDNNPrimitive.makeAttributes()
+        var ops: dnnl_post_ops_t?
+        OneDNN.check(dnnl_post_ops_create(&ops), "post-ops creation")
+        defer { dnnl_post_ops_destroy(ops) }
+        var perChannel = OneDNN.plain([1, channels, 1, 1], dnnl_f32)
+        OneDNN.check(dnnl_post_ops_append_binary(ops, dnnl_binary_mul, &perChannel), "scale post-op")
+        OneDNN.check(dnnl_post_ops_append_binary(ops, dnnl_binary_add, &perChannel), "shift post-op")
+        if slope != 1 { OneDNN.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, slope, 0), "activation post-op") }
+        OneDNN.check(dnnl_primitive_attr_set_post_ops(attr, ops), "post-ops")
+        return attr
     }
 
     /// Strides, dilations (oneDNN counts the gaps: PyTorch's dilation − 1) and paddings.
@@ -110,12 +163,6 @@ final class OneDNNConvolution: @unchecked Sendable {
             && g.c % 16 == 0 && g.k % 16 == 0
     }
 
-    /// Whether Winograd beats direct for `auto` (measured on this project's layer shapes with
-    /// `magpie bench conv`): it needs enough 4×4 output tiles to amortise its transforms.
-    static func winogradPays(_ g: ConvGeometry) -> Bool {
-        g.n * g.oh * g.ow >= 4096
-    }
-
     /// Whether oneDNN builds a bf16 convolution on this CPU (probed once on a tiny shape).
     static let supportsBF16: Bool = {
         guard OneDNN.engine != nil else { return false }
@@ -125,68 +172,86 @@ final class OneDNNConvolution: @unchecked Sendable {
 
     // MARK: - Execution
 
-    /// y = conv(x, weight) + bias, all plain fp32 arrays.
-    func forward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                 y: UnsafeMutablePointer<Float>) {
+    /// y = conv(x, weight) + bias, all plain fp32 arrays. In training, returns the input as the
+    /// backward-weights primitive reads it when that is the forward's reordered copy, so the
+    /// backward pass does not reorder it again (a copy alive until the tape is released).
+    @discardableResult
+    func forward(x: UnsafePointer<Float>, weight: [Float], bias: UnsafePointer<Float>?,
+                 epilogue: (scale: UnsafePointer<Float>, shift: UnsafePointer<Float>)? = nil,
+                 y: UnsafeMutablePointer<Float>) -> OneDNNBuffer? {
         let p = forwardPrimitive
+        return OneDNN.withStream { s in
+            let src = stage(x, userSource, p.layout(dnnl_query_src_md), s)
+            let wei = weight.withUnsafeBufferPointer { w in
+                let stageWeights = { self.stage(w.baseAddress!, self.userWeights, p.layout(dnnl_query_weights_md), s) }
+                // Training reorders the weights every step (they change); inference keeps them.
+                return backwardWeights == nil ? inferenceWeights.staged(weight, stageWeights) : stageWeights()
+            }
+            producing(y, userDestination, p.layout(dnnl_query_dst_md), s) { dst in
+                src.withMemory { srcMemory in
+                    wei.withMemory { weiMemory in
+                        var args = [(DNNL_ARG_SRC, srcMemory), (DNNL_ARG_WEIGHTS, weiMemory), (DNNL_ARG_DST, dst)]
+                        let perChannel = OneDNN.plain([1, geometry.k, 1, 1], dnnl_f32)
+                        let operands = [bias.map { (DNNL_ARG_BIAS, userBias, $0) },
+                                        epilogue.map { (Self.postOpOperand(0), perChannel, $0.scale) },
+                                        epilogue.map { (Self.postOpOperand(1), perChannel, $0.shift) }].compactMap { $0 }
+                        OneDNN.withMemories(operands) { memories in p.execute(s, args + memories) }
+                    }
+                }
+            }
+            guard let bw = backwardWeights, src.isCopy, OneDNN.equal(src.layout, bw.layout(dnnl_query_src_md)) else { return nil }
+            return src
+        }
+    }
+
+    /// The gradients of Σ y·gy: the input's into `gx`, the weight's into `gw` (each when given).
+    /// `savedSource` is what `forward` returned for the same input.
+    func backward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, gy: UnsafePointer<Float>,
+                  savedSource: OneDNNBuffer?, gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
+        let bd = backwardData!, bw = backwardWeights!
         OneDNN.withStream { s in
-            converted(x, userSource, p.layout(dnnl_query_src_md), s) { src in
-                converted(weight, userWeights, p.layout(dnnl_query_weights_md), s) { wei in
-                    producing(y, userDestination, p.layout(dnnl_query_dst_md), s) { dst in
-                        var args = [(DNNL_ARG_SRC, src), (DNNL_ARG_WEIGHTS, wei), (DNNL_ARG_DST, dst)]
-                        if let bias {
-                            OneDNN.withMemory(userBias, bias) { b in
-                                args.append((DNNL_ARG_BIAS, b))
-                                p.execute(s, args)
-                            }
-                        } else {
-                            p.execute(s, args)
+            // Both passes usually read the output gradient in the same layout: reorder it once.
+            var dy = stage(gy, userDestination, (gx != nil ? bd : bw).layout(dnnl_query_diff_dst_md), s)
+            if let gx {
+                let wei = stage(weight, userWeights, bd.layout(dnnl_query_weights_md), s)
+                producing(gx, userSource, bd.layout(dnnl_query_diff_src_md), s) { dx in
+                    dy.withMemory { dyMemory in
+                        wei.withMemory { weiMemory in
+                            bd.execute(s, [(DNNL_ARG_DIFF_DST, dyMemory), (DNNL_ARG_WEIGHTS, weiMemory), (DNNL_ARG_DIFF_SRC, dx)])
                         }
                     }
                 }
             }
-        }
-    }
-
-    /// The input gradient of Σ y·gy.
-    func backwardData(gy: UnsafePointer<Float>, weight: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>) {
-        let p = backwardData!
-        OneDNN.withStream { s in
-            converted(gy, userDestination, p.layout(dnnl_query_diff_dst_md), s) { dy in
-                converted(weight, userWeights, p.layout(dnnl_query_weights_md), s) { wei in
-                    producing(gx, userSource, p.layout(dnnl_query_diff_src_md), s) { dx in
-                        p.execute(s, [(DNNL_ARG_DIFF_DST, dy), (DNNL_ARG_WEIGHTS, wei), (DNNL_ARG_DIFF_SRC, dx)])
+            guard let gw else { return }
+            if !OneDNN.equal(dy.layout, bw.layout(dnnl_query_diff_dst_md)) {
+                dy = stage(gy, userDestination, bw.layout(dnnl_query_diff_dst_md), s)
+            }
+            let src = savedSource ?? stage(x, userSource, bw.layout(dnnl_query_src_md), s)
+            producing(gw, userWeights, bw.layout(dnnl_query_diff_weights_md), s) { dw in
+                src.withMemory { srcMemory in
+                    dy.withMemory { dyMemory in
+                        bw.execute(s, [(DNNL_ARG_SRC, srcMemory), (DNNL_ARG_DIFF_DST, dyMemory), (DNNL_ARG_DIFF_WEIGHTS, dw)])
                     }
                 }
             }
         }
     }
 
-    /// The weight gradient of Σ y·gy.
-    func backwardWeights(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, gw: UnsafeMutablePointer<Float>) {
-        let p = backwardWeights!
-        OneDNN.withStream { s in
-            converted(x, userSource, p.layout(dnnl_query_src_md), s) { src in
-                converted(gy, userDestination, p.layout(dnnl_query_diff_dst_md), s) { dy in
-                    producing(gw, userWeights, p.layout(dnnl_query_diff_weights_md), s) { dw in
-                        p.execute(s, [(DNNL_ARG_SRC, src), (DNNL_ARG_DIFF_DST, dy), (DNNL_ARG_DIFF_WEIGHTS, dw)])
-                    }
-                }
-            }
-        }
+    /// The argument id of post-op `index`'s second operand (DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1).
+    private static func postOpOperand(_ index: Int32) -> Int32 {
+        DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE * (index + 1) | DNNL_ARG_SRC_1
     }
 
-    /// `body` gets a memory object over `pointer` in the primitive's layout `wanted`: the
-    /// array itself when the layouts agree, else a reordered copy that lives for the call.
-    private func converted<T>(_ pointer: UnsafePointer<T>, _ user: dnnl_memory_desc_t, _ wanted: dnnl_memory_desc_t,
-                              _ stream: dnnl_stream_t, _ body: (dnnl_memory_t) -> Void) {
+    /// `pointer` (laid out as `user`) in the layout `wanted`: the array itself when the layouts
+    /// agree, else a reordered copy.
+    private func stage<T>(_ pointer: UnsafePointer<T>, _ user: dnnl_memory_desc_t, _ wanted: dnnl_memory_desc_t,
+                          _ stream: dnnl_stream_t) -> OneDNNBuffer {
         guard let reorder = reorders.reorder(from: user, to: wanted) else {
-            return OneDNN.withMemory(user, pointer, body)
+            return OneDNNBuffer(borrowing: UnsafeRawPointer(pointer), layout: user)
         }
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(OneDNN.byteCount(wanted), 64), alignment: 64)
-        defer { buffer.deallocate() }
-        reorder.reorder(stream, pointer, user, into: buffer, wanted)
-        OneDNN.withMemory(wanted, buffer, body)
+        let copy = OneDNNBuffer(layout: wanted)
+        reorder.reorder(stream, pointer, user, into: copy.pointer, wanted)
+        return copy
     }
 
     /// `body` gets a memory object in the primitive's layout `produced`; its contents end up in
@@ -196,11 +261,35 @@ final class OneDNNConvolution: @unchecked Sendable {
         guard let reorder = reorders.reorder(from: produced, to: user) else {
             return OneDNN.withMemory(user, pointer, body)
         }
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(OneDNN.byteCount(produced), 64), alignment: 64)
-        defer { buffer.deallocate() }
-        OneDNN.withMemory(produced, buffer, body)
-        reorder.reorder(stream, buffer, produced, into: pointer, user)
+        let buffer = OneDNNBuffer(layout: produced)
+        buffer.withMemory(body)
+        reorder.reorder(stream, buffer.pointer, produced, into: pointer, user)
     }
 
     private let reorders = OneDNNReorderCache()
+    private let inferenceWeights = OneDNNWeightCache()
+}
+
+/// Memory in one oneDNN layout: a 64-byte-aligned copy this object owns, or a borrowed array.
+final class OneDNNBuffer: @unchecked Sendable {
+    let pointer: UnsafeMutableRawPointer
+    let layout: dnnl_memory_desc_t
+    /// True when this object allocated the memory (a reordered copy).
+    let isCopy: Bool
+
+    init(layout: dnnl_memory_desc_t) {
+        self.layout = layout
+        pointer = .allocate(byteCount: Swift.max(OneDNN.byteCount(layout), 64), alignment: 64)
+        isCopy = true
+    }
+
+    init(borrowing pointer: UnsafeRawPointer, layout: dnnl_memory_desc_t) {
+        self.pointer = UnsafeMutableRawPointer(mutating: pointer)
+        self.layout = layout
+        isCopy = false
+    }
+
+    deinit { if isCopy { pointer.deallocate() } }
+
+    func withMemory<R>(_ body: (dnnl_memory_t) -> R) -> R { OneDNN.withMemory(layout, pointer, body) }
 }
