@@ -22,12 +22,14 @@ struct FixMatchBenchCommand: ParsableCommand {
     @Option(help: "Timed steps (the median is reported).") var steps: Int = 3
     @Option(help: "Untimed warm-up steps.") var warmup: Int = 1
     @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup var convolution: ConvolutionFlags
 
     func validate() throws {
         guard batch > 0, mu >= 0, steps > 0, warmup >= 0 else { throw ValidationError("--batch and --steps must be positive, --mu at least 0") }
     }
 
     func run() throws {
+        try convolution.apply()
         let entry = try ModelRegistry.entry(model)
         Initializers.seed(0)
         let net = try entry.make()
@@ -54,8 +56,8 @@ struct FixMatchBenchCommand: ParsableCommand {
         let rate = Double(images) / seconds
         if json {
             print(String(format: "{\"bench\":\"fixmatch\",\"model\":\"%@\",\"batch\":%d,\"mu\":%d,\"images_per_step\":%d,"
-                         + "\"seconds_per_step\":%.6f,\"images_per_second\":%.4f,\"peak_rss_mb\":%.1f}",
-                         model as NSString, batch, mu, images, seconds, rate, ModelBench.peakRSS()))
+                         + "\"seconds_per_step\":%.6f,\"images_per_second\":%.4f,\"peak_rss_mb\":%.1f,\"conv_kernels\":\"%@\"}",
+                         model as NSString, batch, mu, images, seconds, rate, ModelBench.peakRSS(), KernelReport.summary as NSString))
         } else {
             print(String(format: "fixmatch %@ B %d, mu %d (%d images/step): %.2f s/step, %.1f img/s, peak RSS %.0f MB",
                          model as NSString, batch, mu, images, seconds, rate, ModelBench.peakRSS()))

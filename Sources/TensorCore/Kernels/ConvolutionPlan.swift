@@ -19,22 +19,18 @@ enum ConvolutionPlan {
         return .im2col
     }
 
-    /// The output, and for oneDNN in training the input as backward-weights reads it (see
-    /// `OneDNNConvolution.forward`); pass it back to `backward`.
-    func forward(_ g: ConvGeometry, x: [Float], weight: [Float], bias: [Float]?,
-                 epilogue: ConvEpilogue? = nil) -> (y: [Float], saved: OneDNNBuffer?) {
+    func forward(_ g: ConvGeometry, x: [Float], weight: [Float], bias: [Float]?, epilogue: ConvEpilogue? = nil) -> [Float] {
         guard case .oneDNN(let conv) = self else {
-            return (ConvKernel.forward(g, x: x, weight: weight, bias: bias, epilogue: epilogue), nil)
+            return ConvKernel.forward(g, x: x, weight: weight, bias: bias, epilogue: epilogue)
         }
-        var saved: OneDNNBuffer?
         let fused = epilogue != nil && conv.fusesEpilogue
         var y = [Float].overwritten(count: g.n * g.k * g.p) { py in
             x.withUnsafeBufferPointer { px in
                 withOptionalPointer(bias) { pb in
                     withOptionalPointer(fused ? epilogue?.scale : nil) { scale in
                         withOptionalPointer(fused ? epilogue?.shift : nil) { shift in
-                            saved = conv.forward(x: px.baseAddress!, weight: weight, bias: pb,
-                                                 epilogue: scale.map { ($0, shift!) }, y: py.baseAddress!)
+                            conv.forward(x: px.baseAddress!, weight: weight, bias: pb,
+                                         epilogue: scale.map { ($0, shift!) }, y: py.baseAddress!)
                         }
                     }
                 }
@@ -50,10 +46,10 @@ enum ConvolutionPlan {
                 }
             }
         }
-        return (y, saved)
+        return y
     }
 
-    func backward(_ g: ConvGeometry, x: [Float], weight: [Float], gy: [Float], saved: OneDNNBuffer?,
+    func backward(_ g: ConvGeometry, x: [Float], weight: [Float], gy: [Float],
                   wantX: Bool, wantW: Bool, wantB: Bool) -> (gx: [Float]?, gw: [Float]?, gb: [Float]?) {
         guard case .oneDNN(let conv) = self else {
             return ConvKernel.backward(g, x: x, weight: weight, gy: gy, wantX: wantX, wantW: wantW, wantB: wantB)
@@ -68,7 +64,7 @@ enum ConvolutionPlan {
                     withOptionalBuffer(&gx) { pgx in
                         withOptionalBuffer(&gw) { pgw in
                             conv.backward(x: px.baseAddress!, weight: pw.baseAddress!, gy: pgy.baseAddress!,
-                                          savedSource: saved, gx: pgx, gw: pgw)
+                                          gx: pgx, gw: pgw)
                         }
                     }
                 }

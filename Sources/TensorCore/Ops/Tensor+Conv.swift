@@ -16,10 +16,10 @@ public func conv2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: S
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     let plan = ConvolutionPlan.choose(g, hasBias: bias != nil,
                                       training: GradMode.isEnabled && inputs.contains { $0.requiresGrad })
-    let (y, saved) = plan.forward(g, x: x.data, weight: weight.data, bias: bias?.data)
+    let y = plan.forward(g, x: x.data, weight: weight.data, bias: bias?.data)
     let xData = x.data, wData = weight.data
     return Tensor(shape: [g.n, g.k, g.oh, g.ow], data: y, op: "conv2d", inputs: inputs) { gy in
-        let (gx, gw, gb) = plan.backward(g, x: xData, weight: wData, gy: gy, saved: saved, wantX: x.requiresGrad,
+        let (gx, gw, gb) = plan.backward(g, x: xData, weight: wData, gy: gy, wantX: x.requiresGrad,
                                          wantW: weight.requiresGrad, wantB: bias?.requiresGrad ?? false)
         if let gx { x.accumulateGrad(gx) }
         if let gw { weight.accumulateGrad(gw) }
@@ -60,6 +60,6 @@ public func conv2dBatchNorm(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, 
     }
     let epilogue = ConvEpilogue(scale: scale, shift: shift, active: activation != .identity, slope: activation.negativeSlope)
     let plan = ConvolutionPlan.choose(g, hasBias: bias != nil, training: false, epilogue: epilogue)
-    let y = plan.forward(g, x: x.data, weight: weight.data, bias: bias?.data, epilogue: epilogue).y
+    let y = plan.forward(g, x: x.data, weight: weight.data, bias: bias?.data, epilogue: epilogue)
     return Tensor(shape: [g.n, g.k, g.oh, g.ow], data: y)
 }

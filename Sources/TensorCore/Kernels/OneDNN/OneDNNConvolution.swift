@@ -6,7 +6,7 @@ import CDNNL
 /// `OneDNNConvolutionCache`), so a steady-state training step creates no primitive.
 ///
 /// Activations stay NCHW between ops: each call reorders its inputs into the primitive's blocked
-/// layout and its output back. bf16 is the same reorder with a data-type change; outputs and
+/// layout and its output back (pointwise convolutions read and write NCHW directly). bf16 is the same reorder with a data-type change; outputs and
 /// gradients are always fp32.
 final class OneDNNConvolution: @unchecked Sendable {
     struct Key: Hashable {
@@ -68,7 +68,7 @@ final class OneDNNConvolution: @unchecked Sendable {
             guard status == dnnl_success else { continue }
             // The epilogue as post-ops where this implementation takes them, else (nil) in Swift.
             // Not on the plain layout: oneDNN's GEMM convolution applies binary post-ops element
-            // by element (ResNet-50 batch-1 inference 50 → 390 ms).
+            // by element, many times slower than the Swift epilogue.
             let fused = plainLayout ? nil : key.epilogueSlope.flatMap { OneDNNPrimitive.make(&desc, attributes: Self.epilogueAttributes(g.k, $0)) }
             guard let forward = fused ?? OneDNNPrimitive.make(&desc) else { continue }
             guard key.training else {
@@ -108,9 +108,8 @@ final class OneDNNConvolution: @unchecked Sendable {
     /// bf16 Winograd in oneDNN, so a bf16 run keeps fp32 Winograd where it is the faster kernel.
     ///
     /// Pointwise convolutions (1×1, stride 1) run on Magpie's own NCHW arrays: oneDNN then uses
-    /// its GEMM kernel, and the two reorders per call (and the copy kept for backward) vanish.
-    /// Measured: ResNet-50 batch-1 inference 51 → 47 ms, training equal speed with 12 % less
-    /// peak memory. Everything else runs in oneDNN's blocked layout, behind reorders.
+    /// its GEMM kernel and the reorders in and out vanish (faster at batch 1, as fast in
+    /// training, less memory). Everything else runs in oneDNN's blocked layout, behind reorders.
     static func candidates(_ key: Key) -> [(dnnl_alg_kind_t, dnnl_data_type_t, Bool)] {
         let g = key.geometry
         let low = key.precision == .bf16 ? dnnl_bf16 : dnnl_f32
@@ -172,15 +171,14 @@ final class OneDNNConvolution: @unchecked Sendable {
 
     // MARK: - Execution
 
-    /// y = conv(x, weight) + bias, all plain fp32 arrays. In training, returns the input as the
-    /// backward-weights primitive reads it when that is the forward's reordered copy, so the
-    /// backward pass does not reorder it again (a copy alive until the tape is released).
-    @discardableResult
+    /// y = conv(x, weight) + bias, all plain fp32 arrays, then the epilogue when given. (Backward
+    /// reorders the input again: keeping the reordered copy saved no measurable time and raised
+    /// peak memory.)
     func forward(x: UnsafePointer<Float>, weight: [Float], bias: UnsafePointer<Float>?,
                  epilogue: (scale: UnsafePointer<Float>, shift: UnsafePointer<Float>)? = nil,
-                 y: UnsafeMutablePointer<Float>) -> OneDNNBuffer? {
+                 y: UnsafeMutablePointer<Float>) {
         let p = forwardPrimitive
-        return OneDNN.withStream { s in
+        OneDNN.withStream { s in
             let src = stage(x, userSource, p.layout(dnnl_query_src_md), s)
             let wei = weight.withUnsafeBufferPointer { w in
                 let stageWeights = { self.stage(w.baseAddress!, self.userWeights, p.layout(dnnl_query_weights_md), s) }
@@ -199,15 +197,12 @@ final class OneDNNConvolution: @unchecked Sendable {
                     }
                 }
             }
-            guard let bw = backwardWeights, src.isCopy, OneDNN.equal(src.layout, bw.layout(dnnl_query_src_md)) else { return nil }
-            return src
         }
     }
 
     /// The gradients of Σ y·gy: the input's into `gx`, the weight's into `gw` (each when given).
-    /// `savedSource` is what `forward` returned for the same input.
     func backward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, gy: UnsafePointer<Float>,
-                  savedSource: OneDNNBuffer?, gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
+                  gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
         let bd = backwardData!, bw = backwardWeights!
         OneDNN.withStream { s in
             // Both passes usually read the output gradient in the same layout: reorder it once.
@@ -226,7 +221,7 @@ final class OneDNNConvolution: @unchecked Sendable {
             if !OneDNN.equal(dy.layout, bw.layout(dnnl_query_diff_dst_md)) {
                 dy = stage(gy, userDestination, bw.layout(dnnl_query_diff_dst_md), s)
             }
-            let src = savedSource ?? stage(x, userSource, bw.layout(dnnl_query_src_md), s)
+            let src = stage(x, userSource, bw.layout(dnnl_query_src_md), s)
             producing(gw, userWeights, bw.layout(dnnl_query_diff_weights_md), s) { dw in
                 src.withMemory { srcMemory in
                     dy.withMemory { dyMemory in
