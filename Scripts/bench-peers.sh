@@ -7,7 +7,8 @@
 # fp32 lines: Magpie's default kernels (oneDNN, Winograd where it pays) against PyTorch fp32 in its
 # faster layout (contiguous or channels_last). bf16 lines: Magpie --precision bf16 against PyTorch
 # under torch.autocast("cpu", bfloat16), and for inference against onnxruntime fp32.
-# Extra magpie flags go in MAGPIE_FLAGS (e.g. MAGPIE_FLAGS="--conv-backend im2col").
+# Extra magpie flags go in MAGPIE_FLAGS (e.g. MAGPIE_FLAGS="--conv-backend im2col"). ROUNDS=N repeats
+# the whole set N times (ours and the peer's alternate on every line), for a range of ratios.
 # Needs a release build (Scripts/setup.sh) and the peers' Python packages (installed on demand).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,8 @@ print(f\"{a['bench']} {a['model']} batch {a['batch']} {sys.argv[3]}: magpie {a['
 {b['peer']} {b['images_per_second']:.2f} img/s ({b.get('layout','')}) -> speed ratio {a['images_per_second']/b['images_per_second']:.2f}x; \
 peak RSS {a['peak_rss_mb']:.0f} vs {b['peak_rss_mb']:.0f} MB ({a['peak_rss_mb']/b['peak_rss_mb']:.2f}x); kernels: {a.get('conv_kernels','')}\")" "$1" "$2" "$3"; }
 
+for round in $(seq "${ROUNDS:-1}"); do
+[ "${ROUNDS:-1}" -gt 1 ] && echo "round $round"
 for p in "${precisions[@]}"; do
     peer_train=train; peer_infer=infer
     [ "$p" = bf16 ] && { peer_train=train-bf16; peer_infer=infer-bf16; }
@@ -45,4 +48,5 @@ for p in "${precisions[@]}"; do
         ratio "$ours" "$(python3 Scripts/bench/torch_peer.py "$peer_infer" "$1" "$2" "$3" 20)" "$p"
         ratio "$ours" "$(python3 Scripts/bench/torch_peer.py ort "$1" "$2" "$3" 20)" "$p"
     done
+done
 done

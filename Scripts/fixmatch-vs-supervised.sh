@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # FixMatch against the supervised baseline with the same labelled images, model and wall-clock
-# budget: both arms run at the same time, each pinned to its own core with one OpenBLAS thread,
+# budget: both arms run at the same time, each pinned to its own core with one thread (MAGPIE_NUM_THREADS=1),
 # so neither gets more of the machine than the other. Prints both arms' steps and accuracies.
 #
 #   Scripts/fixmatch-vs-supervised.sh [--budget SECONDS] [--data CIFAR_FOLDER] [--labels PER_CLASS]
@@ -52,7 +52,7 @@ run_arm() {  # NAME CONFIG CORE STEPS
     mkdir -p "$out/$name"
     local pin=()
     [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null && pin=(taskset -c "$core")
-    OPENBLAS_NUM_THREADS=1 "${pin[@]}" "$magpie" train -c "$config" \
+    MAGPIE_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "${pin[@]}" "$magpie" train -c "$config" \
         -o Global.output_dir="$out/$name" -o Global.max_train_seconds="$budget" \
         -o Global.epochs="$epochs" -o Global.iter_per_epoch="$iters" -o Global.eval_interval="$interval" \
         -o Global.print_batch_step=50 \

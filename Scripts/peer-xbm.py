@@ -3,7 +3,7 @@
 pytorch-metric-learning's CrossBatchMemory + ContrastiveLoss, printing its recall@k and mAP and
 wall time next to Magpie's run of configs/metric_learning/xbm_demo.yaml.
 
-    pip install torch pytorch-metric-learning pillow numpy   # torch: the machine image's CPU wheel
+    Scripts/bench/install-peers.sh --xbm                     # torch, pytorch-metric-learning, Pillow, numpy
     python3 Scripts/peer-xbm.py [--magpie]                   # --magpie also runs `magpie train` and prints both
 
 Mirrors xbm_demo.yaml: ResNet-18 (torchvision layout, stem ReLU, global max pooling) → Linear
@@ -14,6 +14,7 @@ Mirrors xbm_demo.yaml: ResNet-18 (torchvision layout, stem ReLU, global max pool
 mean over non-zero pairs) and CrossBatchMemory scores the batch against the memory only.
 """
 import argparse
+import json
 import math
 import os
 import random
@@ -149,10 +150,18 @@ def main():
         wall_ours = time.time() - t0
         line = [l for l in log.splitlines() if l.startswith("[Eval][Epoch 12][Avg]")][-1]
         ours = dict((k, float(v)) for k, v in re.findall(r"(\w+): ([0-9.]+)", line))
+        # Like for like with the peer's loop: Magpie's training steps (data wait included) from
+        # its train_log.jsonl, each logged batch_cost times the steps it averages.
+        steps_seconds, previous = 0.0, 0
+        with open("output/peer_compare/RecModel/train_log.jsonl") as f:
+            for entry in map(json.loads, f):
+                if entry.get("phase") == "train":
+                    steps_seconds += entry["batch_cost"] * (entry["step"] - previous)
+                    previous = entry["step"]
         print("magpie:", " ".join(f"{k} {ours[k]:.4f}" for k in ("recall1", "recall5", "recall10", "mAP")),
-              f"train+eval wall {wall_ours:.0f} s")
+              f"train wall {steps_seconds:.0f} s ({wall_ours:.0f} s with start-up, evaluation and checkpoints)")
         print(f"recall@1 difference (magpie - peer): {100 * (ours['recall1'] - metrics['recall1']):+.1f} points; "
-              f"wall time ratio {wall_ours / wall:.2f}x")
+              f"training time ratio {steps_seconds / wall:.2f}x (magpie / peer)")
 
 
 if __name__ == "__main__":

@@ -7,25 +7,27 @@ import Testing
 /// transforms add rounding (1e-4), and bf16 rounds inputs and weights to 8 significant bits
 /// (an error of about 2⁻⁹ per product, growing with the square root of the patch: 1.5e-2).
 @Suite struct OneDNNConvTests {
-    struct Case: Sendable, CustomStringConvertible {
-        var n = 2, c = 16, k = 32, h = 9, w = 8
-        var kernel: Size2 = 3, stride: Size2 = 1, padding: Size2 = 1, dilation: Size2 = 1, groups = 1
-        var bias = false
-        var description: String { "n\(n) c\(c) k\(k) \(h)x\(w) k\(kernel) s\(stride) p\(padding) d\(dilation) g\(groups) bias \(bias)" }
+    typealias Case = ConvTests.Case
+
+    /// A zoo-like layer: channels a multiple of 16 (Winograd's shape), same-size padding, no bias.
+    static func layer(n: Int = 2, c: Int = 16, k: Int = 32, h: Int = 9, w: Int = 8, kernel: Size2 = 3, stride: Size2 = 1,
+                      padding: Size2 = 1, dilation: Size2 = 1, groups: Int = 1, bias: Bool = false) -> Case {
+        Case(n: n, c: c, k: k, h: h, w: w, kernel: kernel, stride: stride, padding: padding, dilation: dilation,
+             groups: groups, bias: bias)
     }
 
     static let cases: [Case] = [
-        Case(),                                                        // 3×3 stride 1: Winograd's shape
-        Case(n: 3, c: 32, k: 16, h: 12, w: 12, bias: true),
-        Case(kernel: 1, padding: 0),                                   // pointwise
-        Case(kernel: 1, stride: 2, padding: 0),                        // strided 1×1 shortcut
-        Case(h: 10, w: 10, stride: 2),                                 // strided 3×3
-        Case(n: 2, c: 3, k: 16, h: 20, w: 20, kernel: 7, stride: 2, padding: 3), // stem
-        Case(c: 32, k: 32, groups: 32),                                // depthwise
-        Case(c: 16, k: 16, h: 11, w: 11, kernel: 5, stride: 2, padding: 2, groups: 16, bias: true), // depthwise 5×5 s2
-        Case(c: 16, k: 32, groups: 4),                                 // grouped
-        Case(c: 8, k: 8, h: 12, w: 12, padding: 2, dilation: 2),       // dilated
-        Case(n: 1, c: 5, k: 7, h: 6, w: 7, kernel: [3, 2], stride: [2, 1], padding: [1, 0], bias: true), // odd sizes
+        layer(),                                                        // 3×3 stride 1: Winograd's shape
+        layer(n: 3, c: 32, k: 16, h: 12, w: 12, bias: true),
+        layer(kernel: 1, padding: 0),                                   // pointwise
+        layer(kernel: 1, stride: 2, padding: 0),                        // strided 1×1 shortcut
+        layer(h: 10, w: 10, stride: 2),                                 // strided 3×3
+        layer(n: 2, c: 3, k: 16, h: 20, w: 20, kernel: 7, stride: 2, padding: 3), // stem
+        layer(c: 32, k: 32, groups: 32),                                // depthwise
+        layer(c: 16, k: 16, h: 11, w: 11, kernel: 5, stride: 2, padding: 2, groups: 16, bias: true), // depthwise 5×5 s2
+        layer(c: 16, k: 32, groups: 4),                                 // grouped
+        layer(c: 8, k: 8, h: 12, w: 12, padding: 2, dilation: 2),       // dilated
+        layer(n: 1, c: 5, k: 7, h: 6, w: 7, kernel: [3, 2], stride: [2, 1], padding: [1, 0], bias: true), // odd sizes
     ]
 
     struct Result { var y, gx, gw: [Float]; var gb: [Float]? }
