@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import TensorCore
 
 extension ConvolutionOptions.Backend: ExpressibleByArgument {}
@@ -28,6 +29,9 @@ struct ConvolutionFlags: ParsableArguments {
         if let convAlgorithm { options.algorithm = convAlgorithm }
         if let precision { options.precision = precision }
         do { try options.validate() } catch { throw ValidationError("\(error)") }
+        if options.precision == .bf16 && !ConvolutionOptions.hasNativeBF16 {
+            FileHandle.standardError.write(Data("note: this CPU has no avx512_bf16; oneDNN emulates bf16, slower than fp32\n".utf8))
+        }
         ConvolutionOptions.defaults = options
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import TensorCore
 
 /// `magpie train -c CONFIG [-o Key=Value …]`.
 struct TrainCommand: ParsableCommand {
@@ -27,6 +28,8 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let c = try config.require()
         Interruption.shared.install()
+        print("convolutions: \(ConvolutionOptions.defaults) (oneDNN \(KernelReport.oneDNNVersion))")
+        defer { print("convolution kernels: \(KernelReport.summary)") }
         if try FixMatchTrainer.handles(c) { return try trainFixMatch(c) }
         let mode = try c.section("Global").choice("eval_mode", ["retrieval", "classification"], default: "retrieval")
         if mode == "classification" { return try trainClassifier(c) }

@@ -1,3 +1,5 @@
+import CDNNL
+
 /// Which kernels run `conv2d`, chosen per process (configs and CLI flags set `defaults`) or for a
 /// scope (`withOptions`, used by tests and benchmarks to compare kernel sets side by side).
 public struct ConvolutionOptions: Sendable, Equatable, CustomStringConvertible {
@@ -55,6 +57,13 @@ public struct ConvolutionOptions: Sendable, Equatable, CustomStringConvertible {
     /// Runs `body` with `options` for every convolution it starts (on this task or thread).
     public static func withOptions<R>(_ options: ConvolutionOptions, _ body: () throws -> R) rethrows -> R {
         try $scoped.withValue(options, operation: body)
+    }
+
+    /// Whether this CPU has native bf16 instructions (avx512_bf16) for oneDNN. Without them
+    /// oneDNN emulates bf16 on AVX-512, correct but slower than fp32.
+    public static var hasNativeBF16: Bool {
+        OneDNN.engine != nil && (dnnl_get_effective_cpu_isa().rawValue & dnnl_cpu_isa_avx512_core_bf16.rawValue)
+            == dnnl_cpu_isa_avx512_core_bf16.rawValue
     }
 
     /// Throws when this machine cannot run these options: the oneDNN backend without a CPU
