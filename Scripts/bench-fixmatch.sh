@@ -3,8 +3,8 @@
 # step in PyTorch CPU (Scripts/bench/fixmatch_peer.py), one after the other, and the ratio.
 #   Scripts/bench-fixmatch.sh [batch 64] [mu 7] [steps 3]
 # Extra magpie flags go in MAGPIE_FLAGS (e.g. MAGPIE_FLAGS="--precision bf16" or "--conv-backend im2col").
-# Needs a release build (Scripts/setup.sh) and python3 with torch (the machine image's CPU wheel:
-# pip install torch, installed on demand here). Run when the machine is otherwise idle.
+# Needs a release build (Scripts/setup.sh) and the peers' Python packages (Scripts/bench/install-peers.sh,
+# run here on demand). Run when the machine is otherwise idle.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 batch=${1:-64}; mu=${2:-7}; steps=${3:-3}

@@ -7,7 +7,8 @@ extension ConvolutionOptions.Algorithm: ExpressibleByArgument {}
 extension ConvolutionOptions.Precision: ExpressibleByArgument {}
 
 /// `--conv-backend`, `--conv-algorithm`, `--precision`: which kernels run the convolutions.
-/// Unset flags keep what the config (Global.conv_algorithm, Global.precision) or the default chose.
+/// Unset flags keep what the config (Global.conv_backend, conv_algorithm, precision) or the
+/// default chose.
 struct ConvolutionFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Convolution kernels: onednn (default) or im2col (im2col + OpenBLAS, the reference).",
                                valueName: "backend"))

@@ -32,13 +32,6 @@ public enum KernelReport {
         return list.isEmpty ? "no convolutions" : list.map { "\($0.kernel) ×\($0.shapes)" }.joined(separator: ", ")
     }
 
-    /// Forgets what ran (benchmarks call it between cases).
-    public static func reset() {
-        lock.lock()
-        defer { lock.unlock() }
-        shapes = [:]
-    }
-
     /// oneDNN's version, or "none" without a CPU engine.
     public static var oneDNNVersion: String { OneDNN.engine == nil ? "none" : OneDNN.version }
 }

@@ -6,8 +6,8 @@ import CDNNL
 /// `OneDNNConvolutionCache`), so a steady-state training step creates no primitive.
 ///
 /// Activations stay NCHW between ops: each call reorders its inputs into the primitive's blocked
-/// layout and its output back (pointwise convolutions read and write NCHW directly). bf16 is the same reorder with a data-type change; outputs and
-/// gradients are always fp32.
+/// layout and its output back (pointwise convolutions read and write NCHW directly). bf16 is the
+/// same reorder with a data-type change; outputs and gradients are always fp32.
 final class OneDNNConvolution: @unchecked Sendable {
     struct Key: Hashable {
         let geometry: ConvGeometry
@@ -34,6 +34,8 @@ final class OneDNNConvolution: @unchecked Sendable {
     private let userWeights: dnnl_memory_desc_t
     private let userDestination: dnnl_memory_desc_t
     private let userBias: dnnl_memory_desc_t
+    /// [1, K, 1, 1]: the per-channel scale and shift operands of the epilogue post-ops.
+    private let perChannel: dnnl_memory_desc_t
 
     /// The implementations oneDNN picked (forward, backward data, backward weights).
     var implementations: [String] {
@@ -50,6 +52,8 @@ final class OneDNNConvolution: @unchecked Sendable {
         userWeights = OneDNN.plain(weightDims, dnnl_f32)
         userDestination = OneDNN.plain(dstDims, dnnl_f32)
         userBias = OneDNN.plain([g.k], dnnl_f32)
+        let perChannel = OneDNN.plain([1, g.k, 1, 1], dnnl_f32)
+        self.perChannel = perChannel
         let shape = Shape(g)
         let (f32, any) = (dnnl_f32, OneDNN.any)
 
@@ -69,7 +73,7 @@ final class OneDNNConvolution: @unchecked Sendable {
             // The epilogue as post-ops where this implementation takes them, else (nil) in Swift.
             // Not on the plain layout: oneDNN's GEMM convolution applies binary post-ops element
             // by element, many times slower than the Swift epilogue.
-            let fused = plainLayout ? nil : key.epilogueSlope.flatMap { OneDNNPrimitive.make(&desc, attributes: Self.epilogueAttributes(g.k, $0)) }
+            let fused = plainLayout ? nil : key.epilogueSlope.flatMap { OneDNNPrimitive.make(&desc, attributes: Self.epilogueAttributes(perChannel, $0)) }
             guard let forward = fused ?? OneDNNPrimitive.make(&desc) else { continue }
             guard key.training else {
                 (forwardPrimitive, backwardData, backwardWeights) = (forward, nil, nil)
@@ -78,15 +82,14 @@ final class OneDNNConvolution: @unchecked Sendable {
                 return
             }
             // Backward: the output gradient in `low`, the gradients fp32.
-            var diffSrc = act(srcDims, f32), bwdWei = any(weightDims, low), diffDst = act(dstDims, low)
-            var dataDesc = dnnl_convolution_desc_t()
-            var bwdSrc = act(srcDims, low), diffWei = any(weightDims, f32), diffDst2 = act(dstDims, low)
-            var weightsDesc = dnnl_convolution_desc_t()
+            // (The descriptors are read, not written: `src` and `diffDst` serve both passes.)
+            var diffSrc = act(srcDims, f32), diffDst = act(dstDims, low), diffWei = any(weightDims, f32)
+            var dataDesc = dnnl_convolution_desc_t(), weightsDesc = dnnl_convolution_desc_t()
             let described = shape.withArrays { s, d, l, r in
-                dnnl_dilated_convolution_backward_data_desc_init(&dataDesc, alg, &diffSrc, &bwdWei, &diffDst, s, d, l, r)
+                dnnl_dilated_convolution_backward_data_desc_init(&dataDesc, alg, &diffSrc, &wei, &diffDst, s, d, l, r)
                     == dnnl_success
-                && dnnl_dilated_convolution_backward_weights_desc_init(&weightsDesc, alg, &bwdSrc, &diffWei, nil,
-                                                                       &diffDst2, s, d, l, r) == dnnl_success
+                && dnnl_dilated_convolution_backward_weights_desc_init(&weightsDesc, alg, &src, &diffWei, nil,
+                                                                       &diffDst, s, d, l, r) == dnnl_success
             }
             guard described, let bd = OneDNNPrimitive.make(&dataDesc, hint: forward),
                   let bw = OneDNNPrimitive.make(&weightsDesc, hint: forward) else { continue }
@@ -127,12 +130,12 @@ final class OneDNNConvolution: @unchecked Sendable {
     }
 
     /// Post-ops for `activation(y·scale + shift)` with per-channel scale and shift operands.
-    private static func epilogueAttributes(_ channels: Int, _ slope: Float) -> dnnl_primitive_attr_t {
+    private static func epilogueAttributes(_ perChannel: dnnl_memory_desc_t, _ slope: Float) -> dnnl_primitive_attr_t {
         let attr = OneDNNPrimitive.makeAttributes()
         var ops: dnnl_post_ops_t?
         OneDNN.check(dnnl_post_ops_create(&ops), "post-ops creation")
         defer { dnnl_post_ops_destroy(ops) }
-        var perChannel = OneDNN.plain([1, channels, 1, 1], dnnl_f32)
+        var perChannel = perChannel
         OneDNN.check(dnnl_post_ops_append_binary(ops, dnnl_binary_mul, &perChannel), "scale post-op")
         OneDNN.check(dnnl_post_ops_append_binary(ops, dnnl_binary_add, &perChannel), "shift post-op")
         if slope != 1 { OneDNN.check(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, slope, 0), "activation post-op") }
@@ -189,7 +192,6 @@ final class OneDNNConvolution: @unchecked Sendable {
                 src.withMemory { srcMemory in
                     wei.withMemory { weiMemory in
                         var args = [(DNNL_ARG_SRC, srcMemory), (DNNL_ARG_WEIGHTS, weiMemory), (DNNL_ARG_DST, dst)]
-                        let perChannel = OneDNN.plain([1, geometry.k, 1, 1], dnnl_f32)
                         let operands = [bias.map { (DNNL_ARG_BIAS, userBias, $0) },
                                         epilogue.map { (Self.postOpOperand(0), perChannel, $0.scale) },
                                         epilogue.map { (Self.postOpOperand(1), perChannel, $0.shift) }].compactMap { $0 }
