@@ -27,6 +27,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         // The HTTP service (Sources/Service); HummingbirdTesting for its tests.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Already in Hummingbird's graph; named here because the service's connection guard is a
+        // NIO channel handler and its shutdown deadline a ServiceGroup setting.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // C system libraries (Debian packages); each is imported only by the module directly above it.
@@ -52,7 +57,12 @@ let package = Package(
         .target(name: "Retrieval", dependencies: ["TensorCore", "CLMDB"], swiftSettings: kernelFlags),
         .target(name: "Datasets", dependencies: ["TensorCore", "CImageCodec"], swiftSettings: kernelFlags),
         .target(name: "Service", dependencies: ["Engine", "Retrieval", "Datasets", "TensorCore",
-                                                .product(name: "Hummingbird", package: "hummingbird")]),
+                                                .product(name: "Hummingbird", package: "hummingbird"),
+                                                .product(name: "HummingbirdCore", package: "hummingbird"),
+                                                .product(name: "NIOCore", package: "swift-nio"),
+                                                .product(name: "NIOHTTP1", package: "swift-nio"),
+                                                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .target(name: "ONNXExport", dependencies: ["Models", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(
             name: "CLI",

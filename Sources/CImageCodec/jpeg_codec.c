@@ -59,6 +59,53 @@ static int exif_orientation(const unsigned char *data, unsigned length) {
     return 1;
 }
 
+/* Refuses a header whose pixel count is over max_pixels, and a Huffman-coded file too short for
+   its declared size: every 8x8 block of every component costs at least one bit, so a shorter
+   file is truncated, and libjpeg would decode the missing part as grey at full cost.
+   (Arithmetic-coded files can compress flat areas below that bound and are not checked.) */
+static int magpie_jpeg_header_check(j_decompress_ptr cinfo, size_t size, size_t max_pixels, char *message) {
+    size_t width = cinfo->image_width, height = cinfo->image_height;
+    if (width == 0 || height == 0 || width * height > max_pixels) {
+        snprintf(message, MAGPIE_CODEC_MESSAGE_SIZE, "image is %zux%zu, over the limit of %zu pixels",
+                 width, height, max_pixels);
+        return -1;
+    }
+    if (!cinfo->arith_code) {
+        size_t blocks = 0;
+        for (int i = 0; i < cinfo->num_components; i++)
+            blocks += (size_t)cinfo->comp_info[i].width_in_blocks * (size_t)cinfo->comp_info[i].height_in_blocks;
+        if (size * 8 < blocks) {
+            snprintf(message, MAGPIE_CODEC_MESSAGE_SIZE,
+                     "the file is truncated: %zu bytes cannot hold the %zux%zu pixels its header declares", size, width, height);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int magpie_probe_jpeg(const unsigned char *data, size_t size, size_t max_pixels, int *width, int *height, char *message) {
+    struct jpeg_decompress_struct cinfo;
+    magpie_jpeg_error err;
+    *width = 0;
+    *height = 0;
+    err.message = message;
+    cinfo.err = jpeg_std_error(&err.base);
+    err.base.error_exit = magpie_jpeg_error_exit;
+    err.base.emit_message = magpie_jpeg_emit_message;
+    if (setjmp(err.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    *width = (int)cinfo.image_width;
+    *height = (int)cinfo.image_height;
+    int status = magpie_jpeg_header_check(&cinfo, size, max_pixels, message);
+    jpeg_destroy_decompress(&cinfo);
+    return status;
+}
+
 int magpie_decode_jpeg(const unsigned char *data, size_t size, size_t max_pixels, magpie_decoded_image *out) {
     struct jpeg_decompress_struct cinfo;
     magpie_jpeg_error err;
@@ -81,6 +128,12 @@ int magpie_decode_jpeg(const unsigned char *data, size_t size, size_t max_pixels
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
     jpeg_read_header(&cinfo, TRUE);
+    /* Checked from the header, before jpeg_start_decompress: for a progressive file that call
+       already reads every scan into memory sized by the declared dimensions. */
+    if (magpie_jpeg_header_check(&cinfo, size, max_pixels, out->message) != 0) {
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
 
     for (jpeg_saved_marker_ptr m = cinfo.marker_list; m != NULL; m = m->next) {
         if (m->marker == JPEG_APP0 + 1) {
@@ -95,12 +148,6 @@ int magpie_decode_jpeg(const unsigned char *data, size_t size, size_t max_pixels
     jpeg_start_decompress(&cinfo);
 
     size_t width = cinfo.output_width, height = cinfo.output_height;
-    if (width == 0 || height == 0 || width * height > max_pixels) {
-        snprintf(out->message, MAGPIE_CODEC_MESSAGE_SIZE, "image is %zux%zu, over the limit of %zu pixels",
-                 width, height, max_pixels);
-        jpeg_destroy_decompress(&cinfo);
-        return -1;
-    }
     pixels = malloc(width * height * 3);
     if (cmyk) cmyk_row = malloc(width * 4);
     if (!pixels || (cmyk && !cmyk_row)) {

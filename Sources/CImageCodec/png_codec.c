@@ -27,6 +27,55 @@ static void magpie_png_error(png_structp png, png_const_charp text) {
 
 static void magpie_png_warning(png_structp png, png_const_charp text) { (void)png; (void)text; }
 
+/* Refuses a header over max_pixels, and a file too short for its declared size: deflate
+   expands at most about 1032:1, so fewer compressed bytes than the raw rows / 1032 means the
+   file is truncated. */
+static int magpie_png_header_check(png_structp png, png_infop info, size_t size, size_t max_pixels, char *message) {
+    png_uint_32 width = png_get_image_width(png, info), height = png_get_image_height(png, info);
+    if ((size_t)width * (size_t)height > max_pixels) {
+        snprintf(message, MAGPIE_CODEC_MESSAGE_SIZE, "image is %ux%u, over the limit of %zu pixels",
+                 (unsigned)width, (unsigned)height, max_pixels);
+        return -1;
+    }
+    size_t raw = (size_t)height * (1 + png_get_rowbytes(png, info));
+    if (size < raw / 1032) {
+        snprintf(message, MAGPIE_CODEC_MESSAGE_SIZE,
+                 "the file is truncated: %zu bytes cannot hold the %ux%u pixels its header declares", size, (unsigned)width, (unsigned)height);
+        return -1;
+    }
+    return 0;
+}
+
+int magpie_probe_png(const unsigned char *data, size_t size, size_t max_pixels, int *width, int *height, char *message) {
+    *width = 0;
+    *height = 0;
+    if (size < 8 || png_sig_cmp(data, 0, 8) != 0) {
+        snprintf(message, MAGPIE_CODEC_MESSAGE_SIZE, "not a PNG file (bad signature)");
+        return -1;
+    }
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, message, magpie_png_error, magpie_png_warning);
+    if (!png) { snprintf(message, MAGPIE_CODEC_MESSAGE_SIZE, "out of memory"); return -1; }
+    png_infop info = png_create_info_struct(png);
+    if (!info) {
+        png_destroy_read_struct(&png, NULL, NULL);
+        snprintf(message, MAGPIE_CODEC_MESSAGE_SIZE, "out of memory");
+        return -1;
+    }
+    magpie_png_source src = { data, size, 0 };
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_read_struct(&png, &info, NULL);
+        return -1;
+    }
+    png_set_read_fn(png, &src, magpie_png_read);
+    png_set_user_limits(png, 1000000, 1000000);
+    png_read_info(png, info);
+    *width = (int)png_get_image_width(png, info);
+    *height = (int)png_get_image_height(png, info);
+    int status = magpie_png_header_check(png, info, size, max_pixels, message);
+    png_destroy_read_struct(&png, &info, NULL);
+    return status;
+}
+
 int magpie_decode_png(const unsigned char *data, size_t size, size_t max_pixels, magpie_decoded_image *out) {
     memset(out, 0, sizeof(*out));
     out->orientation = 1;
@@ -57,9 +106,7 @@ int magpie_decode_png(const unsigned char *data, size_t size, size_t max_pixels,
     png_uint_32 width = png_get_image_width(png, info), height = png_get_image_height(png, info);
     int color = png_get_color_type(png, info), depth = png_get_bit_depth(png, info);
     out->source_components = png_get_channels(png, info);
-    if ((size_t)width * (size_t)height > max_pixels) {
-        snprintf(out->message, MAGPIE_CODEC_MESSAGE_SIZE, "image is %ux%u, over the limit of %zu pixels",
-                 (unsigned)width, (unsigned)height, max_pixels);
+    if (magpie_png_header_check(png, info, size, max_pixels, out->message) != 0) {
         png_destroy_read_struct(&png, &info, NULL);
         return -1;
     }

@@ -14,6 +14,9 @@ public enum RetrievalError: Error, CustomStringConvertible, Equatable {
     case unknownID(id: Int64)
     case invalidArgument(String)
     case invalidInput(path: String, reason: String)
+    case corrupt(path: String, reason: String)
+    case storageFull(path: String, reason: String)
+    case idsExhausted(after: Int64)
 
     public var description: String {
         switch self {
@@ -36,13 +39,19 @@ public enum RetrievalError: Error, CustomStringConvertible, Equatable {
         case let .duplicateID(id):
             return "id \(id) already exists (or appears twice in the batch): nothing was written; use upsert to replace it"
         case let .invalidID(id):
-            return "id \(id) is negative: gallery ids must be in 0...\(Int64.max) (-1 marks padding in results)"
+            return "id \(id) is out of range: gallery ids must be in 0...\(Gallery.maxID) (2^53 - 1, exact as a JSON number)"
         case let .unknownID(id):
             return "id \(id) is not in the gallery"
         case let .invalidArgument(message):
             return message
         case let .invalidInput(path, reason):
             return "\(path): \(reason)"
+        case let .corrupt(path, reason):
+            return "gallery \(path) is damaged: \(reason); restore it from a backup or rebuild it"
+        case let .storageFull(path, reason):
+            return "gallery \(path): the disk or file size limit is reached (\(reason)); nothing of this write was committed; free space and retry"
+        case let .idsExhausted(after):
+            return "no automatic id is left after \(after) (ids must stay within 0...\(Gallery.maxID)); give ids explicitly"
         }
     }
 }

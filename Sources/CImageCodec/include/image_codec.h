@@ -19,8 +19,15 @@ typedef struct {
 } magpie_decoded_image;
 
 /* Decodes a JPEG to interleaved RGB 8-bit. Gray and CMYK/YCCK are converted to RGB.
-   Images with more than max_pixels pixels are rejected before any pixel memory is allocated. */
+   Images over max_pixels, or too short for their declared size, are rejected from the header,
+   before any scan is read. */
 int magpie_decode_jpeg(const unsigned char *data, size_t size, size_t max_pixels, magpie_decoded_image *out);
+
+/* Reads only the header: the declared size in *width/*height (when the header is readable), and
+   -1 with `message` when the image is over max_pixels or the file is too short for the size it
+   declares (truncated). Costs microseconds whatever the declared size. */
+int magpie_probe_jpeg(const unsigned char *data, size_t size, size_t max_pixels, int *width, int *height, char *message);
+int magpie_probe_png(const unsigned char *data, size_t size, size_t max_pixels, int *width, int *height, char *message);
 
 /* Decodes a PNG to interleaved RGBA 8-bit (palette, gray, 16-bit and tRNS are expanded). */
 int magpie_decode_png(const unsigned char *data, size_t size, size_t max_pixels, magpie_decoded_image *out);

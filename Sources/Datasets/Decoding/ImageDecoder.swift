@@ -36,6 +36,30 @@ public struct ImageDecoder: Sendable {
         return nil
     }
 
+    /// The size an image declares in its header, read without decoding any pixels. Throws
+    /// `badImage` when it is not a JPEG/PNG, the header is unreadable, the size is over
+    /// `maxPixels`, or the file is too short for that size (truncated). A server calls this
+    /// before queuing the decode, so a hostile header costs microseconds.
+    public func probe<Bytes: ContiguousBytes>(_ bytes: Bytes, source: String = "<memory>") throws -> (width: Int, height: Int) {
+        try bytes.withUnsafeBytes { raw in
+            guard let format = ImageDecoder.sniff(raw) else {
+                throw DatasetsError.badImage(path: source, reason: raw.isEmpty
+                    ? "the file is empty" : "not a JPEG or PNG file (unrecognised signature)")
+            }
+            var width: Int32 = 0, height: Int32 = 0
+            var message = [CChar](repeating: 0, count: Int(MAGPIE_CODEC_MESSAGE_SIZE))
+            let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            let status = format == .jpeg
+                ? magpie_probe_jpeg(base, raw.count, maxPixels, &width, &height, &message)
+                : magpie_probe_png(base, raw.count, maxPixels, &width, &height, &message)
+            guard status == 0 else {
+                let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+                throw DatasetsError.badImage(path: source, reason: "\(format == .jpeg ? "JPEG" : "PNG"): \(text)")
+            }
+            return (Int(width), Int(height))
+        }
+    }
+
     /// Reads and decodes the file at `path`.
     public func decode(contentsOf path: String) throws -> Image {
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -11,6 +11,10 @@ public final class Gallery: @unchecked Sendable {
     private let readOnly: Bool
     static let databaseNames = ["vectors", "items", "meta"]
     static let manifestKey = Array("manifest".utf8)
+    /// Ids are 0...2^53 - 1: every id is exact as a JSON number (JavaScript reads numbers as
+    /// doubles), and automatic ids can always count up without overflow. Galleries written by
+    /// older versions may hold larger ids; they open, serve and can be deleted from.
+    public static let maxID: Int64 = (1 << 53) - 1
 
     private init(path: String, environment: LMDBEnvironment, readOnly: Bool = false) {
         self.path = path
@@ -114,7 +118,47 @@ public final class Gallery: @unchecked Sendable {
         try write(ids: items.map(\.id), vectors: items.flatMap(\.vector), records: items.map(\.record), overwrite: overwrite)
     }
 
-    private func write(ids: [Int64], vectors: [Float], records: [GalleryRecord]?, overwrite: Bool) throws {
+    /// Adds items, assigning fresh ids to those whose requested id is nil, in one transaction.
+    /// Automatic ids come from the manifest's `nextID` (never below the largest stored id + 1), so
+    /// they never collide with ids written by another process. Returns the ids and the
+    /// transaction id of the commit.
+    public func add(vectors: [Float], records: [GalleryRecord], requestedIDs: [Int64?]) throws -> (ids: [Int64], transaction: Int) {
+        guard records.count == requestedIDs.count else {
+            throw RetrievalError.invalidArgument("\(requestedIDs.count) ids but \(records.count) records")
+        }
+        var explicit = Set<Int64>()
+        for case let id? in requestedIDs where !explicit.insert(id).inserted { throw RetrievalError.duplicateID(id: id) }
+        // Explicit ids are validated with the rest in `write`; the placeholders (0) are replaced
+        // inside the transaction, where the stored ids and the manifest are current.
+        var assigned: [Int64] = []
+        let transaction = try write(ids: requestedIDs.map { $0 ?? 0 }, vectors: vectors, records: records, overwrite: false,
+                                    skipDuplicateCheck: true) { txn, manifest in
+            var next = try self.nextAutomaticID(in: txn, manifest: manifest)
+            assigned = try requestedIDs.map { requested in
+                if let requested { return requested }
+                while try explicit.contains(next) || txn.get("vectors", key: Self.key(next)) != nil { next += 1 }
+                guard next <= Self.maxID else { throw RetrievalError.idsExhausted(after: Self.maxID) }
+                defer { next += 1 }
+                return next
+            }
+            return assigned
+        }
+        return (assigned, transaction)
+    }
+
+    /// One past the largest id automatic ids have used or that is stored (within `maxID`).
+    func nextAutomaticID(in txn: LMDBTransaction, manifest: GalleryManifest) throws -> Int64 {
+        var next = manifest.nextID ?? 0
+        if let last = try txn.lastKey("vectors", before: Self.key(Self.maxID + 1)) {
+            next = max(next, last.withUnsafeBytes { Self.id($0) } + 1)
+        }
+        return next
+    }
+
+    @discardableResult
+    private func write(ids: [Int64], vectors: [Float], records: [GalleryRecord]?, overwrite: Bool,
+                       skipDuplicateCheck: Bool = false,
+                       assignIDs: ((LMDBTransaction, GalleryManifest) throws -> [Int64])? = nil) throws -> Int {
         // Validate everything before the transaction so a bad batch writes nothing.
         let d = try manifest().dimension
         guard vectors.count == ids.count * d else {
@@ -126,15 +170,16 @@ public final class Gallery: @unchecked Sendable {
         }
         var seen = Set<Int64>(minimumCapacity: ids.count)
         for (i, id) in ids.enumerated() {
-            guard id >= 0 else { throw RetrievalError.invalidID(id: id) }
-            guard seen.insert(id).inserted else { throw RetrievalError.duplicateID(id: id) }
+            guard (0...Self.maxID).contains(id) else { throw RetrievalError.invalidID(id: id) }
+            guard skipDuplicateCheck || seen.insert(id).inserted else { throw RetrievalError.duplicateID(id: id) }
             for j in (i * d)..<((i + 1) * d) where !vectors[j].isFinite { throw RetrievalError.nonFiniteVector(id: id) }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try vectors.withUnsafeBytes { raw in
+        return try vectors.withUnsafeBytes { raw in
             try environment.write { txn in
                 var m = try manifest(in: txn)
+                let ids = try assignIDs?(txn, m) ?? ids
                 for (i, id) in ids.enumerated() {
                     let key = Self.key(id)
                     let row = UnsafeRawBufferPointer(rebasing: raw[(i * d * 4)..<((i + 1) * d * 4)])
@@ -149,7 +194,9 @@ public final class Gallery: @unchecked Sendable {
                 }
                 m.count = try txn.count("vectors")
                 m.updated = Date()
+                if let largest = ids.filter({ $0 <= Self.maxID }).max() { m.nextID = max(m.nextID ?? 0, largest + 1) }
                 _ = try txn.put("meta", key: Self.manifestKey, bytes: m.encoded())
+                return txn.id
             }
         }
     }
@@ -157,18 +204,24 @@ public final class Gallery: @unchecked Sendable {
     /// Deletes the given ids in one transaction; returns how many existed.
     @discardableResult
     public func delete(_ ids: [Int64]) throws -> Int {
+        try deleteReportingTransaction(ids).removed
+    }
+
+    /// `delete` that also returns the id of the committing transaction.
+    public func deleteReportingTransaction(_ ids: [Int64]) throws -> (removed: Int, transaction: Int) {
         try environment.write { txn in
+            var m = try manifest(in: txn)
+            m.nextID = try nextAutomaticID(in: txn, manifest: m)  // before deleting: deleted ids stay used
             var removed = 0
             for id in ids {
                 let key = Self.key(id)
                 if try txn.delete("vectors", key: key) { removed += 1 }
                 try txn.delete("items", key: key)
             }
-            var m = try manifest(in: txn)
             m.count = try txn.count("vectors")
             m.updated = Date()
             _ = try txn.put("meta", key: Self.manifestKey, bytes: m.encoded())
-            return removed
+            return (removed, txn.id)
         }
     }
 
@@ -199,8 +252,11 @@ public final class Gallery: @unchecked Sendable {
             ids.reserveCapacity(n)
             vectors.reserveCapacity(n * d)
             try txn.forEach("vectors") { k, v in
-                guard k.count == 8, v.count == d * 4 else {
-                    throw RetrievalError.notAGallery(path: path, reason: "a vector entry has \(v.count) bytes, expected \(d * 4)")
+                guard k.count == 8 else {
+                    throw RetrievalError.corrupt(path: path, reason: "a vector key has \(k.count) bytes, expected 8")
+                }
+                guard v.count == d * 4 else {
+                    throw RetrievalError.corrupt(path: path, reason: "the vector of id \(Self.id(k)) has \(v.count) bytes, expected \(d * 4)")
                 }
                 ids.append(Self.id(k))
                 vectors.append(contentsOf: v.bindMemory(to: Float.self))
@@ -215,7 +271,7 @@ public final class Gallery: @unchecked Sendable {
                     records[i] = r
                 }
             }
-            return GallerySnapshot(manifest: m, ids: ids, vectors: vectors, records: records)
+            return GallerySnapshot(manifest: m, ids: ids, vectors: vectors, records: records, transaction: txn.id)
         }
     }
 
@@ -238,6 +294,27 @@ public final class Gallery: @unchecked Sendable {
     /// Closes the LMDB environment now (a service's shutdown); the gallery must not be used after.
     public func close() {
         environment.close()
+    }
+
+    /// Id of the last transaction committed to this gallery by any process.
+    public func lastTransactionID() throws -> Int { try environment.lastTransactionID() }
+
+    /// Whether a stored item has `path` (items with records only). Reads every record: for
+    /// resuming an interrupted CLI run, not for per-request work.
+    public func storedPaths() throws -> Set<String> {
+        try environment.read { txn in
+            var paths = Set<String>()
+            let decoder = JSONDecoder()
+            try txn.forEach("items") { _, v in
+                if let p = (try? decoder.decode(GalleryRecord.self, from: Data(v)))?.path { paths.insert(p) }
+            }
+            return paths
+        }
+    }
+
+    /// The next automatic id as of the last commit.
+    public func nextAutomaticID() throws -> Int64 {
+        try environment.read { txn in try nextAutomaticID(in: txn, manifest: manifest(in: txn)) }
     }
 
     /// Size of `data.mdb` on disk, in bytes.
@@ -263,5 +340,7 @@ public struct GallerySnapshot: Sendable {
     /// Row-major `ids.count × manifest.dimension`.
     public var vectors: [Float]
     public var records: [GalleryRecord]
+    /// The last committed LMDB transaction this snapshot reflects (0 when not read from a gallery).
+    public var transaction: Int = 0
     public var labels: [Int64?] { records.map(\.label) }
 }

@@ -34,10 +34,15 @@ public struct GalleryManifest: Codable, Equatable, Sendable {
     public var preprocessing: String?
     public var created: Date
     public var updated: Date
+    /// The smallest id automatic ids may take: one past every id ever stored, so a deleted id is
+    /// never handed out again. Nil in galleries written before it was recorded (then the largest
+    /// stored id decides).
+    public var nextID: Int64?
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", dimension = "embedding_size", metric = "dist_type", count
         case model, fingerprint, preprocessing, created, updated
+        case nextID = "next_id"
     }
 
     public init(dimension: Int, metric: Metric = .innerProduct, model: String = "", fingerprint: String = "",

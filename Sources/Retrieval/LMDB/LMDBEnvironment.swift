@@ -38,9 +38,34 @@ final class LMDBEnvironment: @unchecked Sendable {
             if rc == EACCES || rc == EROFS {
                 throw RetrievalError.invalidInput(path: path, reason: "permission denied opening the LMDB environment; use a writable folder")
             }
+            if rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED {
+                throw RetrievalError.corrupt(path: path, reason: "data.mdb is not a readable LMDB file (\(String(cString: mdb_strerror(rc))))")
+            }
             throw RetrievalError.lmdb(operation: "open \(path)", code: rc, message: String(cString: mdb_strerror(rc)))
         }
-        try openDatabases(names, create: create && !readOnly)
+        do {
+            try checkFileCoversPages()
+            try openDatabases(names, create: create && !readOnly)
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// LMDB maps `data.mdb` and trusts its header: pages the header counts but the file lacks
+    /// (a truncated copy, a disk that filled during a copy) would end the process with SIGBUS on
+    /// first touch. Refuse such a file with an error instead.
+    private func checkFileCoversPages() throws {
+        var info = MDB_envinfo()
+        var stat = MDB_stat()
+        try check(mdb_env_info(env, &info), "env_info")
+        try check(mdb_env_stat(env, &stat), "env_stat")
+        let needed = (info.me_last_pgno + 1) * Int(stat.ms_psize)
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb")
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
+        guard size >= needed else {
+            throw RetrievalError.corrupt(path: path, reason: "data.mdb is truncated: \(size) bytes, but its header describes \(needed)")
+        }
     }
 
     deinit { if let env { mdb_env_close(env) } }
@@ -63,6 +88,9 @@ final class LMDBEnvironment: @unchecked Sendable {
 
     func check(_ rc: Int32, _ operation: String) throws {
         guard rc == 0 else {
+            if rc == ENOSPC || rc == EFBIG || rc == EDQUOT || rc == MDB_MAP_FULL {
+                throw RetrievalError.storageFull(path: path, reason: String(cString: mdb_strerror(rc)))
+            }
             throw RetrievalError.lmdb(operation: operation, code: rc, message: String(cString: mdb_strerror(rc)))
         }
     }
@@ -70,18 +98,29 @@ final class LMDBEnvironment: @unchecked Sendable {
     func dbi(_ name: String) -> MDB_dbi { databases[name]! }
 
     /// Runs `body` in one write transaction; commits when it returns, aborts when it throws.
+    /// A failed commit (disk full, file size limit) has written nothing and leaves the
+    /// environment usable.
     func write<T>(_ body: (LMDBTransaction) throws -> T) throws -> T {
         var txn: OpaquePointer?
         try check(mdb_txn_begin(env, nil, 0, &txn), "begin write transaction")
         let t = LMDBTransaction(handle: txn!, environment: self)
+        let result: T
         do {
-            let result = try body(t)
-            try check(mdb_txn_commit(txn), "commit")
-            return result
+            result = try body(t)
         } catch {
             mdb_txn_abort(txn)
             throw error
         }
+        // mdb_txn_commit frees the transaction whether or not it succeeds: no abort after it.
+        try check(mdb_txn_commit(txn), "commit")
+        return result
+    }
+
+    /// Id of the last committed write transaction, by any process. Changes whenever anyone commits.
+    func lastTransactionID() throws -> Int {
+        var info = MDB_envinfo()
+        try check(mdb_env_info(env, &info), "env_info")
+        return info.me_last_txnid
     }
 
     /// Runs `body` in a read-only snapshot transaction.
@@ -167,6 +206,26 @@ struct LMDBTransaction {
         }
         if rc != MDB_NOTFOUND { try environment.check(rc, "cursor_get") }
     }
+
+    /// The largest key in `db` that sorts before `limit` (byte order), or nil when there is none.
+    func lastKey(_ db: String, before limit: [UInt8]) throws -> [UInt8]? {
+        var cursor: OpaquePointer?
+        try environment.check(mdb_cursor_open(handle, environment.dbi(db), &cursor), "cursor_open")
+        defer { mdb_cursor_close(cursor) }
+        var bound = limit
+        return try bound.withUnsafeMutableBytes { lb -> [UInt8]? in
+            var k = MDB_val(mv_size: lb.count, mv_data: lb.baseAddress), v = MDB_val()
+            // SET_RANGE lands on the first key >= limit; the one before it is the answer.
+            var rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+            rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cursor, &k, &v, MDB_LAST) : mdb_cursor_get(cursor, &k, &v, MDB_PREV)
+            if rc == MDB_NOTFOUND { return nil }
+            try environment.check(rc, "cursor_get")
+            return Array(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size))
+        }
+    }
+
+    /// This write transaction's id (the value `lastTransactionID()` reports once it commits).
+    var id: Int { Int(mdb_txn_id(handle)) }
 
     /// Number of entries in `db`.
     func count(_ db: String) throws -> Int {

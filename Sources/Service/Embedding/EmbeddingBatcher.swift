@@ -20,6 +20,8 @@ public final class EmbeddingBatcher: @unchecked Sendable {
     let model: InferenceModel
     let maxBatchSize: Int
     let maxRunners: Int
+    /// Requests allowed to wait for a run; more get `ServiceOverloaded` (503).
+    let maxPending: Int
     private let metrics: ServiceMetrics
     private var pending: [Job] = []
     private var running = 0
@@ -27,10 +29,11 @@ public final class EmbeddingBatcher: @unchecked Sendable {
     private let idle = DispatchGroup()
     private let queue = DispatchQueue(label: "magpie.model-runs", attributes: .concurrent)
 
-    public init(model: InferenceModel, maxBatchSize: Int, maxRunners: Int, metrics: ServiceMetrics) {
+    public init(model: InferenceModel, maxBatchSize: Int, maxRunners: Int, maxPending: Int = 64, metrics: ServiceMetrics) {
         self.model = model
         self.maxBatchSize = max(1, maxBatchSize)
         self.maxRunners = max(1, maxRunners)
+        self.maxPending = max(1, maxPending)
         self.metrics = metrics
     }
 
@@ -38,7 +41,12 @@ public final class EmbeddingBatcher: @unchecked Sendable {
     public func embed(_ images: [Tensor]) async throws -> [[Float]] {
         guard !images.isEmpty else { return [] }
         return try await withCheckedThrowingContinuation { continuation in
-            lock.withLock { pending.append(Job(images: images, continuation: continuation)) }
+            let queued = lock.withLock { () -> Bool in
+                guard pending.count < maxPending else { return false }
+                pending.append(Job(images: images, continuation: continuation))
+                return true
+            }
+            guard queued else { return continuation.resume(throwing: ServiceOverloaded(queue: "model run")) }
             startRuns()
         }
     }

@@ -7,35 +7,39 @@ public final class IndexSnapshot: @unchecked Sendable {
     public let index: FlatIndex
     public let records: [Int64: GalleryRecord]
     public let manifest: GalleryManifest
+    /// The LMDB transaction this snapshot reflects: when the gallery's last transaction differs,
+    /// someone (maybe another process) has committed since.
+    public let transaction: Int
 
-    init(index: FlatIndex, records: [Int64: GalleryRecord], manifest: GalleryManifest) {
+    init(index: FlatIndex, records: [Int64: GalleryRecord], manifest: GalleryManifest, transaction: Int) {
         self.index = index
         self.records = records
         self.manifest = manifest
+        self.transaction = transaction
     }
 
     convenience init(_ snapshot: GallerySnapshot) throws {
         var records: [Int64: GalleryRecord] = [:]
         records.reserveCapacity(snapshot.ids.count)
         for (i, id) in snapshot.ids.enumerated() { records[id] = snapshot.records[i] }
-        try self.init(index: FlatIndex(snapshot), records: records, manifest: snapshot.manifest)
+        try self.init(index: FlatIndex(snapshot), records: records, manifest: snapshot.manifest, transaction: snapshot.transaction)
     }
 
     public var count: Int { index.count }
 
-    /// This snapshot plus new items (ids already checked to be new).
-    func adding(ids: [Int64], vectors: [Float], records new: [GalleryRecord]) throws -> IndexSnapshot {
+    /// This snapshot plus new items committed by `transaction` (ids already checked to be new).
+    func adding(ids: [Int64], vectors: [Float], records new: [GalleryRecord], transaction: Int) throws -> IndexSnapshot {
         let next = FlatIndex(dimension: index.dimension, metric: index.metric)
         try next.add(ids: index.ids + ids, vectors: index.vectors + vectors)
         var records = self.records
         for (id, r) in zip(ids, new) { records[id] = r }
         var m = manifest
         m.count = next.count
-        return IndexSnapshot(index: next, records: records, manifest: m)
+        return IndexSnapshot(index: next, records: records, manifest: m, transaction: transaction)
     }
 
-    /// This snapshot without `removed`.
-    func removing(_ removed: Set<Int64>) throws -> IndexSnapshot {
+    /// This snapshot without `removed`, deleted by `transaction`.
+    func removing(_ removed: Set<Int64>, transaction: Int) throws -> IndexSnapshot {
         let d = index.dimension
         var keptIDs: [Int64] = [], keptVectors: [Float] = []
         keptIDs.reserveCapacity(index.count)
@@ -50,6 +54,6 @@ public final class IndexSnapshot: @unchecked Sendable {
         for id in removed { records[id] = nil }
         var m = manifest
         m.count = next.count
-        return IndexSnapshot(index: next, records: records, manifest: m)
+        return IndexSnapshot(index: next, records: records, manifest: m, transaction: transaction)
     }
 }

@@ -7,26 +7,37 @@ import Retrieval
 /// it is acknowledged. Searches use an in-memory `IndexSnapshot`; after each commit the next
 /// snapshot is built and swapped in under a lock, so the next query sees the change and queries
 /// already running keep the snapshot they started with.
+///
+/// Other processes may write to the same gallery (`magpie gallery add` while serving): every
+/// search and write first compares LMDB's last transaction id with the snapshot's and reloads
+/// when they differ. Ids are assigned inside the write transaction, so an automatic id never
+/// collides with one committed elsewhere.
 public final class LiveGallery: @unchecked Sendable {
     public let path: String
     private let store: Gallery
     private var current: IndexSnapshot
-    private let snapshotLock = NSLock()
-    /// Orders writers: commit and snapshot swap happen together, one writer at a time.
-    private let writeLock = NSLock()
-    /// Next id handed out to items added without one (never reused within a run).
-    private var nextID: Int64
     private var closed = false
+    /// Guards `current` and `closed`.
+    private let snapshotLock = NSLock()
+    /// Orders writers and reloads: commit and snapshot swap happen together, one at a time.
+    private let writeLock = NSLock()
 
     public init(path: String) throws {
         self.path = path
         store = try Gallery.open(at: path)
         current = try IndexSnapshot(store.snapshot())
-        nextID = (current.index.ids.max() ?? -1) + 1
     }
 
-    /// The snapshot searches should use now.
-    public var snapshot: IndexSnapshot { snapshotLock.withLock { current } }
+    /// The snapshot searches should use now (reloaded first when another process has committed).
+    public var snapshot: IndexSnapshot {
+        let (snap, isClosed) = snapshotLock.withLock { (current, closed) }
+        guard !isClosed, let last = try? store.lastTransactionID(), last != snap.transaction else { return snap }
+        return (try? writeLock.withLock { try refreshedLocked() }) ?? snap
+    }
+
+    /// The snapshot last loaded, without asking LMDB whether it is current: for health and
+    /// metrics, which must answer at once even while a write or reload is running.
+    public var loadedSnapshot: IndexSnapshot { snapshotLock.withLock { current } }
 
     /// Throws unless embeddings of this model belong in the gallery.
     public func checkCompatible(dimension: Int, fingerprint: String) throws {
@@ -36,23 +47,11 @@ public final class LiveGallery: @unchecked Sendable {
     /// Adds items in one transaction; items with id nil get fresh ids. Returns the ids.
     public func add(vectors: [Float], records: [GalleryRecord], ids requested: [Int64?]) throws -> [Int64] {
         try writeLock.withLock {
-            guard !closed else { throw RetrievalError.invalidArgument("the gallery is closed (the service is shutting down)") }
-            let base = snapshot
-            var ids: [Int64] = []
-            var next = nextID
-            for id in requested {
-                if let id {
-                    if base.records[id] != nil { throw RetrievalError.duplicateID(id: id) }
-                    ids.append(id)
-                } else {
-                    while base.records[next] != nil || requested.contains(next) { next += 1 }
-                    ids.append(next)
-                    next += 1
-                }
-            }
-            try store.add(ids: ids, vectors: vectors, records: records)
-            nextID = max(next, (ids.max() ?? -1) + 1, nextID)
-            let updated = try base.adding(ids: ids, vectors: vectors, records: records)
+            let base = try refreshedLocked()
+            let (ids, transaction) = try store.add(vectors: vectors, records: records, requestedIDs: requested)
+            let updated = transaction == base.transaction + 1
+                ? try base.adding(ids: ids, vectors: vectors, records: records, transaction: transaction)
+                : try IndexSnapshot(store.snapshot())  // another process committed in between
             snapshotLock.withLock { current = updated }
             return ids
         }
@@ -61,13 +60,14 @@ public final class LiveGallery: @unchecked Sendable {
     /// Deletes `id` in one transaction; false when it was not there.
     public func remove(_ id: Int64) throws -> Bool {
         try writeLock.withLock {
-            guard !closed else { throw RetrievalError.invalidArgument("the gallery is closed (the service is shutting down)") }
-            let base = snapshot
+            let base = try refreshedLocked()
             guard base.records[id] != nil else { return false }
-            guard try store.delete([id]) == 1 else { return false }
-            let updated = try base.removing([id])
+            let (removed, transaction) = try store.deleteReportingTransaction([id])
+            let updated = transaction == base.transaction + 1
+                ? try base.removing([id], transaction: transaction)
+                : try IndexSnapshot(store.snapshot())
             snapshotLock.withLock { current = updated }
-            return true
+            return removed == 1
         }
     }
 
@@ -85,9 +85,22 @@ public final class LiveGallery: @unchecked Sendable {
     /// Waits for a running write, then closes LMDB; later writes throw.
     public func close() {
         writeLock.withLock {
-            guard !closed else { return }
-            closed = true
-            store.close()
+            let wasClosed = snapshotLock.withLock { () -> Bool in
+                defer { closed = true }
+                return closed
+            }
+            if !wasClosed { store.close() }
         }
+    }
+
+    /// The current snapshot, reloaded from LMDB when another transaction has committed since it
+    /// was built. The caller holds `writeLock`.
+    private func refreshedLocked() throws -> IndexSnapshot {
+        let (snap, isClosed) = snapshotLock.withLock { (current, closed) }
+        guard !isClosed else { throw RetrievalError.invalidArgument("the gallery is closed (the service is shutting down)") }
+        guard try store.lastTransactionID() != snap.transaction else { return snap }
+        let fresh = try IndexSnapshot(store.snapshot())
+        snapshotLock.withLock { current = fresh }
+        return fresh
     }
 }

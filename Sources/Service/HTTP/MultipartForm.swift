@@ -24,7 +24,13 @@ struct MultipartForm {
         return nil
     }
 
+    /// RFC 2046 limits a boundary to 70 characters.
+    static let maxBoundaryLength = 70
+
     init(body: [UInt8], boundary: String) throws {
+        guard boundary.utf8.count <= Self.maxBoundaryLength else {
+            throw APIError.badRequest("multipart boundary is \(boundary.utf8.count) characters; RFC 2046 allows at most \(Self.maxBoundaryLength)")
+        }
         let delimiter = Array("--\(boundary)".utf8)
         var positions: [Int] = []
         var from = 0
@@ -76,22 +82,24 @@ struct MultipartForm {
         return nil
     }
 
-    /// First index of `needle` in `haystack` at or after `from`.
+    /// First index of `needle` in `haystack` at or after `from`, by Knuth–Morris–Pratt: linear
+    /// in the haystack whatever the needle, so a hostile boundary cannot make the search quadratic.
     static func find(_ needle: [UInt8], in haystack: [UInt8], from: Int) -> Int? {
-        guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
-        let first = needle[0]
-        var i = from
-        let last = haystack.count - needle.count
-        return haystack.withUnsafeBufferPointer { h in
-            while i <= last {
-                if h[i] == first {
-                    var j = 1
-                    while j < needle.count, h[i + j] == needle[j] { j += 1 }
-                    if j == needle.count { return i }
-                }
-                i += 1
-            }
-            return nil
+        guard !needle.isEmpty, from >= 0, haystack.count - from >= needle.count else { return nil }
+        // fallback[i]: length of the longest proper prefix of needle[0...i] that is also its suffix.
+        var fallback = [Int](repeating: 0, count: needle.count)
+        var k = 0
+        for i in 1..<needle.count {
+            while k > 0, needle[i] != needle[k] { k = fallback[k - 1] }
+            if needle[i] == needle[k] { k += 1 }
+            fallback[i] = k
         }
+        k = 0
+        for i in from..<haystack.count {
+            while k > 0, haystack[i] != needle[k] { k = fallback[k - 1] }
+            if haystack[i] == needle[k] { k += 1 }
+            if k == needle.count { return i - needle.count + 1 }
+        }
+        return nil
     }
 }

@@ -4,8 +4,8 @@ import Hummingbird
 
 /// The images of a request: the raw body (one image), or the file parts of a
 /// `multipart/form-data` body, with the form's text fields.
-struct UploadedImages {
-    struct Image {
+struct UploadedImages: Sendable {
+    struct Image: Sendable {
         let bytes: [UInt8]
         /// Names the image in errors: the multipart filename or `body`.
         let source: String
@@ -15,8 +15,10 @@ struct UploadedImages {
     /// Text fields by name, in order (`label`, `id`, `metadata`, `path` pair with images by position).
     var fields: [String: [String]] = [:]
 
-    /// Reads the body (refusing more than `limit` bytes with 413) and splits it into images.
-    static func read(_ request: Request, limit: Int) async throws -> UploadedImages {
+    /// Reads the body (refusing more than `limit` bytes with 413) and splits it into images on the
+    /// service's worker threads.
+    static func read(_ request: Request, service: RetrievalService) async throws -> UploadedImages {
+        let limit = service.configuration.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw APIError.tooLarge(limit: limit)
         }
@@ -26,9 +28,12 @@ struct UploadedImages {
         } catch let error as HTTPResponseError where error.status == .contentTooLarge {
             throw APIError.tooLarge(limit: limit)  // NIO's too-many-bytes error, with our JSON message
         }
-        let body = Array(buffer.readableBytesView)
-        var upload = UploadedImages()
         let contentType = request.headers[.contentType] ?? ""
+        return try await service.offload { try parse(Array(buffer.readableBytesView), contentType: contentType) }
+    }
+
+    static func parse(_ body: [UInt8], contentType: String) throws -> UploadedImages {
+        var upload = UploadedImages()
         if let boundary = MultipartForm.boundary(contentType: contentType) {
             let form = try MultipartForm(body: body, boundary: boundary)
             for part in form.parts {
@@ -49,12 +54,19 @@ struct UploadedImages {
         return upload
     }
 
-    /// Refuses anything that is not JPEG or PNG by its signature (415), before decoding.
-    func checkFormats() throws {
+    /// Reads every image's header before anything is decoded: 415 for what is not JPEG or PNG,
+    /// 413 for an image over `maxPixels`, 400 for an unreadable or truncated header.
+    func checkImages(maxPixels: Int) throws {
+        let headerReader = ImageDecoder(maxPixels: Int.max)
         for image in images {
             let known = image.bytes.withUnsafeBytes { ImageDecoder.sniff($0) } != nil
             guard known else {
                 throw APIError.unsupported("\(image.source): not a JPEG or PNG image (unrecognised signature); send image/jpeg or image/png bytes")
+            }
+            let size: (width: Int, height: Int)
+            do { size = try headerReader.probe(image.bytes, source: image.source) } catch { throw APIError.map(error) }
+            guard size.width.multipliedReportingOverflow(by: size.height).partialValue <= maxPixels else {
+                throw HTTPError(.contentTooLarge, message: "\(image.source): image is \(size.width)x\(size.height), over the limit of \(maxPixels) pixels (serve --max-pixels)")
             }
         }
     }

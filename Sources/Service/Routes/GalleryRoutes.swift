@@ -12,13 +12,14 @@ struct GalleryRoutes<Context: RequestContext> {
 
     func add(to router: Router<Context>) {
         router.post("/v1/gallery/items") { request, _ in try await addItems(request) }
-        router.get("/v1/gallery/items/{id}") { request, context in try getItem(request, id: try id(context)) }
-        router.delete("/v1/gallery/items/{id}") { _, context in try deleteItem(id: try id(context)) }
-        router.get("/v1/gallery/stats") { _, _ in stats() }
+        router.get("/v1/gallery/items/{id}") { request, context in try await getItem(request, id: try id(context)) }
+        router.delete("/v1/gallery/items/{id}") { request, context in try await deleteItem(request, id: try id(context)) }
+        router.get("/v1/gallery/stats") { _, _ in try await stats() }
     }
 
     func addItems(_ request: Request) async throws -> EditedResponse<AddItemsResponse> {
-        let upload = try await UploadedImages.read(request, limit: service.configuration.maxBodyBytes)
+        try service.authorizeWrite(request)
+        let upload = try await UploadedImages.read(request, service: service)
         var fields = upload.fields
         for key in ["label", "id", "path", "metadata"] {
             if let value = request.uri.queryParameters.get(key) { fields[key, default: []].append(value) }
@@ -36,6 +37,9 @@ struct GalleryRoutes<Context: RequestContext> {
                 record.label = label
             }
             if let text = value("metadata", i) {
+                guard text.utf8.count <= service.configuration.maxMetadataBytes else {
+                    throw HTTPError(.contentTooLarge, message: "metadata is \(text.utf8.count) bytes; the limit is \(service.configuration.maxMetadataBytes) (serve --max-metadata-bytes)")
+                }
                 guard (try? JSONSerialization.jsonObject(with: Data(text.utf8))) is [String: Any] else {
                     throw APIError.badRequest("metadata must be a JSON object, got '\(text.prefix(80))'")
                 }
@@ -43,35 +47,41 @@ struct GalleryRoutes<Context: RequestContext> {
             }
             var id: Int64?
             if let text = value("id", i) {
-                guard let v = Int64(text), v >= 0 else { throw APIError.badRequest("id must be a non-negative integer, got '\(text)'") }
+                guard let v = Int64(text), (0...Gallery.maxID).contains(v) else {
+                    throw APIError.badRequest("id must be an integer in 0...\(Gallery.maxID), got '\(text.prefix(40))'")
+                }
                 id = v
             }
             records.append(record)
             ids.append(id)
         }
         let vectors = try await service.embed(upload)
-        let added = try service.add(vectors: vectors, records: records, ids: ids)
-        let items = zip(added, records).map { GalleryItemResponse(id: $0.0, record: $0.1) }
-        return EditedResponse(status: .created,
-                              response: AddItemsResponse(items: items, galleryItems: service.gallery.snapshot.count))
+        let added = try await service.add(vectors: vectors, records: records, ids: ids)
+        let items = zip(added.ids, records).map { GalleryItemResponse(id: $0.0, record: $0.1) }
+        return EditedResponse(status: .created, response: AddItemsResponse(items: items, galleryItems: added.galleryItems))
     }
 
-    func getItem(_ request: Request, id: Int64) throws -> GalleryItemResponse {
-        guard let item = service.gallery.item(id) else { throw APIError.notFound("id \(id) is not in the gallery") }
+    func getItem(_ request: Request, id: Int64) async throws -> GalleryItemResponse {
+        let gallery = service.gallery
+        guard let item = try await service.offload({ gallery.item(id) }) else { throw APIError.notFound("id \(id) is not in the gallery") }
         let withVector = ["true", "1", "yes"].contains(request.uri.queryParameters.get("vector")?.lowercased() ?? "")
         return GalleryItemResponse(id: id, record: item.record, vector: withVector ? item.vector : nil)
     }
 
-    func deleteItem(id: Int64) throws -> DeleteItemResponse {
-        guard try service.remove(id) else { throw APIError.notFound("id \(id) is not in the gallery") }
-        return DeleteItemResponse(deleted: id, galleryItems: service.gallery.snapshot.count)
+    func deleteItem(_ request: Request, id: Int64) async throws -> DeleteItemResponse {
+        try service.authorizeWrite(request)
+        let result = try await service.remove(id)
+        guard result.removed else { throw APIError.notFound("id \(id) is not in the gallery") }
+        return DeleteItemResponse(deleted: id, galleryItems: result.galleryItems)
     }
 
-    func stats() -> StatsResponse {
-        let m = service.gallery.snapshot.manifest
-        return StatsResponse(path: service.gallery.path, items: service.gallery.snapshot.count, embeddingSize: m.dimension,
+    func stats() async throws -> StatsResponse {
+        let gallery = service.gallery
+        let snap = try await service.offload { gallery.snapshot }
+        let m = snap.manifest
+        return StatsResponse(path: gallery.path, items: snap.count, embeddingSize: m.dimension,
                              distType: m.metric.rawValue, model: m.model, fingerprint: m.fingerprint,
-                             bytes: service.gallery.fileSize, servedModel: service.model.arch,
+                             bytes: gallery.fileSize, servedModel: service.model.arch,
                              servedFingerprint: service.model.fingerprint)
     }
 

@@ -6,7 +6,7 @@ struct OperationsRoutes<Context: RequestContext> {
 
     func add(to router: Router<Context>) {
         router.get("/healthz") { _, _ in
-            HealthResponse(status: "ok", galleryItems: service.gallery.snapshot.count, model: service.model.arch)
+            HealthResponse(status: "ok", galleryItems: service.gallery.loadedSnapshot.count, model: service.model.arch)
         }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -12,20 +12,20 @@ struct QueryRoutes<Context: RequestContext> {
 
     func query(_ request: Request) async throws -> QueryResponse {
         let (k, rerank) = try parameters(request)
-        let upload = try await UploadedImages.read(request, limit: service.configuration.maxBodyBytes)
+        let upload = try await UploadedImages.read(request, service: service)
         guard upload.images.count == 1 else {
             throw APIError.badRequest("/v1/query takes one image (got \(upload.images.count)); use /v1/query/batch for several")
         }
         let vectors = try await service.embed(upload)
-        let found = try service.search(vectors, k: k, rerank: rerank)
+        let found = try await service.search(vectors, k: k, rerank: rerank)
         return QueryResponse(k: k, rerank: rerank, galleryItems: found.galleryItems, neighbours: found.neighbours[0])
     }
 
     func batch(_ request: Request) async throws -> BatchQueryResponse {
         let (k, rerank) = try parameters(request)
-        let upload = try await UploadedImages.read(request, limit: service.configuration.maxBodyBytes)
+        let upload = try await UploadedImages.read(request, service: service)
         let vectors = try await service.embed(upload)
-        let found = try service.search(vectors, k: k, rerank: rerank)
+        let found = try await service.search(vectors, k: k, rerank: rerank)
         let results = found.neighbours.enumerated().map { i, n in
             BatchQueryResponse.Result(index: i, source: upload.images[i].source, neighbours: n)
         }
