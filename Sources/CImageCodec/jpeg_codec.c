@@ -188,7 +188,7 @@ int magpie_decode_jpeg(const unsigned char *data, size_t size, size_t max_pixels
     return 0;
 }
 
-int magpie_encode_jpeg(const unsigned char *pixels, int width, int height, int channels, int quality,
+int magpie_encode_jpeg(const unsigned char *pixels, int width, int height, int channels, int quality, int progressive,
                        unsigned char **out_data, size_t *out_size, char *message) {
     struct jpeg_compress_struct cinfo;
     magpie_jpeg_error err;
@@ -212,6 +212,7 @@ int magpie_encode_jpeg(const unsigned char *pixels, int width, int height, int c
     cinfo.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_set_defaults(&cinfo);
     jpeg_set_quality(&cinfo, quality, TRUE);
+    if (progressive) jpeg_simple_progression(&cinfo);
     jpeg_start_compress(&cinfo, TRUE);
     while (cinfo.next_scanline < cinfo.image_height) {
         JSAMPROW rows[1] = { (JSAMPROW)(pixels + (size_t)cinfo.next_scanline * (size_t)width * (size_t)channels) };

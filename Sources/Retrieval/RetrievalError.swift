@@ -49,7 +49,7 @@ public enum RetrievalError: Error, CustomStringConvertible, Equatable {
         case let .corrupt(path, reason):
             return "gallery \(path) is damaged: \(reason); restore it from a backup or rebuild it"
         case let .storageFull(path, reason):
-            return "gallery \(path): the disk or file size limit is reached (\(reason)); nothing of this write was committed; free space and retry"
+            return "gallery \(path): writing failed (\(reason)): the disk is full or a file size limit was reached; nothing of this write was committed; free space and retry"
         case let .idsExhausted(after):
             return "no automatic id is left after \(after) (ids must stay within 0...\(Gallery.maxID)); give ids explicitly"
         }

@@ -32,8 +32,9 @@ int magpie_probe_png(const unsigned char *data, size_t size, size_t max_pixels, 
 /* Decodes a PNG to interleaved RGBA 8-bit (palette, gray, 16-bit and tRNS are expanded). */
 int magpie_decode_png(const unsigned char *data, size_t size, size_t max_pixels, magpie_decoded_image *out);
 
-/* Encodes interleaved RGB (channels 3) or gray (channels 1) 8-bit pixels as a baseline JPEG. */
-int magpie_encode_jpeg(const unsigned char *pixels, int width, int height, int channels, int quality,
+/* Encodes interleaved RGB (channels 3) or gray (channels 1) 8-bit pixels as a baseline JPEG
+   (progressive != 0: a progressive one). */
+int magpie_encode_jpeg(const unsigned char *pixels, int width, int height, int channels, int quality, int progressive,
                        unsigned char **out_data, size_t *out_size, char *message);
 
 void magpie_codec_free(void *pointer);

@@ -15,8 +15,11 @@ struct GalleryAddCommand: ParsableCommand {
         from lists keep the list's labels; files and \
         folders get --label (or none). The model (-c CONFIG [--weights], --weights of a trained \
         checkpoint alone, or --bundle DIR) must have the gallery's fingerprint: embeddings of another model or \
-        preprocessing are refused before anything is written. New ids continue after the largest \
-        id in the gallery and are printed. One LMDB write transaction per batch.
+        preprocessing are refused before anything is written. New ids continue from the gallery's \
+        next id and are printed. All or nothing: every image is embedded first and the items are \
+        committed in one LMDB transaction, so an unreadable image leaves the gallery unchanged. \
+        --incremental commits each batch instead; after a failure, --resume adds the rest \
+        without duplicates.
         """
     )
 
@@ -29,10 +32,9 @@ struct GalleryAddCommand: ParsableCommand {
     @Option(name: .customLong("image-root"), help: "Folder a list's paths are relative to (default: the list's folder).") var imageRoot: String?
     @Option(help: "Label for images given as files or folders.") var label: Int64?
     @Option(help: "JSON object stored as every new item's metadata.") var metadata: String?
-    @Option(name: .customLong("batch-size"), help: "Images embedded and committed per transaction.") var batchSize = 128
+    @OptionGroup var commit: GalleryIngestFlags
 
     func run() throws {
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         if let metadata {
             guard (try? JSONSerialization.jsonObject(with: Data(metadata.utf8))) is [String: Any] else {
                 throw ValidationError("--metadata must be a JSON object, e.g. '{\"sku\": \"A-1\"}'")
@@ -43,18 +45,8 @@ struct GalleryAddCommand: ParsableCommand {
         let store = try Gallery.open(at: gallery)
         let model = try config.inferenceModel(weights: weights, bundle: bundle)
         try store.checkCompatible(dimension: model.embeddingSize, fingerprint: model.fingerprint)
-        var nextID = (try store.snapshot().ids.max() ?? -1) + 1
-        let firstID = nextID
-        for lo in stride(from: 0, to: records.count, by: batchSize) {
-            let batch = Array(records[lo..<min(lo + batchSize, records.count)])
-            let vectors = try model.embed(paths: batch.map { $0.path ?? "" })
-            let ids = (0..<batch.count).map { nextID + Int64($0) }
-            try store.add(ids: ids, vectors: vectors.data, records: batch)
-            nextID += Int64(batch.count)
-            FileHandle.standardError.write(Data("\rgallery add: \(lo + batch.count)/\(records.count) images".utf8))
-        }
-        FileHandle.standardError.write(Data("\n".utf8))
-        print("added \(records.count) items (ids \(firstID)...\(nextID - 1)) to \(gallery); it now holds \(try store.manifest().count)")
+        let result = try commit.ingest(records, model: model, gallery: store, label: "gallery add")
+        print(try GalleryIngestFlags.summary(result, gallery: store, path: gallery))
     }
 
     private func collect(_ source: String) throws -> [GalleryRecord] {

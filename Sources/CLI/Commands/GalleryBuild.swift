@@ -15,8 +15,10 @@ struct GalleryBuildCommand: ParsableCommand {
         preprocessing is the eval transform_ops. The gallery records the model name and a fingerprint of the \
         weights and preprocessing, and refuses embeddings from another model. --images takes an SOP \
         list (Ebay_test.txt) or a PaddleClas list (path label per line); labels and paths are stored \
-        per item, ids are the list order (or continue after the largest id when appending). One LMDB \
-        write transaction per batch: an interrupted build keeps every finished batch.
+        per item, ids are the list order (or continue from the gallery's next id when appending). \
+        All or nothing: every image is embedded first and committed in one LMDB transaction, so a \
+        bad image or an interruption leaves the gallery as it was. --incremental commits each batch \
+        (an interrupted build keeps the finished ones); --resume then skips the images already stored.
         """
     )
 
@@ -27,7 +29,7 @@ struct GalleryBuildCommand: ParsableCommand {
     @Option(help: "Image list: SOP format or `path label` lines.") var images: String
     @Option(name: .customLong("image-root"), help: "Folder the list's paths are relative to (default: the list's folder).") var imageRoot: String?
     @Option(help: "Gallery folder to create or append to, e.g. indexes/demo.") var out: String
-    @Option(name: .customLong("batch-size"), help: "Images embedded and committed per transaction.") var batchSize = 128
+    @OptionGroup var commit: GalleryIngestFlags
 
     func run() throws {
         let model = try config.inferenceModel(weights: weights, bundle: bundle)
@@ -35,24 +37,17 @@ struct GalleryBuildCommand: ParsableCommand {
         let dataset = try ImageListDataset.read(listFile: images, imageRoot: root)
         let manifest = GalleryManifest(dimension: model.embeddingSize, metric: .innerProduct, model: model.arch,
                                        fingerprint: model.fingerprint, preprocessing: model.preprocessing)
+        let fresh = NewGalleryCleanup(path: out)
         let gallery = try Gallery.openOrCreate(at: out, manifest: manifest)
         try gallery.checkCompatible(dimension: model.embeddingSize, metric: .innerProduct, fingerprint: model.fingerprint)
-        let existing = try gallery.snapshot()
-        let firstID = (existing.ids.max() ?? -1) + 1
-        let start = Date()
-        var done = 0
-        for lo in stride(from: 0, to: dataset.count, by: max(batchSize, 1)) {
-            let records = Array(dataset.records[lo..<min(lo + batchSize, dataset.count)])
-            let vectors = try model.embed(paths: records.map(\.path))
-            let ids = (0..<records.count).map { firstID + Int64(lo + $0) }
-            try gallery.add(ids: ids, vectors: vectors.data, records: records.map {
-                GalleryRecord(label: Int64($0.originalLabel), path: $0.path)
-            })
-            done += records.count
-            let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-9)
-            FileHandle.standardError.write(Data(String(format: "\rgallery build: %d/%d images, %.1f img/s", done, dataset.count, rate).utf8))
+        let records = dataset.records.map { GalleryRecord(label: Int64($0.originalLabel), path: $0.path) }
+        do {
+            let result = try commit.ingest(records, model: model, gallery: gallery, label: "gallery build")
+            print(try GalleryIngestFlags.summary(result, gallery: gallery, path: out))
+        } catch {
+            fresh.discardIfEmpty(gallery)
+            throw error
         }
-        FileHandle.standardError.write(Data("\n".utf8))
         print("gallery \(out): \(try gallery.manifest().count) items, \(model.embeddingSize)-d, model \(model.arch), fingerprint \(model.fingerprint)")
     }
 }

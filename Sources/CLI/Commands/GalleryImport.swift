@@ -11,7 +11,10 @@ struct GalleryImportCommand: ParsableCommand {
         .npy: a rows × dim float array, with --ids/--labels .npy files (ids default to 0..<rows). \
         .npz: arrays `vectors` (or `embeddings`/`features`), optional `ids`, `labels` (-1: no label), `paths` (unicode; "" = none). \
         .ndjson/.jsonl: one object per line {"id", "vector", "label"?, "path"?, "metadata"?}. \
-        Existing ids are refused (nothing of that batch is written) unless --upsert.
+        Existing ids are refused unless --upsert. All or nothing: every row is checked (dimension, \
+        NaN/infinity, duplicate or existing ids) and written in one LMDB transaction, so a refused \
+        import leaves the gallery, or the absence of one, as it was. --incremental commits every \
+        --batch-size rows instead and says how many were committed when it fails.
         """
     )
 
@@ -22,7 +25,8 @@ struct GalleryImportCommand: ParsableCommand {
     @Option(help: "Metric for a new gallery: IP or L2.") var metric = "IP"
     @Option(help: "Model name recorded in a new gallery.") var model = ""
     @Option(help: "Model fingerprint; must match the gallery's when both are set.") var fingerprint = ""
-    @Option(help: "Vectors per transaction.") var batchSize = 10_000
+    @Option(help: "Vectors per transaction with --incremental.") var batchSize = 10_000
+    @Flag(help: "Commit every --batch-size rows instead of all at once.") var incremental = false
     @Flag(help: "Replace existing ids instead of refusing them.") var upsert = false
     @Option(help: .hidden) var batchDelayMs = 0  // lets the crash-safety test kill a build between commits
 
@@ -31,21 +35,30 @@ struct GalleryImportCommand: ParsableCommand {
         let set = try EmbeddingSet.load(input, labels: labels, ids: ids)
         let manifest = GalleryManifest(dimension: set.dimension, metric: try Metric(parsing: metric), model: model,
                                        fingerprint: fingerprint)
+        let fresh = NewGalleryCleanup(path: gallery)
         let store = try Gallery.openOrCreate(at: gallery, manifest: manifest)
         let start = Date()
         var done = 0
-        while done < set.count {
-            let end = min(set.count, done + batchSize)
-            let batchIDs = Array(set.ids[done..<end])
-            let batchVectors = Array(set.vectors[(done * set.dimension)..<(end * set.dimension)])
-            let batchRecords = Array(set.records[done..<end])
-            if upsert {
-                try store.upsert(ids: batchIDs, vectors: batchVectors, records: batchRecords)
-            } else {
-                try store.add(ids: batchIDs, vectors: batchVectors, records: batchRecords)
+        do {
+            let step = incremental ? batchSize : max(set.count, 1)
+            while done < set.count {
+                let end = min(set.count, done + step)
+                let batchIDs = Array(set.ids[done..<end])
+                let batchVectors = Array(set.vectors[(done * set.dimension)..<(end * set.dimension)])
+                let batchRecords = Array(set.records[done..<end])
+                if upsert {
+                    try store.upsert(ids: batchIDs, vectors: batchVectors, records: batchRecords)
+                } else {
+                    try store.add(ids: batchIDs, vectors: batchVectors, records: batchRecords)
+                }
+                done = end
+                if batchDelayMs > 0 { usleep(useconds_t(batchDelayMs * 1000)) }
             }
-            done = end
-            if batchDelayMs > 0 { usleep(useconds_t(batchDelayMs * 1000)) }
+        } catch {
+            fresh.discardIfEmpty(store)
+            guard done > 0 else { throw error }
+            let cause = "\(error)".replacingOccurrences(of: "nothing was written", with: "that batch was not written")
+            throw ValidationError("\(cause); rows 0..<\(done) (ids \(set.ids[0])...\(set.ids[done - 1])) were committed before it")
         }
         let seconds = Date().timeIntervalSince(start)
         print(String(format: "imported %d vectors into %@ in %.2f s (%.0f vectors/s); gallery now holds %d",

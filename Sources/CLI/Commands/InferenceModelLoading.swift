@@ -15,7 +15,13 @@ extension ConfigOptions {
             try convolution.apply()
             return try InferenceModel(bundle: URL(fileURLWithPath: bundle))
         }
-        if let config = try load() { return try InferenceModel(config: config, weights: weights) }
+        if let config = try load() {
+            let model = try InferenceModel(config: config, weights: weights)
+            // The model section is what these commands read: a misspelt key there is an error,
+            // as in `magpie train` (transform ops are checked by their registry).
+            try config.checkUnknownKeys(sections: ["Arch"])
+            return model
+        }
         guard let weights else {
             throw ValidationError("give the model: --bundle DIR, -c CONFIG [--weights CHECKPOINT], or --weights CHECKPOINT written by `magpie train`")
         }

@@ -1,10 +1,10 @@
 import CImageCodec
 import Foundation
 
-/// Baseline JPEG encoding through libjpeg-turbo (for tests, benchmarks and generated data sets).
+/// JPEG encoding through libjpeg-turbo (for tests, benchmarks and generated data sets).
 public enum JPEGEncoder {
-    /// The JPEG bytes of an RGB or gray image at `quality` 1…100.
-    public static func encode(_ image: Image, quality: Int = 90) throws -> [UInt8] {
+    /// The JPEG bytes of an RGB or gray image at `quality` 1…100; baseline unless `progressive`.
+    public static func encode(_ image: Image, quality: Int = 90, progressive: Bool = false) throws -> [UInt8] {
         guard image.channels == 3 || image.channels == 1 else {
             throw DatasetsError.badImage(path: "<encoder>", reason: "JPEG needs 1 or 3 channels, got \(image.channels)")
         }
@@ -16,7 +16,7 @@ public enum JPEGEncoder {
         var message = [CChar](repeating: 0, count: Int(MAGPIE_CODEC_MESSAGE_SIZE))
         let status = image.pixels.withUnsafeBufferPointer { px in
             magpie_encode_jpeg(px.baseAddress, Int32(image.width), Int32(image.height), Int32(image.channels),
-                               Int32(min(max(quality, 1), 100)), &data, &size, &message)
+                               Int32(min(max(quality, 1), 100)), progressive ? 1 : 0, &data, &size, &message)
         }
         guard status == 0, let data else {
             throw DatasetsError.badImage(path: "<encoder>", reason: String(cString: message))

@@ -90,7 +90,9 @@ public final class Config {
     func note(_ keyPath: String) { asked.insert(keyPath) }
 
     /// Throws `ConfigError.unknownKeys` for every key in the file that no accessor asked for.
-    public func checkUnknownKeys() throws {
+    /// `sections` limits the check to those top-level sections (an inference command reads the
+    /// model, not the optimiser or the training data, of a training config).
+    public func checkUnknownKeys(sections: [String]? = nil) throws {
         var unknown: [(key: String, suggestion: String?)] = []
         func walk(_ value: ConfigNode, _ prefix: String) {
             if opaque.contains(prefix) { return }
@@ -105,7 +107,11 @@ public final class Config {
             default: break
             }
         }
-        walk(root, "")
+        if let sections {
+            for name in sections { if let value = root[name] { walk(value, name) } }
+        } else {
+            walk(root, "")
+        }
         if !unknown.isEmpty { throw ConfigError.unknownKeys(path: path, keys: unknown) }
     }
 

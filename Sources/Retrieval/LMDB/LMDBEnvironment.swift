@@ -88,7 +88,8 @@ final class LMDBEnvironment: @unchecked Sendable {
 
     func check(_ rc: Int32, _ operation: String) throws {
         guard rc == 0 else {
-            if rc == ENOSPC || rc == EFBIG || rc == EDQUOT || rc == MDB_MAP_FULL {
+            // A short write (file size limit, full disk mid-page) reaches LMDB as EIO.
+            if rc == ENOSPC || rc == EFBIG || rc == EDQUOT || rc == EIO || rc == MDB_MAP_FULL {
                 throw RetrievalError.storageFull(path: path, reason: String(cString: mdb_strerror(rc)))
             }
             throw RetrievalError.lmdb(operation: operation, code: rc, message: String(cString: mdb_strerror(rc)))
