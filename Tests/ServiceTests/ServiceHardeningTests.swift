@@ -117,7 +117,8 @@ import Testing
         defer { f.cleanup() }
         var patched = f.images[0]
         let sof = try #require((2..<(patched.count - 9)).first { patched[$0] == 0xFF && patched[$0 + 1] == 0xC0 })
-        for (offset, byte) in [(5, 0x32), (6, 0xC8), (7, 0x32), (8, 0xC8)] { patched[sof + offset] = UInt8(byte) }  // 13000x13000
+        // 6000x6000: under the default 40 M pixel limit, so only the size-versus-bytes bound refuses it.
+        for (offset, byte) in [(5, 0x17), (6, 0x70), (7, 0x17), (8, 0x70)] { patched[sof + offset] = UInt8(byte) }
         let bomb = patched
         try await f.application.test(.router) { client in
             try await client.execute(uri: "/v1/query", method: .post, body: ByteBuffer(bytes: bomb)) { response in

@@ -60,6 +60,21 @@ public struct ImageDecoder: Sendable {
         }
     }
 
+    /// The width and height a JPEG or PNG header declares, or nil when there is no readable
+    /// header. Nothing is checked: this is for choosing how to refuse an image (too large vs broken).
+    public static func declaredSize<Bytes: ContiguousBytes>(_ bytes: Bytes) -> (width: Int, height: Int)? {
+        bytes.withUnsafeBytes { raw -> (width: Int, height: Int)? in
+            guard let format = sniff(raw) else { return nil }
+            var width: Int32 = 0, height: Int32 = 0
+            var message = [CChar](repeating: 0, count: Int(MAGPIE_CODEC_MESSAGE_SIZE))
+            let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            _ = format == .jpeg
+                ? magpie_probe_jpeg(base, raw.count, Int.max, &width, &height, &message)
+                : magpie_probe_png(base, raw.count, Int.max, &width, &height, &message)
+            return width > 0 && height > 0 ? (Int(width), Int(height)) : nil
+        }
+    }
+
     /// Reads and decodes the file at `path`.
     public func decode(contentsOf path: String) throws -> Image {
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -57,17 +57,18 @@ struct UploadedImages: Sendable {
     /// Reads every image's header before anything is decoded: 415 for what is not JPEG or PNG,
     /// 413 for an image over `maxPixels`, 400 for an unreadable or truncated header.
     func checkImages(maxPixels: Int) throws {
-        let headerReader = ImageDecoder(maxPixels: Int.max)
+        let headerReader = ImageDecoder(maxPixels: maxPixels)
         for image in images {
             let known = image.bytes.withUnsafeBytes { ImageDecoder.sniff($0) } != nil
             guard known else {
                 throw APIError.unsupported("\(image.source): not a JPEG or PNG image (unrecognised signature); send image/jpeg or image/png bytes")
             }
-            let size: (width: Int, height: Int)
-            do { size = try headerReader.probe(image.bytes, source: image.source) } catch { throw APIError.map(error) }
-            guard size.width.multipliedReportingOverflow(by: size.height).partialValue <= maxPixels else {
+            // Too large is 413 whatever else is wrong with the file; then a truncated or unreadable header is 400.
+            if let size = ImageDecoder.declaredSize(image.bytes),
+               size.width.multipliedReportingOverflow(by: size.height).partialValue > maxPixels {
                 throw HTTPError(.contentTooLarge, message: "\(image.source): image is \(size.width)x\(size.height), over the limit of \(maxPixels) pixels (serve --max-pixels)")
             }
+            do { _ = try headerReader.probe(image.bytes, source: image.source) } catch { throw APIError.map(error) }
         }
     }
 }
