@@ -9,8 +9,7 @@ wall time next to Magpie's run of configs/metric_learning/xbm_demo.yaml.
 Mirrors xbm_demo.yaml: ResNet-18 (torchvision layout, stem ReLU, global max pooling) → Linear
 512→128, L2-normalised; PK batches 16 classes × 4 images; Resize 72 → RandomResizedCrop 64
 (scale 0.5–1) → flip → normalise; Adam 1e-3, L2 5e-4, 1-epoch linear warm-up then cosine; 12 epochs
-× 17 steps; memory 1024 from step 52. PML's losses differ by design (documented in algorithms.md
-§1.2): ContrastiveLoss is used in similarity form (CosineSimilarity, pos_margin 1, neg_margin 0.5,
+× 17 steps; memory 1024 from step 52. PML's losses differ by design: ContrastiveLoss is used in similarity form (CosineSimilarity, pos_margin 1, neg_margin 0.5,
 mean over non-zero pairs) and CrossBatchMemory scores the batch against the memory only.
 """
 import argparse

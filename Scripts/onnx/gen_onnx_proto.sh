@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates Sources/ONNXExport/onnx.pb.swift from the pinned Scripts/onnx/onnx.proto.
 # Run by hand only when the pinned proto changes; the output is committed so CI never builds
-# the protoc plugin (DESIGN.md §3.5).
+# the protoc plugin.
 #
 # Pinned proto: onnx/onnx.proto from the PyPI wheel onnx==1.23.2 (IR_VERSION 0x0E), fetched with
 #   pip download onnx==1.23.2 --no-deps && unzip -j onnx-1.23.2-*.whl onnx/onnx.proto

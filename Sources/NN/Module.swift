@@ -12,8 +12,12 @@ open class Module {
     open var parameters: [(String, Tensor)] { [] }
     /// Own persistent non-trainable tensors ("running_mean", "running_var", "num_batches_tracked").
     open var buffers: [(String, Tensor)] { [] }
-    /// Sub-modules under their PyTorch names ("conv1", "layer1", "0").
+    /// Sub-modules under their PyTorch names ("conv1", "layer1", "0"). A child named "" is
+    /// transparent: its keys are its parent's (a wrapper such as `L2NormalizedOutput` adds no level).
     open var children: [(String, Module)] { [] }
+
+    /// The key prefix of the child `name` under `prefix`.
+    static func childPrefix(_ prefix: String, _ name: String) -> String { name.isEmpty ? prefix : prefix + name + "." }
 
     /// Training mode (batch statistics, dropout) versus evaluation mode.
     public private(set) var isTraining = true
@@ -30,19 +34,19 @@ open class Module {
     /// Every trainable tensor with its dotted key ("layer1.0.conv1.weight"), in PyTorch order.
     public func namedParameters(prefix: String = "") -> [(String, Tensor)] {
         parameters.map { (prefix + $0.0, $0.1) }
-            + children.flatMap { $0.1.namedParameters(prefix: prefix + $0.0 + ".") }
+            + children.flatMap { $0.1.namedParameters(prefix: Self.childPrefix(prefix, $0.0)) }
     }
 
     /// Every buffer with its dotted key.
     public func namedBuffers(prefix: String = "") -> [(String, Tensor)] {
         buffers.map { (prefix + $0.0, $0.1) }
-            + children.flatMap { $0.1.namedBuffers(prefix: prefix + $0.0 + ".") }
+            + children.flatMap { $0.1.namedBuffers(prefix: Self.childPrefix(prefix, $0.0)) }
     }
 
     /// Every descendant module with its dotted path ("" for self).
     public func namedModules(prefix: String = "") -> [(String, Module)] {
         [(prefix, self)] + children.flatMap { name, child in
-            child.namedModules(prefix: prefix.isEmpty ? name : prefix + "." + name)
+            child.namedModules(prefix: name.isEmpty ? prefix : prefix.isEmpty ? name : prefix + "." + name)
         }
     }
 
@@ -50,7 +54,7 @@ open class Module {
     /// parameters, then its buffers, then its children.
     public func stateDict(prefix: String = "") -> [(String, Tensor)] {
         parameters.map { (prefix + $0.0, $0.1) } + buffers.map { (prefix + $0.0, $0.1) }
-            + children.flatMap { $0.1.stateDict(prefix: prefix + $0.0 + ".") }
+            + children.flatMap { $0.1.stateDict(prefix: Self.childPrefix(prefix, $0.0)) }
     }
 
     /// Number of trainable scalars.

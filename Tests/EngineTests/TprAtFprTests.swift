@@ -16,7 +16,7 @@ struct ClassificationFixture {
 
 @Suite struct TprAtFprTests {
     @Test func specWorkedExample() {
-        // algorithms.md §5.2: the smallest grid threshold with ≤ 2 of 2000 negatives above it is 0.5.
+        // PaddleClas's TprAtFpr: the smallest grid threshold with ≤ 2 of 2000 negatives above it is 0.5.
         var metric = TprAtFpr()
         metric.update(scores: [0.99, 0.95, 0.7, 0.4, 0.2], labels: [1, 1, 1, 1, 1])
         metric.update(scores: Array(repeating: 0.1, count: 1997) + [0.97, 0.8, 0.5], labels: Array(repeating: 0, count: 2000))

@@ -4,7 +4,7 @@ import Testing
 @testable import TensorCore
 
 @Suite struct PaddleClasImportTests {
-    /// Names from algorithms.md §6.3 (PaddleClas legendary ResNet50_vd) → ours, written out by hand.
+    /// Names of PaddleClas's legendary ResNet50_vd checkpoint → ours, written out by hand.
     static let resnet50vd: [(String, String)] = [
         ("stem.0.conv.weight", "conv1.0.weight"), ("stem.0.bn._mean", "conv1.1.running_mean"),
         ("stem.1.conv.weight", "conv1.3.weight"), ("stem.1.bn._variance", "conv1.4.running_var"),

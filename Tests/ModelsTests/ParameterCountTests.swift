@@ -4,7 +4,7 @@ import Testing
 @testable import TensorCore
 
 @Suite struct ParameterCountTests {
-    /// Published (torchvision meta) and spec-computed (algorithms.md §4.4, §5.6, §6.2) exact counts.
+    /// Published (torchvision meta) and hand-computed (from the architectures' layer tables) exact counts.
     static let exact: [(String, Int)] = [
         ("ResNet18", 11_689_512), ("ResNet34", 21_797_672), ("ResNet50", 25_557_032),
         ("ResNet101", 44_549_160), ("ResNet152", 60_192_808),
@@ -52,7 +52,7 @@ import Testing
 }
 
 @Suite struct MACCountTests {
-    /// GMACs (convolutions + fully connected, one image) from algorithms.md §4.4, §5.6, §5.7, §6.2.
+    /// GMACs (convolutions + fully connected, one image), computed by hand from the layer tables.
     static let published: [(String, Double)] = [
         ("ResNet18", 1.814), ("WideResNet28_2", 0.214), ("PPLCNet_x1_0", 0.156), ("MobileNetV3_small_x1_0", 0.060),
     ]
@@ -69,7 +69,7 @@ import Testing
 }
 
 @Suite struct RecModelTests {
-    /// algorithms.md §1.4: ResNet-50 without fc + FC 2048→128 = 23,770,304 parameters.
+    /// The XBM SOP recipe's model: ResNet-50 without fc + FC 2048→128 = 23,770,304 parameters.
     @Test func xbmModelSizeAndKeys() throws {
         var options = ModelOptions(classNum: 0)
         options.stemAct = nil

@@ -50,6 +50,23 @@ final class TinyBlock: Layer {
         #expect(target.bn1.bias.map { $0.data } == source.bn1.bias.map { $0.data })
     }
 
+    /// The normalising wrapper adds no key level and passes train/eval to the model it wraps.
+    @Test func normalizedOutputIsTransparent() {
+        let block = TinyBlock()
+        let wrapped = L2NormalizedOutput(block)
+        #expect(wrapped.stateDict().map(\.0) == block.stateDict().map(\.0))
+        #expect(wrapped.namedParameters().map(\.0) == block.namedParameters().map(\.0))
+        wrapped.eval()
+        #expect(!block.isTraining && !block.bn1.isTraining)
+        let x = Tensor(shape: [2, 3, 5, 5], data: (0..<150).map { Float($0 % 13) / 13 })
+        let y = wrapped(x)  // normalised over the last axis
+        let width = y.shape.last!
+        for row in 0..<(y.count / width) {
+            let norm = (0..<width).reduce(Float(0)) { $0 + y.data[row * width + $1] * y.data[row * width + $1] }
+            #expect(abs(norm - 1) < 1e-4)
+        }
+    }
+
     @Test func trainAndEvalPropagate() {
         let block = TinyBlock()
         block.eval()

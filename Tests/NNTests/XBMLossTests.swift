@@ -11,7 +11,7 @@ import Testing
         })
     }
 
-    /// The worked example of algorithms.md §1.3.
+    /// A worked example of the similarity-form contrastive loss, computed by hand.
     @Test func specWorkedExample() {
         let batch = Self.unit([0, 30, 100, 200]), labels = [1, 1, 2, 2]
         let loss = ContrastiveLoss(margin: 0.5, epsilon: 1e-5)

@@ -3,7 +3,7 @@ import Testing
 @testable import Retrieval
 
 @Suite struct MetricsTests {
-    /// specs/algorithms.md §2.5: 8 unit vectors at known angles, query = gallery.
+    /// 8 unit vectors at known angles, query = gallery (ranks worked out by hand).
     static let angles: [Float] = [0, 23, 51, 104, 167, 211, 263, 331]
     static let labels: [Int64] = [1, 1, 2, 1, 2, 3, 3, 2]
     static var vectors: [Float] {

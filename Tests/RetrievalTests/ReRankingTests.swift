@@ -7,7 +7,7 @@ import Testing
         degrees.flatMap { a in [Float(cos(a * .pi / 180)), Float(sin(a * .pi / 180))] }
     }
 
-    /// specs/algorithms.md §3.1 test vector (upstream re_ranking_ranklist.py output), k1 3, k2 2, λ 0.3.
+    /// Test vector from the upstream re_ranking_ranklist.py output, k1 3, k2 2, λ 0.3.
     @Test func specExample() throws {
         let q = Self.unit([5, 130, 250])
         let g = Self.unit([0, 17, 44, 95, 122, 141, 188, 236, 262, 300, 333])

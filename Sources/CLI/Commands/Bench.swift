@@ -147,7 +147,7 @@ struct LoaderBenchCommand: ParsableCommand {
         scale 0.2-1, RandomHorizontalFlip, ToTensor, Normalize) on one thread, and the threaded \
         DataLoader producing NCHW batches; a last row times FixMatch's weak + strong (RandAugmentMC) \
         views of 32 px images (pairs/s, batch 448 = 7 x 64). Compare with the training step rate: a ResNet-50 step \
-        at 224 px runs at about 3-4 images/s on 2 cores (DESIGN.md), so loading is never the bottleneck \
+        at 224 px runs at about 3-4 images/s on 2 cores, so loading is never the bottleneck \
         when its rate is far above that.
         """
     )

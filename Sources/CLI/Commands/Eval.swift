@@ -134,11 +134,9 @@ extension EvalCommand {
     func evaluateConfig(_ c: Engine.Config) throws {
         if try c.section("Global").string("eval_mode") == "classification" { return try evaluateClassifier(c) }
         let model = try InferenceModel(config: c, weights: weights)
-        let evalSection = try c.section("DataLoader").section("Eval")
-        let gallery = try evalSection.section("Gallery")
-        let split = try DataBuilder.split(gallery.exists ? gallery : evalSection, seed: 0, defaultIters: nil, training: false)
+        let split = try DataBuilder.split(InferenceModel.evalLoader(c), seed: 0, defaultIters: nil, training: false)
         let start = Date()
-        let result = try Embedder.embed(model: model.model, split: split, normalize: model.normalize) { done, total in
+        let result = try Embedder.embed(model: model.model, split: split) { done, total in
             FileHandle.standardError.write(Data("\rembedding \(done)/\(total)".utf8))
         }
         FileHandle.standardError.write(Data("\n".utf8))

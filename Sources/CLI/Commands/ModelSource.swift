@@ -41,7 +41,7 @@ struct ModelSource: ParsableArguments {
         if let embeddingSize {
             guard embeddingSize > 0 else { throw ValidationError("--embedding_size must be positive, got \(embeddingSize)") }
             guard classes == 0 else { throw ValidationError("--embedding_size needs a backbone without classifier: add --class_num 0") }
-            built = try EmbeddingModel(backbone: built, inputSize: side, embeddingSize: embeddingSize)
+            built = L2NormalizedOutput(try EmbeddingModel(backbone: built, inputSize: side, embeddingSize: embeddingSize))
         }
         if let weights {
             let url = URL(fileURLWithPath: weights)
@@ -53,8 +53,8 @@ struct ModelSource: ParsableArguments {
     }
 }
 
-/// Backbone features → Linear neck → L2 normalisation: the shape of a retrieval model's
-/// embedding head of a registry backbone (keys `backbone.*`, `neck.*`); `export -c` exports the
+/// Backbone features → Linear neck: a retrieval model's embedding of a registry backbone (keys
+/// `backbone.*`, `neck.*`; `load` wraps it in `L2NormalizedOutput`); `export -c` exports the
 /// config-built RecModel instead.
 final class EmbeddingModel: Layer {
     let backbone: Layer
@@ -71,5 +71,5 @@ final class EmbeddingModel: Layer {
 
     override var children: [(String, Module)] { [("backbone", backbone), ("neck", neck)] }
 
-    override func forward(_ x: Tensor) -> Tensor { neck(backbone(x)).l2Normalized() }
+    override func forward(_ x: Tensor) -> Tensor { neck(backbone(x)) }
 }

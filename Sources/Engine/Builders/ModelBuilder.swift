@@ -10,6 +10,20 @@ public enum ModelBuilder {
         public let arch: String
         /// Input side the architecture expects by default.
         public let inputSize: Int
+        /// Width of a `RecModel`'s embeddings (nil for classifiers).
+        public var embeddingSize: Int? {
+            let core = (model as? L2NormalizedOutput)?.inner ?? model
+            return (core as? RecModel)?.embeddingSize
+        }
+    }
+
+    /// The embedding model of a retrieval config: `build`, then L2 normalisation of its output
+    /// when `Global.feature_normalize` (default true). The one place that key is read; training,
+    /// evaluation, inference, bundles and ONNX export all run the model this returns.
+    public static func buildEmbedding(_ config: Config) throws -> Built {
+        let built = try build(config)
+        guard try config.section("Global").bool("feature_normalize", default: true) else { return built }
+        return Built(model: L2NormalizedOutput(built.model), arch: built.arch, inputSize: built.inputSize)
     }
 
     public static func build(_ config: Config) throws -> Built {

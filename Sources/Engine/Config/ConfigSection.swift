@@ -16,6 +16,9 @@ public struct ConfigSection {
         return pairs.first { $0.key == key }?.value
     }
 
+    /// The raw node under `key`, as written in the file (nil when absent).
+    public func node(_ key: String) -> ConfigNode? { child(key) }
+
     /// Whether `key` is present (and not null).
     public func has(_ key: String) -> Bool {
         if let v = child(key), v != .null { return true }

@@ -93,7 +93,7 @@ extension InferenceBundle {
         if let backbone = arch["Backbone"] { arch = try setting(arch, ["Backbone"], removing(backbone, "pretrained")) }
         out.append(("Arch", arch))
         // Only the eval transform_ops: the bundle keeps no data paths or loader settings of the training run.
-        if let ops = InferenceModel.evalTransformOps(root) {
+        if let ops = InferenceModel.evalTransformOps(config) {
             out.append(("DataLoader", .map([("Eval", .map([("dataset", .map([("transform_ops", ops)]))]))])))
         }
         if kind == .classifier, let infer = root["Infer"] {
@@ -132,7 +132,7 @@ extension InferenceBundle {
         let root = config.root
         var list: ConfigNode?
         if kind == .classifier, case let .list(items)? = root["Infer"]?["transforms"], !items.isEmpty { list = .list(items) }
-        list = list ?? InferenceModel.evalTransformOps(root)
+        list = list ?? InferenceModel.evalTransformOps(config)
         guard case let .list(items)? = list else { return [] }
         return items.map(\.description)
     }

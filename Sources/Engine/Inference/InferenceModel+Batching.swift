@@ -16,18 +16,15 @@ extension InferenceModel {
         return Tensor(shape: [1, f.channels, f.height, f.width], data: f.values)
     }
 
-    /// Embeds preprocessed `[1, C, H, W]` images in one model run; rows are L2-normalised when
-    /// the config says so. The images must share one size (the eval transforms fix it).
+    /// Embeds preprocessed `[1, C, H, W]` images in one model run. The images must share one size
+    /// (the eval transforms fix it).
     public func embed(preprocessed images: [Tensor]) throws -> Tensor {
         guard let first = images.first else { return Tensor.zeros([0, embeddingSize]) }
         for t in images where t.shape != first.shape {
             throw EngineError.data("images of shapes \(first.shape) and \(t.shape) cannot share a batch; end the eval transforms with a fixed-size crop")
         }
         let batch = images.count == 1 ? first : concat(images, axis: 0)
-        return withNoGrad {
-            let y = model(batch)
-            return normalize ? y.l2Normalized() : y
-        }
+        return withNoGrad { model(batch) }
     }
 
     /// A model from a Magpie checkpoint alone: the merged config the trainer stored in the

@@ -16,9 +16,9 @@ extension InferenceModel {
         try bundle.checkRebuilt(fingerprint: fingerprint)
     }
 
-    /// What `embed` computes as one layer (the model, then L2 normalisation when
-    /// `feature_normalize`), for ONNX export; its state dict is the model's.
-    public var embeddingLayer: Layer { normalize ? L2NormalizedOutput(model) : model }
+    /// What `embed` computes as one layer (for ONNX export): the model itself, which owns its
+    /// normalisation.
+    public var embeddingLayer: Layer { model }
 
     /// [C, H, W] of the preprocessed images (the eval transforms applied to a probe image).
     public func inputShape() throws -> [Int] { try InferenceModel.inputShape(of: transform) }
@@ -35,22 +35,4 @@ extension InferenceModel {
         case .encoded: throw EngineError.config("the preprocessing leaves encoded bytes; start it with DecodeImage")
         }
     }
-}
-
-/// A layer followed by row-wise L2 normalisation. It lists the inner layer's children as its own,
-/// so its state-dict keys (and ONNX initializer names) are the inner layer's.
-final class L2NormalizedOutput: Layer {
-    let inner: Layer
-
-    init(_ inner: Layer) {
-        self.inner = inner
-        super.init()
-        train(inner.isTraining)
-    }
-
-    override var parameters: [(String, Tensor)] { inner.parameters }
-    override var buffers: [(String, Tensor)] { inner.buffers }
-    override var children: [(String, Module)] { inner.children }
-
-    override func forward(_ x: Tensor) -> Tensor { inner(x).l2Normalized() }
 }

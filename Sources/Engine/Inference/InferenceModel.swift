@@ -10,7 +10,8 @@ public final class InferenceModel: @unchecked Sendable {
     public let model: Layer
     public let arch: String
     public let transform: TransformChain
-    public let normalize: Bool
+    /// Whether the model L2-normalises its output (`Global.feature_normalize`).
+    public var normalize: Bool { model is L2NormalizedOutput }
     public let fingerprint: String
     public let embeddingSize: Int
     /// Where the weights came from.
@@ -21,16 +22,15 @@ public final class InferenceModel: @unchecked Sendable {
 
     /// Builds from a config; `weights` overrides `Global.pretrained_model`.
     public init(config: Config, weights: String? = nil) throws {
-        let built = try ModelBuilder.build(config)
+        let built = try ModelBuilder.buildEmbedding(config)
         let model = built.model
         self.model = model
         arch = built.arch
         let global = config.section("Global")
-        normalize = try global.bool("feature_normalize", default: true)
+        let normalize = model is L2NormalizedOutput
         let path = try weights ?? global.string("pretrained_model")
         weightsPath = path.map { Checkpoint(path: $0).weightsURL.path }
         if let path { try Checkpoint(path: path).load(model: model) }
-        let normalize = self.normalize
         model.eval()
         let transforms = try InferenceModel.evalTransforms(config)
         transform = transforms.chain
@@ -40,12 +40,20 @@ public final class InferenceModel: @unchecked Sendable {
         fingerprint = InferenceModel.fingerprint(model: model, preprocessing: preprocessing)
     }
 
-    /// The eval dataset whose `transform_ops` embed images: `DataLoader.Eval.Gallery.dataset`,
-    /// else `DataLoader.Eval.dataset` (the one place that choice is made).
-    static func evalDataset(_ config: Config) throws -> ConfigSection {
+    /// The eval loader whose dataset (and `transform_ops`) embeds images: `DataLoader.Eval.Gallery`
+    /// when the config has one (query/gallery split), else `DataLoader.Eval`. The one place this
+    /// choice is made: the trainer's periodic eval, `magpie eval -c`, every inference command and
+    /// the bundle writer go through it.
+    public static func evalLoader(_ config: Config) throws -> ConfigSection {
         let evalSection = try config.section("DataLoader").section("Eval")
         let gallery = try evalSection.section("Gallery")
-        let dataset = try (gallery.exists ? gallery : evalSection).section("dataset")
+        if gallery.exists { evalSection.ignore("Query") }  // the query split is read by its own commands
+        return gallery.exists ? gallery : evalSection
+    }
+
+    /// The dataset of `evalLoader`.
+    static func evalDataset(_ config: Config) throws -> ConfigSection {
+        let dataset = try evalLoader(config).section("dataset")
         guard dataset.exists else {
             throw EngineError.config("\(config.path): DataLoader.Eval needs a dataset with transform_ops (the preprocessing used for embedding)")
         }
@@ -56,15 +64,15 @@ public final class InferenceModel: @unchecked Sendable {
     /// fingerprint: batch sizes, workers and data paths of `DataLoader.Eval` do not change embeddings.
     static func evalTransforms(_ config: Config) throws -> (chain: TransformChain, description: String) {
         let dataset = try evalDataset(config)
-        return (try DataBuilder.transforms(dataset), evalTransformOps(config.root)?.yaml ?? "")
+        return (try DataBuilder.transforms(dataset), evalTransformOps(config)?.yaml ?? "")
     }
 
     /// The `transform_ops` node of that eval dataset, as written in the config.
-    static func evalTransformOps(_ root: ConfigNode) -> ConfigNode? {
-        root["DataLoader"]?["Eval"].flatMap { $0["Gallery"]?["dataset"] ?? $0["dataset"] }?["transform_ops"]
+    static func evalTransformOps(_ config: Config) -> ConfigNode? {
+        (try? evalDataset(config))?.node("transform_ops")
     }
 
-    /// Embeds encoded images (JPEG/PNG bytes); rows are L2-normalised when the config says so.
+    /// Embeds encoded images (JPEG/PNG bytes).
     public func embed(encoded images: [(bytes: [UInt8], source: String)]) throws -> Tensor {
         var rng = RNG(seed: 0)
         let tensors: [Tensor] = try images.map { item in
@@ -76,10 +84,7 @@ public final class InferenceModel: @unchecked Sendable {
         }
         guard !tensors.isEmpty else { return Tensor.zeros([0, embeddingSize]) }
         let batch = concat(tensors, axis: 0)
-        return withNoGrad {
-            let y = model(batch)
-            return normalize ? y.l2Normalized() : y
-        }
+        return withNoGrad { model(batch) }
     }
 
     /// Embeds image files.

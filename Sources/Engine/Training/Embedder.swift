@@ -4,7 +4,8 @@ import NN
 import Retrieval
 import TensorCore
 
-/// Runs a model in eval mode over a dataset and collects (optionally L2-normalised) embeddings.
+/// Runs a model in eval mode over a dataset and collects its embeddings (normalised when the
+/// model is, see `ModelBuilder.buildEmbedding`).
 public enum Embedder {
     public struct Result {
         public var embeddings: [Float]
@@ -14,7 +15,7 @@ public enum Embedder {
         public var count: Int { labels.count }
     }
 
-    public static func embed(model: Layer, split: DataBuilder.Split, normalize: Bool, epoch: Int = 0,
+    public static func embed(model: Layer, split: DataBuilder.Split, epoch: Int = 0,
                              progress: ((Int, Int) -> Void)? = nil) throws -> Result {
         let wasTraining = model.isTraining
         model.eval()
@@ -25,10 +26,7 @@ public enum Embedder {
         let iterator = split.loader.makeIterator(batches: batches, epoch: epoch)
         var done = 0
         while let batch = try iterator.next() {
-            let f = withNoGrad { () -> Tensor in
-                let y = model(batch.images)
-                return normalize ? y.l2Normalized() : y
-            }
+            let f = withNoGrad { model(batch.images) }
             dimension = f.shape[1]
             embeddings += f.data
             labels += batch.labels.map(Int64.init)

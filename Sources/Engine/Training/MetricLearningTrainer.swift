@@ -34,7 +34,6 @@ public final class MetricLearningTrainer {
     let ks: [Int]
     let epochs: Int, itersPerEpoch: Int, printEvery: Int, evalInterval: Int, saveInterval: Int
     let evalDuringTrain: Bool
-    let normalize: Bool
     let rerank: Bool
     let outputDirectory: URL
     let resumeFrom: String?
@@ -54,7 +53,6 @@ public final class MetricLearningTrainer {
         evalInterval = max(1, try global.int("eval_interval", default: 1))
         saveInterval = max(1, try global.int("save_interval", default: 1))
         evalDuringTrain = try global.bool("eval_during_train", default: true)
-        normalize = try global.bool("feature_normalize", default: true)
         rerank = try global.bool("re_ranking", default: false)
         _ = try global.choice("eval_mode", ["retrieval"], default: "retrieval")
         _ = try global.choice("retrieval_feature_from", ["features", "backbone"], default: "features")
@@ -63,13 +61,13 @@ public final class MetricLearningTrainer {
         outputDirectory = URL(fileURLWithPath: try global.string("output_dir", default: "./output/"))
         resumeFrom = try global.string("checkpoints")
 
-        let built = try ModelBuilder.build(config)
+        let built = try ModelBuilder.buildEmbedding(config)
         model = built.model
         arch = built.arch
         try MetricLearningTrainer.loadPretrained(config, into: model)
 
         // Loss.Train: one pair loss, with or without the memory.
-        let builtLoss = try MetricLossBuilder.build(config, embeddingSize: (model as? RecModel)?.embeddingSize ?? 128)
+        let builtLoss = try MetricLossBuilder.build(config, embeddingSize: built.embeddingSize ?? 128)
         loss = builtLoss.loss
         lossName = builtLoss.name
         batchLossKey = builtLoss.batchKey
@@ -82,8 +80,7 @@ public final class MetricLearningTrainer {
 
         let evalSection = try config.section("DataLoader").section("Eval")
         if evalSection.exists {
-            let gallery = try evalSection.section("Gallery")
-            evalSplit = try DataBuilder.split(gallery.exists ? gallery : evalSection, seed: seed, defaultIters: nil, training: false)
+            evalSplit = try DataBuilder.split(InferenceModel.evalLoader(config), seed: seed, defaultIters: nil, training: false)
             evalSection.ignore("Query")
         } else {
             evalSplit = nil
@@ -143,8 +140,7 @@ public final class MetricLearningTrainer {
             let iterator = train.loader.makeIterator(batches: batches, epoch: epoch)
             interrupted = try !progress.runEpoch(epoch, iterator: iterator, iters: batches.count, step: &step,
                                                  learningRate: { optimizer.applyLearningRate(at: $0, schedule: schedule, plateau: plateau) }) { batch, _, _ in
-                var features = model(batch.images)
-                if normalize { features = features.l2Normalized() }
+                let features = model(batch.images)
                 let (total, batchLoss, memoryLoss) = loss(features, labels: batch.labels)
                 total.backward()
                 optimizer.step()
@@ -181,7 +177,7 @@ public final class MetricLearningTrainer {
 
     /// Embeds the eval split and computes recall@k / mAP (query = gallery, self excluded).
     public func evaluate(_ split: DataBuilder.Split, epoch: Int) throws -> EvaluationReport {
-        let result = try Embedder.embed(model: model, split: split, normalize: normalize)
+        let result = try Embedder.embed(model: model, split: split)
         return try Embedder.evaluate(result, ks: ks, rerank: rerank ? KReciprocalReRanker() : nil)
     }
 

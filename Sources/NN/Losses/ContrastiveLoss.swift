@@ -1,6 +1,6 @@
 import TensorCore
 
-/// XBM's contrastive loss in similarity form (algorithms.md §1.3), on L2-normalised features:
+/// XBM's contrastive loss in similarity form, on L2-normalised features:
 ///
 ///     P_i = { j : y_j = y_i and S_ij < 1 − ε }     N_i = { j : y_j ≠ y_i and S_ij > m }
 ///     L   = (1/n) Σ_i [ Σ_{j∈P_i} (1 − S_ij) + Σ_{j∈N_i} S_ij ]

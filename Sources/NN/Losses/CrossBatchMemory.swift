@@ -1,6 +1,6 @@
 import TensorCore
 
-/// The XBM feature queue (algorithms.md §1.2): a fixed-size memory of detached embeddings and
+/// The XBM feature queue: a fixed-size memory of detached embeddings and
 /// labels from past batches.
 ///
 /// Unlike the reference's "label in the last slot is non-zero" test, fullness is an explicit flag,

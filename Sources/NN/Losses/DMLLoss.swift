@@ -1,7 +1,7 @@
 import TensorCore
 
 /// PaddleClas's `DMLLoss` / `DistillationDMLLoss` with `act: softmax`, the SKL-UGI distillation
-/// loss (algorithms.md §5.5): the symmetric KL divergence between two softmax outputs,
+/// loss: the symmetric KL divergence between two softmax outputs,
 ///
 ///     kl(a, b)[c] = b_c · log((b_c + ε) / (a_c + ε)) · C
 ///     L = mean over batch and classes of (kl(p_s, p_t) + kl(p_t, p_s)) / 2

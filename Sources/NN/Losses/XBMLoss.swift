@@ -1,6 +1,6 @@
 import TensorCore
 
-/// Batch loss plus cross-batch-memory loss (contrastive, or any other `MetricLoss`), as one XBM iteration computes them (algorithms.md §1.1):
+/// Batch loss plus cross-batch-memory loss (contrastive, or any other `MetricLoss`), as one XBM iteration computes them:
 /// L = L(f, f) and, from iteration `startIteration + 1` on, the batch is enqueued (detached) first
 /// and L += weight · L(f, memory).
 public final class XBMLoss {
