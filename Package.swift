@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Retrieval", targets: ["Retrieval"]),
+        .library(name: "GalleryExport", targets: ["GalleryExport"]),
         .library(name: "Datasets", targets: ["Datasets"]),
     ],
     dependencies: [
@@ -56,6 +57,8 @@ let package = Package(
                 swiftSettings: kernelFlags),
         .target(name: "Retrieval", dependencies: ["TensorCore", "CLMDB"], swiftSettings: kernelFlags),
         .target(name: "Datasets", dependencies: ["TensorCore", "CImageCodec"], swiftSettings: kernelFlags),
+        // Gallery → npy / Parquet / NDJSON files for vector databases (`magpie gallery export`).
+        .target(name: "GalleryExport", dependencies: ["Retrieval", "TensorCore"], swiftSettings: kernelFlags),
         .target(name: "Service", dependencies: ["Engine", "Retrieval", "Datasets", "TensorCore",
                                                 .product(name: "Hummingbird", package: "hummingbird"),
                                                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -73,6 +76,7 @@ let package = Package(
                 "Engine",
                 "Datasets",
                 "ONNXExport",
+                "GalleryExport",
                 "Service",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -83,7 +87,12 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models"], resources: [.copy("Fixtures")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "TensorCore"], resources: [.copy("Fixtures")]),
+        // Shared by the test targets: fixtures, temporary folders, the built `magpie` binary.
+        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport", resources: [.copy("Fixtures")]),
+        .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "TensorCore", "TestSupport"]),
+        .testTarget(name: "GalleryExportTests", dependencies: ["GalleryExport", "Retrieval", "TensorCore", "TestSupport"]),
+        // The commands end to end through the built executable (argument parsing and printing).
+        .testTarget(name: "CLITests", dependencies: ["GalleryExport", "Retrieval", "TensorCore", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ServiceTests",
                     dependencies: ["Service", "Engine", "Retrieval", "Datasets", "TensorCore",

@@ -11,13 +11,13 @@ import TensorCore
 public final class RetrievalService: Sendable {
     public let configuration: ServiceConfiguration
     public let model: InferenceModel
-    public let gallery: LiveGallery
+    public let gallery: SearchableGallery
     public let metrics: ServiceMetrics
     let batcher: EmbeddingBatcher
     let workers: RequestWorkers
 
     /// Refuses a gallery built with another model (dimension or fingerprint).
-    public init(model: InferenceModel, gallery: LiveGallery, configuration: ServiceConfiguration = ServiceConfiguration(),
+    public init(model: InferenceModel, gallery: SearchableGallery, configuration: ServiceConfiguration = ServiceConfiguration(),
                 metrics: ServiceMetrics = ServiceMetrics()) throws {
         try gallery.checkCompatible(dimension: model.embeddingSize, fingerprint: model.fingerprint)
         self.configuration = configuration
@@ -79,21 +79,14 @@ public final class RetrievalService: Sendable {
     }
 
     private func searchNow(_ vectors: [[Float]], k: Int, rerank: Bool) throws -> (neighbours: [[Neighbour]], galleryItems: Int) {
-        let snap = gallery.snapshot
-        guard snap.count > 0 else { return (vectors.map { _ in [] }, 0) }  // an emptied gallery finds nothing
         let start = DispatchTime.now().uptimeNanoseconds
-        let flat = vectors.flatMap { $0 }
-        let results = rerank
-            ? try snap.index.searchReRanked(flat, k: k, reranker: configuration.reranker, depth: configuration.rerankDepth)
-            : try snap.index.search(flat, k: k)
-        metrics.searched(seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        metrics.queried(images: vectors.count, rerank: rerank)
-        let neighbours = (0..<vectors.count).map { q in
-            zip(results.ids(ofQuery: q), results.scores(ofQuery: q)).filter { $0.0 >= 0 }.enumerated().map { r, hit in
-                Neighbour(rank: r + 1, id: hit.0, score: hit.1, record: snap.records[hit.0])
-            }
+        let found = try gallery.search(vectors.flatMap { $0 }, k: k, reranker: rerank ? configuration.reranker : nil,
+                                       depth: configuration.rerankDepth)
+        if found.galleryItems > 0 {  // an emptied gallery finds nothing and searches nothing
+            metrics.searched(seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            metrics.queried(images: vectors.count, rerank: rerank)
         }
-        return (neighbours, snap.count)
+        return (found.hits.map { $0.map(Neighbour.init) }, found.galleryItems)
     }
 
     /// Adds embedded images as new items (one LMDB transaction); returns their ids and the

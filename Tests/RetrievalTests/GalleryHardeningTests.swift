@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-import TensorCore
 @testable import Retrieval
+import TensorCore
+import TestSupport
+import Testing
 
 /// Ids, corruption and concurrent writers: the cases that used to crash or collide.
 @Suite struct GalleryHardeningTests {

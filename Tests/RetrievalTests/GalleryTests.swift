@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-import TensorCore
 @testable import Retrieval
+import TensorCore
+import TestSupport
+import Testing
 
 @Suite struct GalleryTests {
     static func vectors(_ n: Int, _ d: Int, seed: UInt64) -> [Float] {

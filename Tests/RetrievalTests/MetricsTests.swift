@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import Retrieval
+import TestSupport
+import Testing
 
 @Suite struct MetricsTests {
     /// 8 unit vectors at known angles, query = gallery (ranks worked out by hand).

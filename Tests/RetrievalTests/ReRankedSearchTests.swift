@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import Retrieval
+import TestSupport
+import Testing
 
 @Suite struct ReRankedSearchTests {
     /// Ranking by the numpy reference's re-ranked distances (ties by position) must be the index's.

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import Retrieval
+import TestSupport
+import Testing
 
 @Suite struct ReRankingTests {
     static func unit(_ degrees: [Double]) -> [Float] {

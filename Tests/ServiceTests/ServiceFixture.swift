@@ -70,7 +70,7 @@ final class ServiceFixture {
         store.close()
         var settings = ServiceConfiguration()
         configure(&settings)
-        service = try RetrievalService(model: model, gallery: LiveGallery(path: galleryPath), configuration: settings)
+        service = try RetrievalService(model: model, gallery: SearchableGallery(path: galleryPath), configuration: settings)
     }
 
     var application: some ApplicationProtocol { Application(router: buildRouter(service: service)) }

@@ -85,7 +85,7 @@ import Testing
             }
         }
         // And the gallery opens again for the next `serve`.
-        #expect(try LiveGallery(path: f.galleryPath).snapshot.count == 14)
+        #expect(try SearchableGallery(path: f.galleryPath).snapshot.count == 14)
     }
 
     @Test func oversizedMetadataImagesAndBoundariesAreRefused() async throws {

@@ -18,10 +18,7 @@ struct ExportEmbeddingsCommand: ParsableCommand {
         """
     )
 
-    @OptionGroup var config: ConfigOptions
-    @Option(name: [.customLong("weights"), .customLong("model")], help: "Checkpoint with the trained weights (--model is an alias).")
-    var weights: String?
-    @Option(help: "Inference bundle (`magpie export --format bundle`) instead of -c/--weights.") var bundle: String?
+    @OptionGroup var model: EmbeddingModelOptions
     @Option(help: "Image list (`path label` lines, or SOP), a folder of images, or one image.") var images: String
     @Option(name: [.customLong("image-root"), .customLong("root")], help: "Folder the list's paths are relative to (default: the list's folder).")
     var root: String?
@@ -37,7 +34,7 @@ struct ExportEmbeddingsCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: out).deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: folder) else { throw ValidationError("no such folder for --out: \(folder)") }
         let items = try EmbeddingExport.items(images: images, root: root)
-        let model = try config.inferenceModel(weights: weights, bundle: bundle)
+        let model = try self.model.load()
         let start = Date()
         let embeddings = try EmbeddingExport.run(model: model, items: items, batchSize: batchSize, to: URL(fileURLWithPath: out)) { done, total in
             let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-9)

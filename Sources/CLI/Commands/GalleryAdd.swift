@@ -23,10 +23,7 @@ struct GalleryAddCommand: ParsableCommand {
         """
     )
 
-    @OptionGroup var config: ConfigOptions
-    @Option(name: [.customLong("weights"), .customLong("model")], help: "Checkpoint with the trained weights (--model is an alias).")
-    var weights: String?
-    @Option(help: "Inference bundle (`magpie export --format bundle`) instead of -c/--weights.") var bundle: String?
+    @OptionGroup var model: EmbeddingModelOptions
     @Option(help: "Gallery folder (must exist; `gallery build` creates one).") var gallery: String
     @Option(help: "Image list, image file or folder (repeatable).") var images: [String]
     @Option(name: .customLong("image-root"), help: "Folder a list's paths are relative to (default: the list's folder).") var imageRoot: String?
@@ -43,7 +40,7 @@ struct GalleryAddCommand: ParsableCommand {
         let records = try images.flatMap(collect)
         guard !records.isEmpty else { throw ValidationError("no images found in \(images.joined(separator: ", "))") }
         let store = try Gallery.open(at: gallery)
-        let model = try config.inferenceModel(weights: weights, bundle: bundle)
+        let model = try self.model.load()
         try store.checkCompatible(dimension: model.embeddingSize, fingerprint: model.fingerprint)
         let result = try commit.ingest(records, model: model, gallery: store, label: "gallery add")
         print(try GalleryIngestFlags.summary(result, gallery: store, path: gallery))

@@ -22,17 +22,14 @@ struct GalleryBuildCommand: ParsableCommand {
         """
     )
 
-    @OptionGroup var config: ConfigOptions
-    @Option(name: [.customLong("weights"), .customLong("model")], help: "Checkpoint (prefix or .safetensors) with the trained weights (--model is an alias).")
-    var weights: String?
-    @Option(help: "Inference bundle (`magpie export --format bundle`) instead of -c/--weights.") var bundle: String?
+    @OptionGroup var model: EmbeddingModelOptions
     @Option(help: "Image list: SOP format or `path label` lines.") var images: String
     @Option(name: .customLong("image-root"), help: "Folder the list's paths are relative to (default: the list's folder).") var imageRoot: String?
     @Option(help: "Gallery folder to create or append to, e.g. indexes/demo.") var out: String
     @OptionGroup var commit: GalleryIngestFlags
 
     func run() throws {
-        let model = try config.inferenceModel(weights: weights, bundle: bundle)
+        let model = try self.model.load()
         let root = imageRoot ?? URL(fileURLWithPath: images).deletingLastPathComponent().path
         let dataset = try ImageListDataset.read(listFile: images, imageRoot: root)
         let manifest = GalleryManifest(dimension: model.embeddingSize, metric: .innerProduct, model: model.arch,

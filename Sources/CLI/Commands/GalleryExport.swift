@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GalleryExport
 import Retrieval
 import TensorCore
 

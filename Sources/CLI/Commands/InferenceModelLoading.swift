@@ -2,11 +2,20 @@ import ArgumentParser
 import Engine
 import Foundation
 
+/// The embedding model of `query`, `gallery build/add`, `serve` and `export-embeddings`, one set
+/// of flags and one loader for all of them: an inference bundle (`--bundle DIR`), or the config's
+/// Arch and eval preprocessing with `--weights` (or Global.pretrained_model); without -c, the
+/// config that `magpie train` stored in the checkpoint's metadata.
+struct EmbeddingModelOptions: ParsableArguments {
+    @OptionGroup var config: ConfigOptions
+    @Option(help: "Checkpoint (prefix written by `magpie train`, or .safetensors) with the trained weights.")
+    var weights: String?
+    @Option(help: "Inference bundle (`magpie export --format bundle`) instead of -c/--weights.") var bundle: String?
+
+    func load() throws -> InferenceModel { try config.inferenceModel(weights: weights, bundle: bundle) }
+}
+
 extension ConfigOptions {
-    /// The embedding model of `query`, `gallery build/add`, `serve` and `export-embeddings`: an
-    /// inference bundle (`--bundle DIR`), or the config's Arch and eval preprocessing with
-    /// `weights` (or Global.pretrained_model); without -c, the config that `magpie train` stored
-    /// in the checkpoint's metadata.
     func inferenceModel(weights: String?, bundle: String? = nil) throws -> InferenceModel {
         if let bundle {
             guard config == nil, overrides.isEmpty, weights == nil else {

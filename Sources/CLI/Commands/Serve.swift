@@ -35,10 +35,7 @@ struct ServeCommand: ParsableCommand {
         """
     )
 
-    @OptionGroup var config: ConfigOptions
-    @Option(name: [.customLong("weights"), .customLong("model")], help: "Checkpoint with the trained weights (--model is an alias).")
-    var weights: String?
-    @Option(help: "Inference bundle (`magpie export --format bundle`) instead of -c/--weights.") var bundle: String?
+    @OptionGroup var model: EmbeddingModelOptions
     @Option(help: "Gallery folder (made by `magpie gallery build`).") var gallery: String
     @Option(help: "Address to bind (0.0.0.0 exposes the service to the network).") var host = "127.0.0.1"
     @Option(help: "TCP port (0: any free port, printed at start).") var port = 8080
@@ -110,8 +107,8 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try config.inferenceModel(weights: weights, bundle: bundle)
-        let live = try LiveGallery(path: gallery)
+        let model = try self.model.load()
+        let live = try SearchableGallery(path: gallery)
         var settings = ServiceConfiguration()
         settings.host = host
         settings.port = port

@@ -12,12 +12,12 @@ public struct Neighbour: Codable, Equatable, Sendable {
     public var path: String?
     public var metadata: JSONValue?
 
-    init(rank: Int, id: Int64, score: Float, record: GalleryRecord?) {
-        self.rank = rank
-        self.id = id
-        self.score = score
-        label = record?.label
-        path = record?.path
-        metadata = record?.metadata.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+    init(_ hit: GalleryHit) {
+        rank = hit.rank
+        id = hit.id
+        score = hit.score
+        label = hit.record.label
+        path = hit.record.path
+        metadata = hit.record.metadata.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
     }
 }

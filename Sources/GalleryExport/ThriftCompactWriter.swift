@@ -1,3 +1,5 @@
+import Retrieval
+
 /// Encodes Thrift structs with the compact protocol, the encoding of Parquet's page headers and
 /// file footer. Only what Parquet needs: i16/i32/i64 (zigzag varints), binary/string (varint
 /// length + bytes), bool, nested structs and lists.

@@ -1,5 +1,7 @@
-import Testing
+@testable import GalleryExport
 @testable import Retrieval
+import TestSupport
+import Testing
 
 @Suite struct ThriftCompactWriterTests {
     @Test func encodesFieldHeadersVarintsAndZigzagByHand() {

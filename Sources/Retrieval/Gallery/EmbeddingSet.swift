@@ -1,19 +1,18 @@
 import Foundation
-import Retrieval
 import TensorCore
 
 /// Vectors with ids, labels and records, loaded from a gallery folder, `.npy` (+ labels/ids
 /// `.npy`), `.npz` (`vectors`|`embeddings`|`features`, optional `ids`, `labels`, `paths`) or NDJSON rows.
-struct EmbeddingSet {
-    var dimension: Int
-    var ids: [Int64]
-    var vectors: [Float]
-    var records: [GalleryRecord]
-    var metric: Metric?
-    var count: Int { ids.count }
+public struct EmbeddingSet: Sendable {
+    public var dimension: Int
+    public var ids: [Int64]
+    public var vectors: [Float]
+    public var records: [GalleryRecord]
+    public var metric: Metric?
+    public var count: Int { ids.count }
 
     /// Labels of every row; throws naming `path` when some are missing.
-    func requireLabels(_ path: String) throws -> [Int64] {
+    public func requireLabels(_ path: String) throws -> [Int64] {
         var out: [Int64] = []
         out.reserveCapacity(count)
         for (i, r) in records.enumerated() {
@@ -25,7 +24,7 @@ struct EmbeddingSet {
         return out
     }
 
-    static func load(_ path: String, labels labelsPath: String? = nil, ids idsPath: String? = nil) throws -> EmbeddingSet {
+    public static func load(_ path: String, labels labelsPath: String? = nil, ids idsPath: String? = nil) throws -> EmbeddingSet {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw RetrievalError.invalidInput(path: path, reason: "no such file or folder")

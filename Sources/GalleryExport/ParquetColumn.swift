@@ -1,3 +1,5 @@
+import Retrieval
+
 /// A top-level column of the Parquet files Magpie writes, and the values of one row group of it.
 public struct ParquetColumn: Equatable, Sendable {
     public enum Kind: Equatable, Sendable {

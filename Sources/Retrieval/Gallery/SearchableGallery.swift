@@ -1,7 +1,8 @@
 import Foundation
-import Retrieval
 
-/// A gallery that takes writes while it serves searches.
+/// The searchable gallery: what `magpie query` and the service search, and what the service
+/// writes to. It embeds nothing; it assigns ids, adds, removes, searches and returns neighbours
+/// joined to their records.
 ///
 /// LMDB is the source of truth: every add or delete is one write transaction, committed before
 /// it is acknowledged. Searches use an in-memory `IndexSnapshot`; after each commit the next
@@ -12,7 +13,7 @@ import Retrieval
 /// search and write first compares LMDB's last transaction id with the snapshot's and reloads
 /// when they differ. Ids are assigned inside the write transaction, so an automatic id never
 /// collides with one committed elsewhere.
-public final class LiveGallery: @unchecked Sendable {
+public final class SearchableGallery: @unchecked Sendable {
     public let path: String
     private let store: Gallery
     private var current: IndexSnapshot
@@ -22,10 +23,30 @@ public final class LiveGallery: @unchecked Sendable {
     /// Orders writers and reloads: commit and snapshot swap happen together, one at a time.
     private let writeLock = NSLock()
 
-    public init(path: String) throws {
+    /// Opens the gallery at `path` and loads its snapshot; `readOnly` for searching only.
+    public init(path: String, readOnly: Bool = false) throws {
         self.path = path
-        store = try Gallery.open(at: path)
+        store = try Gallery.open(at: path, readOnly: readOnly)
         current = try IndexSnapshot(store.snapshot())
+    }
+
+    /// The `k` nearest items of each row-major query vector in the current snapshot, joined to
+    /// their records (re-ranked with `reranker` within each query's `depth` nearest when given).
+    /// An empty gallery finds nothing.
+    public func search(_ vectors: [Float], k: Int, reranker: KReciprocalReRanker? = nil,
+                       depth: Int? = nil) throws -> (hits: [[GalleryHit]], galleryItems: Int) {
+        let snap = snapshot
+        let d = snap.index.dimension
+        let queries = d > 0 ? vectors.count / d : 0
+        guard snap.count > 0 else { return (Array(repeating: [], count: queries), 0) }
+        let results = try reranker.map { try snap.index.searchReRanked(vectors, k: k, reranker: $0, depth: depth) }
+            ?? snap.index.search(vectors, k: k)
+        let hits = (0..<queries).map { q in
+            zip(results.ids(ofQuery: q), results.scores(ofQuery: q)).filter { $0.0 >= 0 }.enumerated().map { r, hit in
+                GalleryHit(rank: r + 1, id: hit.0, score: hit.1, record: snap.records[hit.0] ?? GalleryRecord())
+            }
+        }
+        return (hits, snap.count)
     }
 
     /// The snapshot searches should use now (reloaded first when another process has committed).

@@ -1,3 +1,5 @@
+import Retrieval
+
 /// The index/collection definitions an NDJSON flavor's target needs before the rows are fed,
 /// written beside them so the vector field's dimension and metric match the gallery's.
 enum TargetSchemas {

@@ -1,3 +1,5 @@
+import Retrieval
+
 /// The row shapes `magpie gallery export --format ndjson` writes: one JSON document per line.
 public enum NDJSONFlavor: String, CaseIterable, Sendable {
     /// `{"id", "vector", "label", "path", "metadata"}` — what `magpie gallery import` reads back.

@@ -1,4 +1,5 @@
 import Foundation
+import Retrieval
 
 /// Writes a Parquet file (format 2 metadata, data page v1, PLAIN values, RLE levels, no
 /// compression) one row group at a time, so memory is one row group whatever the file size.

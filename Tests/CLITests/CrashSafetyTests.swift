@@ -1,17 +1,13 @@
 import Foundation
-import Testing
-import TensorCore
 @testable import Retrieval
+import TensorCore
+import TestSupport
+import Testing
 
 /// kill -9 in the middle of a multi-batch build must leave every committed batch intact.
 @Suite struct CrashSafetyTests {
-    /// The `magpie` executable built next to this test bundle (`swift test` builds every product).
-    static var magpie: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("magpie")
-    }
-
     @Test func killDuringBuildKeepsCommittedBatches() throws {
-        let binary = Self.magpie
+        let binary = MagpieBinary.url
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the magpie product first: \(binary.path)")
         let dir = TemporaryFolder(); defer { dir.cleanup() }
         try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
@@ -56,40 +52,28 @@ import TensorCore
 /// A write that hits the disk or file-size limit is an error and leaves the gallery as it was.
 @Suite struct DiskFullTests {
     @Test func failedCommitIsAnErrorAndKeepsTheGallery() throws {
-        let binary = CrashSafetyTests.magpie
+        let binary = MagpieBinary.url
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the magpie product first: \(binary.path)")
         let dir = TemporaryFolder(); defer { dir.cleanup() }
         try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
         let galleryPath = dir.path + "/gallery"
         let small = dir.path + "/small.npy", big = dir.path + "/big.npy"
-        try NPY.write(Tensor(shape: [100, 64], data: GalleryTests.vectors(100, 64, seed: 1)), to: URL(fileURLWithPath: small))
-        try NPY.write(Tensor(shape: [20_000, 64], data: GalleryTests.vectors(20_000, 64, seed: 2)), to: URL(fileURLWithPath: big))
-        #expect(try run(binary, ["gallery", "import", "--gallery", galleryPath, "--input", small]).status == 0)
+        try NPY.write(Tensor(shape: [100, 64], data: randomVectors(100, 64, seed: 1)), to: URL(fileURLWithPath: small))
+        try NPY.write(Tensor(shape: [20_000, 64], data: randomVectors(20_000, 64, seed: 2)), to: URL(fileURLWithPath: big))
+        #expect(try MagpieBinary.run(["gallery", "import", "--gallery", galleryPath, "--input", small]).status == 0)
 
         // A 1 MiB file-size limit (SIGXFSZ ignored, so write() fails with EFBIG): the 5 MB import
         // cannot commit. Its ids start after the first import's, so only the limit can refuse it.
         let ids = dir.path + "/ids.npy"
         try NPY.write(Int64Array(shape: [20_000], values: (100..<20_100).map(Int64.init)), to: URL(fileURLWithPath: ids))
-        let limited = try run(URL(fileURLWithPath: "/bin/bash"), ["-c", "trap '' XFSZ; ulimit -f 1024; exec \"$0\" \"$@\"", binary.path,
-                                                                 "gallery", "import", "--gallery", galleryPath, "--input", big, "--ids", ids])
+        let limited = try MagpieBinary.run(["-c", "trap '' XFSZ; ulimit -f 1024; exec \"$0\" \"$@\"", binary.path,
+                                            "gallery", "import", "--gallery", galleryPath, "--input", big, "--ids", ids],
+                                           executable: URL(fileURLWithPath: "/bin/bash"))
         #expect(limited.status != 0 && limited.reason == .exit, "exit \(limited.status): \(limited.stderr)")
         #expect(limited.stderr.contains("nothing of this write was committed"), "\(limited.stderr)")
         #expect(!limited.stderr.contains("double free"))
         let g = try Gallery.open(at: galleryPath)
         #expect(try g.manifest().count == 100)
         #expect(try g.snapshot().ids == (0..<100).map(Int64.init))
-    }
-
-    private func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, reason: Process.TerminationReason, stderr: String) {
-        let child = Process()
-        child.executableURL = executable
-        child.arguments = arguments
-        child.standardOutput = FileHandle.nullDevice
-        let pipe = Pipe()
-        child.standardError = pipe
-        try child.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        child.waitUntilExit()
-        return (child.terminationStatus, child.terminationReason, String(decoding: data, as: UTF8.self))
     }
 }

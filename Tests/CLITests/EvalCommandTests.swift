@@ -1,25 +1,11 @@
 import Foundation
-import Testing
-import TensorCore
 @testable import Retrieval
+import TensorCore
+import TestSupport
+import Testing
 
 /// `magpie eval` and `magpie gallery` end to end through the built executable.
 @Suite struct EvalCommandTests {
-    struct Run { var status: Int32; var stdout: String; var stderr: String }
-
-    static func magpie(_ arguments: [String]) throws -> Run {
-        let p = Process()
-        p.executableURL = CrashSafetyTests.magpie
-        p.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
-
     /// Writes the metrics_ints fixture as .npy files and returns (embeddings, labels) paths.
     static func writeFixture(_ dir: TemporaryFolder) throws -> (String, String, Fixture) {
         try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
@@ -31,11 +17,11 @@ import TensorCore
     }
 
     @Test func evalOnFilesMatchesNumpyReference() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.magpie.path))
+        try #require(FileManager.default.isExecutableFile(atPath: MagpieBinary.url.path))
         let dir = TemporaryFolder(); defer { dir.cleanup() }
         let (e, l, f) = try Self.writeFixture(dir)
         for (proto, key) in [("standard", "standard"), ("paddleclas", "paddleclas")] {
-            let run = try Self.magpie(["eval", "--embeddings", e, "--labels", l, "--ks", "1,2,5,10", "--protocol", proto, "--json"])
+            let run = try MagpieBinary.run(["eval", "--embeddings", e, "--labels", l, "--ks", "1,2,5,10", "--protocol", proto, "--json"])
             #expect(run.status == 0, "\(run.stderr)")
             let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(run.stdout.utf8))
             let expected = f.doubles(key)
@@ -45,46 +31,46 @@ import TensorCore
     }
 
     @Test func galleryImportThenEvalGivesTheSameNumbers() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.magpie.path))
+        try #require(FileManager.default.isExecutableFile(atPath: MagpieBinary.url.path))
         let dir = TemporaryFolder(); defer { dir.cleanup() }
         let (e, l, f) = try Self.writeFixture(dir)
         let g = dir.path + "/gallery"
-        let imported = try Self.magpie(["gallery", "import", "--gallery", g, "--input", e, "--labels", l, "--batch-size", "40"])
+        let imported = try MagpieBinary.run(["gallery", "import", "--gallery", g, "--input", e, "--labels", l, "--batch-size", "40"])
         #expect(imported.status == 0, "\(imported.stderr)")
-        let run = try Self.magpie(["eval", "--gallery", g, "--ks", "1,2,5,10", "--json"])
+        let run = try MagpieBinary.run(["eval", "--gallery", g, "--ks", "1,2,5,10", "--json"])
         let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(run.stdout.utf8))
         #expect(abs(report.mAP - f.doubles("standard")[4]) < 1e-6)
         let nd = dir.path + "/g.ndjson"
-        #expect(try Self.magpie(["gallery", "export", "--gallery", g, "--output", nd]).status == 0)
+        #expect(try MagpieBinary.run(["gallery", "export", "--gallery", g, "--output", nd]).status == 0)
         let lines = try String(contentsOfFile: nd, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 150)
         #expect(lines[0].hasPrefix("{\"id\":0,\"vector\":["))
     }
 
     @Test func galleryStatsPrintsTheRecordedPreprocessing() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.magpie.path))
+        try #require(FileManager.default.isExecutableFile(atPath: MagpieBinary.url.path))
         let dir = TemporaryFolder(); defer { dir.cleanup() }
         let preprocessing = "transform_ops:\n- ResizeImage: {resize_short: 72}\nfeature_normalize: true"
         let g = dir.path + "/gallery"
         _ = try Gallery.create(at: g, manifest: GalleryManifest(dimension: 4, model: "ResNet18", fingerprint: "f00d",
                                                                 preprocessing: preprocessing))
-        let json = try Self.magpie(["gallery", "stats", "--gallery", g, "--json"])
+        let json = try MagpieBinary.run(["gallery", "stats", "--gallery", g, "--json"])
         #expect(json.status == 0, "\(json.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(object?["preprocessing"] as? String == preprocessing)
         #expect(object?["fingerprint"] as? String == "f00d")
-        let text = try Self.magpie(["gallery", "stats", "--gallery", g])
+        let text = try MagpieBinary.run(["gallery", "stats", "--gallery", g])
         #expect(text.stdout.contains("preprocessing transform_ops:\n              - ResizeImage: {resize_short: 72}\n              feature_normalize"),
                 "\(text.stdout)")
         let imported = dir.path + "/imported"
         _ = try Gallery.create(at: imported, manifest: GalleryManifest(dimension: 4))
-        let none = try Self.magpie(["gallery", "stats", "--gallery", imported, "--json"])
+        let none = try MagpieBinary.run(["gallery", "stats", "--gallery", imported, "--json"])
         let noneObject = try JSONSerialization.jsonObject(with: Data(none.stdout.utf8)) as? [String: Any]
         #expect(noneObject != nil && noneObject?["preprocessing"] == nil)
     }
 
     @Test func badInputExitsNonZeroWithOneLine() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.magpie.path))
+        try #require(FileManager.default.isExecutableFile(atPath: MagpieBinary.url.path))
         let dir = TemporaryFolder(); defer { dir.cleanup() }
         let (e, l, _) = try Self.writeFixture(dir)
         let truncated = dir.path + "/t.npy"
@@ -96,7 +82,7 @@ import TensorCore
             ["gallery", "stats", "--gallery", dir.path],
         ]
         for args in cases {
-            let run = try Self.magpie(args)
+            let run = try MagpieBinary.run(args)
             #expect(run.status != 0, "\(args)")
             let lines = run.stderr.split(separator: "\n")
             #expect(lines.count == 1 && lines[0].hasPrefix("Error: "), "\(args): \(run.stderr)")

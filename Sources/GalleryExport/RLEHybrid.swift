@@ -1,3 +1,5 @@
+import Retrieval
+
 /// Parquet's RLE / bit-packing hybrid encoding, as used for repetition and definition levels of
 /// data page v1, written with RLE runs only: each run is a ULEB128 header `count << 1` followed by
 /// the value in ⌈bit width / 8⌉ bytes. Levels here are 0 or 1 (bit width 1, one value byte).

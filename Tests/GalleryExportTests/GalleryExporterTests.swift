@@ -1,7 +1,9 @@
 import Foundation
-import Testing
-import TensorCore
+@testable import GalleryExport
 @testable import Retrieval
+import TensorCore
+import TestSupport
+import Testing
 
 @Suite struct GalleryExporterTests {
     /// Four unit vectors in the plane: ids 10 (1, 0), 20 (0, 1), 30 (0.6, 0.8), 40 (-1, 0).

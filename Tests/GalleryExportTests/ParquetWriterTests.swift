@@ -1,6 +1,8 @@
 import Foundation
-import Testing
+@testable import GalleryExport
 @testable import Retrieval
+import TestSupport
+import Testing
 
 /// Reads back a Parquet file with the test-side Thrift decoder and a small page decoder written
 /// from the format spec (data page v1, RLE levels, PLAIN values); pyarrow reads the same files
@@ -161,7 +163,7 @@ import Testing
 
     @Test func decoderReadsPyarrowsFileAndOurSchemaMatchesPyarrows() throws {
         // Scripts/fixtures/make_parquet_fixture.py: the same four columns and rows, written by pyarrow.
-        let fixture = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/pyarrow_gallery.parquet").path
+        let fixture = Fixture.url("pyarrow_gallery.parquet").path
         let theirs = try Self.decode(fixture, hasLevels: Self.galleryLevels)
         let c = theirs.chunks[0]
         #expect(Self.int64s(c[0].values) == [7, 8, 9])

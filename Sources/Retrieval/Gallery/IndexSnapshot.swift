@@ -1,5 +1,3 @@
-import Retrieval
-
 /// The searchable gallery at one moment: an exact index and the records of its items. Never
 /// mutated after it is built; a write builds the next snapshot and swaps it in, so searches that
 /// hold this one finish undisturbed.

@@ -1,4 +1,5 @@
 import Foundation
+import Retrieval
 
 /// `manifest.json` of an export folder: what the files hold and how the vectors were made, so a
 /// target engine is configured with the right dimension and metric and queries are embedded with

@@ -1,4 +1,5 @@
 import Foundation
+import Retrieval
 import TensorCore
 
 /// The file layouts of `magpie gallery export --format`.

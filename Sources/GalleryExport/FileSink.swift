@@ -1,4 +1,5 @@
 import Foundation
+import Retrieval
 
 /// A file written through a 1 MiB buffer with `fwrite`: exporters append small pieces (a number,
 /// a JSON key, a page) without building the whole file in memory.

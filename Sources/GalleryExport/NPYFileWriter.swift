@@ -1,4 +1,5 @@
 import Foundation
+import Retrieval
 import TensorCore
 
 /// Streams `.npy` files (the header `np.save` writes, then the data) through a `FileSink`, so a

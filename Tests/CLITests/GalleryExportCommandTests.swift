@@ -1,12 +1,14 @@
 import Foundation
-import Testing
-import TensorCore
+@testable import GalleryExport
 @testable import Retrieval
+import TensorCore
+import TestSupport
+import Testing
 
 /// `magpie gallery export --out DIR` end to end through the built executable.
 @Suite struct GalleryExportCommandTests {
     @Test func plainNDJSONExportImportsBackToTheSameGallery() throws {
-        try #require(FileManager.default.isExecutableFile(atPath: CrashSafetyTests.magpie.path))
+        try #require(FileManager.default.isExecutableFile(atPath: MagpieBinary.url.path))
         let dir = TemporaryFolder(); defer { dir.cleanup() }
         try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
         var rng = RNG(seed: 5)
@@ -19,10 +21,10 @@ import TensorCore
         let input = dir.path + "/rows.ndjson"
         try (rows.joined(separator: "\n") + "\n").write(toFile: input, atomically: true, encoding: .utf8)
         let g1 = dir.path + "/g1", g2 = dir.path + "/g2"
-        #expect(try EvalCommandTests.magpie(["gallery", "import", "--gallery", g1, "--input", input, "--metric", "L2"]).status == 0)
-        let export = try EvalCommandTests.magpie(["gallery", "export", "--gallery", g1, "--format", "ndjson", "--out", dir.path + "/nd"])
+        #expect(try MagpieBinary.run(["gallery", "import", "--gallery", g1, "--input", input, "--metric", "L2"]).status == 0)
+        let export = try MagpieBinary.run(["gallery", "export", "--gallery", g1, "--format", "ndjson", "--out", dir.path + "/nd"])
         #expect(export.status == 0, "\(export.stderr)")
-        #expect(try EvalCommandTests.magpie(["gallery", "import", "--gallery", g2, "--input", dir.path + "/nd/gallery.ndjson",
+        #expect(try MagpieBinary.run(["gallery", "import", "--gallery", g2, "--input", dir.path + "/nd/gallery.ndjson",
                                              "--metric", "L2"]).status == 0)
         let (a, b) = (try Gallery.open(at: g1, readOnly: true).snapshot(), try Gallery.open(at: g2, readOnly: true).snapshot())
         #expect(a.ids == b.ids && a.vectors == b.vectors && a.records == b.records)
@@ -30,9 +32,9 @@ import TensorCore
         let sample = try JSONDecoder().decode(ExactTopKSample.self, from: Data(contentsOf: URL(fileURLWithPath: dir.path + "/nd/exact_topk.json")))
         #expect(sample.metric == .l2 && sample.queries.count == 40 && sample.k == 10)
 
-        let again = try EvalCommandTests.magpie(["gallery", "export", "--gallery", g1, "--format", "npy", "--out", dir.path + "/nd"])
+        let again = try MagpieBinary.run(["gallery", "export", "--gallery", g1, "--format", "npy", "--out", dir.path + "/nd"])
         #expect(again.status != 0 && again.stderr.hasPrefix("Error: ") && again.stderr.contains("--force"))
-        let forced = try EvalCommandTests.magpie(["gallery", "export", "--gallery", g1, "--format", "npy", "--out", dir.path + "/nd", "--force"])
+        let forced = try MagpieBinary.run(["gallery", "export", "--gallery", g1, "--format", "npy", "--out", dir.path + "/nd", "--force"])
         #expect(forced.status == 0, "\(forced.stderr)")
         #expect(try NPY.read(URL(fileURLWithPath: dir.path + "/nd/vector.npy")).tensor.data == a.vectors)
     }

@@ -1,3 +1,4 @@
+import Retrieval
 import TensorCore
 
 /// Exact top-k answers for a seeded sample of gallery items (query = gallery, each query's own

@@ -1,4 +1,5 @@
 import Foundation
+import Retrieval
 
 /// Streams a gallery snapshot as NDJSON rows of one `NDJSONFlavor`. Each line is built in a
 /// reusable byte buffer; floats use Swift's shortest round-trip text (`Float.description`).
