@@ -70,31 +70,16 @@ public enum ClassifierBuilder {
 
     /// One zoo classifier from a section with `name`, `class_num`, zoo options and `pretrained`.
     static func member(_ s: ConfigSection, name: String, config: Config, requireWeights: Bool = false) throws -> (Layer, Int, Int) {
-        let entry = try ModelRegistry.entry(name)
-        let options = try ModelBuilder.modelOptions(s, classNum: entry.defaultClassNum)
-        guard options.classNum > 0 else {
+        let built = try ModelBuilder.zooClassifier(s, name: name)
+        let model = built.model, classNum = built.classNum ?? 0
+        guard classNum > 0 else {
             throw ConfigError.invalidValue(path: config.path, key: s.full("class_num"), reason: "a classifier needs class_num ≥ 1")
         }
-        let model = try entry.make(options)
-        _ = try s.bool("use_ssld"); _ = try s.bool("use_sync_bn")
         switch s.raw("pretrained") {
         case let .string(path)?:
-            let url = Checkpoint(path: path).weightsURL
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                throw EngineError.checkpoint("\(s.full("pretrained")): no weights at \(url.path)")
-            }
-            let weights = try SafeTensors.read(url).tensors
-            if requireWeights {
-                do { try model.load(stateDict: weights) } catch { throw EngineError.checkpoint("\(s.full("pretrained")) \(url.path): \(error)") }
-            } else {
-                // Fine-tuning from ImageNet weights: as PaddleClas, a classifier of another size
-                // (fc.*) is left at its initialisation; every other tensor must fit.
-                let report = try model.load(stateDict: weights, strict: false)
-                let missing = report.missing.filter { !$0.hasPrefix("fc.") && !$0.hasSuffix("num_batches_tracked") }
-                guard missing.isEmpty, report.mismatched.allSatisfy({ $0.key.hasPrefix("fc.") }) else {
-                    throw EngineError.checkpoint("\(s.full("pretrained")) \(url.path) does not fit \(name): \(report)")
-                }
-            }
+            // Fine-tuning from ImageNet weights: as PaddleClas, a classifier of another size
+            // (fc.*) is left at its initialisation; a teacher's checkpoint must fit exactly.
+            try PretrainedWeights.load(path, into: model, fit: requireWeights ? .exact : .exceptHead(prefix: "fc."), key: s.full("pretrained"))
         case .bool(true)?:
             throw ConfigError.invalidValue(path: config.path, key: s.full("pretrained"),
                                            reason: "True downloads ImageNet weights in PaddleClas; give a checkpoint path instead (magpie convert imports .pdparams/.pth)")
@@ -103,6 +88,6 @@ public enum ClassifierBuilder {
                 throw ConfigError.missing(path: config.path, key: s.full("pretrained") + " (the teacher's trained checkpoint)")
             }
         }
-        return (model, options.classNum, entry.inputSize)
+        return (model, classNum, built.inputSize)
     }
 }

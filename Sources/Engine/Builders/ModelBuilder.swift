@@ -2,14 +2,18 @@ import Foundation
 import Models
 import NN
 
-/// `Arch` section → model. `name: RecModel` builds backbone + neck (retrieval); any zoo name
-/// builds that classifier with `class_num`.
+/// `Arch` section → model: the one factory for configs. `name: RecModel` builds backbone + neck
+/// (retrieval); `name: WideResNet` with `depth`/`widen_factor` (PaddleClas's FixMatch configs)
+/// that network; any zoo name that classifier with `class_num`. (Commands that take an
+/// architecture as flags, `export` and `convert`, go to `ModelRegistry` directly.)
 public enum ModelBuilder {
     public struct Built {
         public let model: Layer
         public let arch: String
         /// Input side the architecture expects by default.
         public let inputSize: Int
+        /// Outputs of a classifier (nil for a `RecModel`).
+        public var classNum: Int? = nil
         /// Width of a `RecModel`'s embeddings (nil for classifiers).
         public var embeddingSize: Int? {
             let core = (model as? L2NormalizedOutput)?.inner ?? model
@@ -40,7 +44,7 @@ public enum ModelBuilder {
             }
             options.classNum = 0
             try rejectWideResNetOnlyKeys(backbone, family: try ModelRegistry.entry(backboneName).family)
-            _ = try backbone.bool("pretrained")
+            try checkPretrainedPath(backbone)
             _ = try arch.section("BackboneStopLayer").string("name")
             let neck = try arch.section("Neck")
             var embedding: Int?
@@ -56,11 +60,50 @@ public enum ModelBuilder {
             let model = try RecModel(backbone: backboneName, options: options, embeddingSize: embedding)
             return Built(model: model, arch: "RecModel", inputSize: try ModelRegistry.entry(backboneName).inputSize)
         }
-        let entry = try ModelRegistry.entry(name)
-        let options = try modelOptions(arch, classNum: entry.defaultClassNum)
-        try rejectWideResNetOnlyKeys(arch, family: entry.family)
+        if name == "WideResNet" { return try wideResNet(arch) }
+        let zoo = try zooClassifier(arch, name: name)
         _ = try arch.bool("pretrained")
-        return Built(model: try entry.make(options), arch: name, inputSize: entry.inputSize)
+        return zoo
+    }
+
+    /// A zoo classifier from a section with `name`, `class_num` and the zoo options (also a
+    /// distillation member's section).
+    static func zooClassifier(_ s: ConfigSection, name: String) throws -> Built {
+        let entry = try ModelRegistry.entry(name)
+        let options = try modelOptions(s, classNum: entry.defaultClassNum)
+        try rejectWideResNetOnlyKeys(s, family: entry.family)
+        _ = try s.bool("use_ssld"); _ = try s.bool("use_sync_bn")
+        return Built(model: try entry.make(options), arch: name, inputSize: entry.inputSize, classNum: options.classNum)
+    }
+
+    /// PaddleClas's FixMatch `Arch: {name: WideResNet, depth, widen_factor, num_classes, dropout}`.
+    static func wideResNet(_ arch: ConfigSection) throws -> Built {
+        let depth = try arch.int("depth", default: 28), widen = try arch.int("widen_factor", default: 2)
+        var options = ModelOptions(classNum: try arch.int("num_classes") ?? arch.int("class_num", default: 10))
+        options.dropout = try arch.float("dropout")
+        options.bnMomentum = try bnMomentum(arch)
+        if let faithful = try arch.bool("faithful") { options.faithfulWideResNet = faithful }
+        _ = try arch.bool("use_sync_bn"); _ = try arch.bool("pretrained")
+        do {
+            return Built(model: try WideResNet(depth: depth, widen: widen, options: options), arch: "WideResNet\(depth)_\(widen)",
+                         inputSize: 32, classNum: options.classNum)
+        } catch {
+            throw ConfigError.invalidValue(path: arch.config.path, key: arch.full("depth"), reason: "\(error)")
+        }
+    }
+
+    /// `pretrained` names weights to load (a checkpoint prefix or .safetensors, loaded by the
+    /// trainer through `PretrainedWeights`), or is false/null. True, PaddleClas's download of
+    /// ImageNet weights, is refused with what to do instead.
+    static func checkPretrainedPath(_ s: ConfigSection) throws {
+        switch s.raw("pretrained") {
+        case nil, .null?, .bool(false)?, .string?: return
+        case .bool(true)?:
+            throw ConfigError.invalidValue(path: s.config.path, key: s.full("pretrained"),
+                                           reason: "True downloads ImageNet weights in PaddleClas; give a checkpoint path instead (magpie convert imports .pth/.pdparams)")
+        case let other?:
+            throw ConfigError.wrongType(path: s.config.path, key: s.full("pretrained"), expected: "a weights path or false", found: other.description)
+        }
     }
 
     /// PaddleClas backbone keys → `ModelOptions`.

@@ -30,7 +30,7 @@ public final class InferenceModel: @unchecked Sendable {
         let normalize = model is L2NormalizedOutput
         let path = try weights ?? global.string("pretrained_model")
         weightsPath = path.map { Checkpoint(path: $0).weightsURL.path }
-        if let path { try Checkpoint(path: path).load(model: model) }
+        if let path { try PretrainedWeights.load(path, into: model, fit: .exact, key: weights == nil ? "Global.pretrained_model" : "--weights") }
         model.eval()
         let transforms = try InferenceModel.evalTransforms(config)
         transform = transforms.chain

@@ -120,26 +120,11 @@ public final class FixMatchTrainer {
     /// `Arch` → classifier. PaddleClas's `{name: WideResNet, depth, widen_factor, dropout, num_classes}`
     /// or any zoo name with `class_num` (`WideResNet28_2`).
     public static func buildModel(_ config: Config) throws -> (model: Layer, arch: String, classes: Int) {
-        let arch = config.section("Arch")
-        let name = try arch.requiredString("name")
-        guard name == "WideResNet" else {
-            let built = try ModelBuilder.build(config)
-            guard name != "RecModel" else {
-                throw ConfigError.invalidValue(path: config.path, key: "Arch.name", reason: "must be a classifier (e.g. WideResNet28_2), not RecModel")
-            }
-            return (built.model, built.arch, try arch.int("class_num") ?? ModelRegistry.entry(name).defaultClassNum)
+        let built = try ModelBuilder.build(config)
+        guard let classes = built.classNum else {
+            throw ConfigError.invalidValue(path: config.path, key: "Arch.name", reason: "must be a classifier (e.g. WideResNet28_2), not RecModel")
         }
-        let depth = try arch.int("depth", default: 28), widen = try arch.int("widen_factor", default: 2)
-        var options = ModelOptions(classNum: try arch.int("num_classes") ?? arch.int("class_num", default: 10))
-        options.dropout = try arch.float("dropout")
-        options.bnMomentum = try ModelBuilder.bnMomentum(arch)
-        if let faithful = try arch.bool("faithful") { options.faithfulWideResNet = faithful }
-        _ = try arch.bool("use_sync_bn"); _ = try arch.bool("pretrained")
-        do {
-            return (try WideResNet(depth: depth, widen: widen, options: options), "WideResNet\(depth)_\(widen)", options.classNum)
-        } catch {
-            throw ConfigError.invalidValue(path: config.path, key: "Arch.depth", reason: "\(error)")
-        }
+        return (built.model, built.arch, classes)
     }
 
     /// The weight of the single `CELoss` entry of `<section>.Train` (1 when the section is absent).

@@ -98,15 +98,12 @@ public final class MetricLearningTrainer {
 
     /// Loads `Arch.Backbone.pretrained` (backbone only, matching keys) and `Global.pretrained_model` (whole model).
     static func loadPretrained(_ config: Config, into model: Layer) throws {
-        if let rec = model as? RecModel, let path = try config.section("Arch").section("Backbone").string("pretrained"),
-           path.hasSuffix(".safetensors") {
-            let report = try rec.backbone.load(stateDict: SafeTensors.read(URL(fileURLWithPath: path)).tensors, strict: false)
-            guard report.missing.isEmpty, report.mismatched.isEmpty else {
-                throw EngineError.checkpoint("\(path) does not fit the backbone: \(report)")
-            }
+        let core = (model as? L2NormalizedOutput)?.inner ?? model
+        if let rec = core as? RecModel, case let .string(path)? = try config.section("Arch").section("Backbone").raw("pretrained") {
+            try PretrainedWeights.load(path, into: rec.backbone, fit: .modelTensors, key: "Arch.Backbone.pretrained")
         }
         if let path = try config.section("Global").string("pretrained_model") {
-            try Checkpoint(path: path).load(model: model)
+            try PretrainedWeights.load(path, into: model, fit: .exact, key: "Global.pretrained_model")
         }
     }
 
