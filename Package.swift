@@ -53,10 +53,12 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["CBLAS", "CDNNL"], swiftSettings: kernelFlags),
         .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: kernelFlags),
         .target(name: "Models", dependencies: ["NN"], swiftSettings: kernelFlags),
-        .target(name: "Engine", dependencies: ["Models", "Datasets", "Retrieval", .product(name: "Yams", package: "Yams")],
-                swiftSettings: kernelFlags),
+        // PaddleClas-style YAML configs (with Yams): the one config model, read by Datasets (transform
+        // parameters) and Engine (everything else).
+        .target(name: "MagpieConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Engine", dependencies: ["MagpieConfig", "Models", "Datasets", "Retrieval"], swiftSettings: kernelFlags),
         .target(name: "Retrieval", dependencies: ["TensorCore", "CLMDB"], swiftSettings: kernelFlags),
-        .target(name: "Datasets", dependencies: ["TensorCore", "CImageCodec"], swiftSettings: kernelFlags),
+        .target(name: "Datasets", dependencies: ["MagpieConfig", "TensorCore", "CImageCodec"], swiftSettings: kernelFlags),
         // Gallery → npy / Parquet / NDJSON files for vector databases (`magpie gallery export`).
         .target(name: "GalleryExport", dependencies: ["Retrieval", "TensorCore"], swiftSettings: kernelFlags),
         .target(name: "Service", dependencies: ["Engine", "Retrieval", "Datasets", "TensorCore",
@@ -93,7 +95,7 @@ let package = Package(
         .testTarget(name: "GalleryExportTests", dependencies: ["GalleryExport", "Retrieval", "TensorCore", "TestSupport"]),
         // The commands end to end through the built executable (argument parsing and printing).
         .testTarget(name: "CLITests", dependencies: ["GalleryExport", "Retrieval", "TensorCore", "TestSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "MagpieConfig"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ServiceTests",
                     dependencies: ["Service", "Engine", "Retrieval", "Datasets", "TensorCore",
                                    .product(name: "Hummingbird", package: "hummingbird"),

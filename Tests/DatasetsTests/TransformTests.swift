@@ -1,10 +1,11 @@
-import Foundation
-import Testing
-import TensorCore
 @testable import Datasets
+import Foundation
+import MagpieConfig
+import TensorCore
+import Testing
 
 @Suite struct TransformTests {
-    static let xbmTrain: [(String, [String: ConfigValue])] = [
+    static let xbmTrain: [(String, [String: ConfigNode])] = [
         ("DecodeImage", ["to_rgb": true, "channel_first": false]),
         ("Resize", ["size": 64]),
         ("RandomResizedCrop", ["size": 48, "scale": [0.2, 1.0]]),
@@ -197,11 +198,11 @@ import TensorCore
 
     @Test func configValuesComeFromParsedYAML() throws {
         let parsed: [String: Any] = ["size": [224, 224], "scale": "1.0/255.0", "flip": true, "none": NSNull()]
-        let values = try parsed.mapValues { try #require(ConfigValue(any: $0)) }
+        let values = try parsed.mapValues { try #require(ConfigNode(any: $0)) }
         #expect(values["size"] == .list([.int(224), .int(224)]))
         #expect(values["scale"]?.number == 1.0 / 255.0)
         #expect(values["none"] == .null && values["flip"] == .bool(true))
-        #expect(ConfigValue(any: ["nested": 1]) == nil)
+        #expect(ConfigNode(any: ["nested": 1]) == nil)
     }
 }
 
@@ -224,7 +225,7 @@ import TensorCore
         guard case let .floats(out) = try chain.apply(.encoded(bytes, source: "x.jpg"), rng: &rng) else { Issue.record("no floats"); return }
         #expect(out.layout == .chw && out.width == 32 && out.height == 32)
         let parsed = try JSONSerialization.jsonObject(with: Data(#"[true, 1.0, 1, "x", null]"#.utf8)) as! [Any]
-        #expect(parsed.map { ConfigValue(any: $0) } == [.bool(true), .double(1.0), .int(1), .string("x"), .null])
+        #expect(parsed.map { ConfigNode(any: $0) } == [.bool(true), .double(1.0), .int(1), .string("x"), .null])
         #expect(throws: DatasetsError.self) { try TransformRegistry.chain(transformOps: [["A": 1, "B": 2]]) }
         #expect(throws: DatasetsError.self) { try TransformRegistry.chain(transformOps: [["ResizeImage": 256]]) }
     }

@@ -1,11 +1,12 @@
 import Datasets
 import Foundation
+import MagpieConfig
 import TensorCore
 
 /// Decode + augment throughput of the XBM training chain on JPEGs this benchmark writes itself.
 enum LoaderBench {
     /// XBM / PaddleClas `xbm_resnet50.yaml` training transforms.
-    static let xbmTrain: [(String, [String: ConfigValue])] = [
+    static let xbmTrain: [(String, [String: ConfigNode])] = [
         ("DecodeImage", ["to_rgb": true, "channel_first": false]),
         ("Resize", ["size": 256]),
         ("RandomResizedCrop", ["size": 224, "scale": [0.2, 1.0]]),
@@ -84,7 +85,7 @@ enum LoaderBench {
         var rng = RNG(seed: 2)
         let cifar = CIFAR10(pixels: (0..<(count * 3072)).map { _ in UInt8(truncatingIfNeeded: rng.next()) },
                             labels: (0..<count).map { $0 % 10 }, classCount: 10)
-        let weak: [(String, [String: ConfigValue])] = [
+        let weak: [(String, [String: ConfigNode])] = [
             ("RandFlipImage", ["flip_code": 1]), ("RandomCrop", ["size": 32, "padding": 4, "padding_mode": "reflect"]),
             ("ToTensor", [:]), ("Normalize", ["mean": [0.4914, 0.4822, 0.4465], "std": [0.2471, 0.2435, 0.2616]]),
         ]

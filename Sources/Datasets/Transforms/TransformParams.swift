@@ -1,11 +1,12 @@
 import Foundation
+import MagpieConfig
 
 /// Typed access to a transform's parameters, with errors naming the transform and key.
 struct TransformParams {
     let name: String
-    let values: [String: ConfigValue]
+    let values: [String: ConfigNode]
 
-    init(name: String, values: [String: ConfigValue], allowed: [String]) throws {
+    init(name: String, values: [String: ConfigNode], allowed: [String]) throws {
         self.name = name
         self.values = values
         for key in values.keys.sorted() where !allowed.contains(key) {

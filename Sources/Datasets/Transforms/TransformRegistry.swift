@@ -1,16 +1,17 @@
 import Foundation
+import MagpieConfig
 
 /// Builds transforms from their PaddleClas / paddle.vision / torchvision names and parameters,
 /// so a config's `transform_ops` list maps one entry to one transform.
 public enum TransformRegistry {
-    public typealias Builder = @Sendable ([String: ConfigValue]) throws -> any ImageTransform
+    public typealias Builder = @Sendable ([String: ConfigNode]) throws -> any ImageTransform
 
     /// Every registered name, sorted.
     public static var names: [String] { builders.keys.sorted() }
 
     /// The transform registered as `name`, built from `params`. Unknown names and parameters,
     /// and parameters of the wrong type, throw `DatasetsError.badTransform`.
-    public static func make(_ name: String, _ params: [String: ConfigValue] = [:]) throws -> any ImageTransform {
+    public static func make(_ name: String, _ params: [String: ConfigNode] = [:]) throws -> any ImageTransform {
         guard let builder = builders[name] else {
             throw DatasetsError.badTransform(name: name, reason: "unknown transform (known: \(names.joined(separator: ", ")))")
         }
@@ -18,7 +19,7 @@ public enum TransformRegistry {
     }
 
     /// A chain from an ordered list of `(name, params)` entries.
-    public static func chain(_ entries: [(String, [String: ConfigValue])]) throws -> TransformChain {
+    public static func chain(_ entries: [(String, [String: ConfigNode])]) throws -> TransformChain {
         TransformChain(try entries.map { try make($0.0, $0.1) })
     }
 
@@ -33,9 +34,9 @@ public enum TransformRegistry {
             guard let fields = raw as? [String: Any] else {
                 throw DatasetsError.badTransform(name: name, reason: "parameters must be a mapping or null")
             }
-            var values: [String: ConfigValue] = [:]
+            var values: [String: ConfigNode] = [:]
             for (key, value) in fields {
-                guard let v = ConfigValue(any: value) else {
+                guard let v = ConfigNode(any: value) else {
                     throw DatasetsError.badTransform(name: name, reason: "parameter '\(key)' has an unsupported value \(value)")
                 }
                 values[key] = v
@@ -44,7 +45,7 @@ public enum TransformRegistry {
         })
     }
 
-    private static func params(_ name: String, _ values: [String: ConfigValue], _ allowed: [String]) throws -> TransformParams {
+    private static func params(_ name: String, _ values: [String: ConfigNode], _ allowed: [String]) throws -> TransformParams {
         try TransformParams(name: name, values: values, allowed: allowed)
     }
 

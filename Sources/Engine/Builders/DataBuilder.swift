@@ -90,12 +90,8 @@ public enum DataBuilder {
     /// → a transform chain, parameters converted to the Datasets registry's values.
     public static func transforms(_ d: ConfigSection, key: String = "transform_ops") throws -> TransformChain {
         let ops = try d.namedList(key)
-        let entries: [(String, [String: Datasets.ConfigValue])] = try ops.map { name, params in
-            var values: [String: Datasets.ConfigValue] = [:]
-            for key in params.keys {
-                values[key] = try convert(params.raw(key), at: params.full(key), path: d.config.path)
-            }
-            return (name, values)
+        let entries: [(String, [String: ConfigNode])] = ops.map { name, params in
+            (name, Dictionary(uniqueKeysWithValues: params.keys.map { ($0, params.raw($0) ?? .null) }))
         }
         // Datasets that decode before their transforms (PaddleClas VeriWild, paddle.vision-style
         // configs) list no DecodeImage: add it so every chain starts from the file's bytes.
@@ -106,28 +102,4 @@ public enum DataBuilder {
             throw EngineError.config("\(d.config.path): \(d.full(key)): \(error)")
         }
     }
-
-    static func convert(_ node: ConfigNode?, at key: String, path: String) throws -> Datasets.ConfigValue {
-        switch node {
-        case nil, .null?: return .null
-        case let .int(i)?: return .int(i)
-        case let .double(v)?: return .double(v)
-        case let .string(s)?: return .string(s)
-        case let .bool(b)?: return .bool(b)
-        case let .list(items)?: return .list(try items.map { try convert($0, at: key, path: path) })
-        case .map?: throw ConfigError.wrongType(path: path, key: key, expected: "a scalar or a list", found: "a mapping")
-        }
-    }
-}
-
-extension ConfigSection {
-    /// Keys of this map in file order (each marked as read).
-    public var keys: [String] {
-        guard case let .map(pairs)? = value else { return [] }
-        for (k, _) in pairs { config.note(full(k)) }
-        return pairs.map(\.key)
-    }
-
-    /// The raw node under `key`.
-    func raw(_ key: String) -> ConfigNode? { child(key) }
 }

@@ -1,14 +1,16 @@
 /// Typed, tracked access to one map of a `Config` (a section, or a nested map in it).
 public struct ConfigSection {
-    let config: Config
+    public let config: Config
     /// Dotted path of this map from the top ("DataLoader.Train.sampler").
     public let path: String
-    let value: ConfigNode?
+    /// The map itself (nil when the section is absent).
+    public let value: ConfigNode?
 
     /// Whether the section exists in the file.
     public var exists: Bool { value != nil }
 
-    func full(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+    /// The dotted path of `key` in this section, for messages.
+    public func full(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
     func child(_ key: String) -> ConfigNode? {
         config.note(full(key))
@@ -18,6 +20,16 @@ public struct ConfigSection {
 
     /// The raw node under `key`, as written in the file (nil when absent).
     public func node(_ key: String) -> ConfigNode? { child(key) }
+
+    /// The raw node under `key` (the same as `node`).
+    public func raw(_ key: String) -> ConfigNode? { child(key) }
+
+    /// Keys of this map in file order (each marked as read).
+    public var keys: [String] {
+        guard case let .map(pairs)? = value else { return [] }
+        for (k, _) in pairs { config.note(full(k)) }
+        return pairs.map(\.key)
+    }
 
     /// Whether `key` is present (and not null).
     public func has(_ key: String) -> Bool {
@@ -48,18 +60,7 @@ public struct ConfigSection {
     }
 
     /// A numeric node, or a string holding a number or a fraction "a/b" (PaddleClas evaluates those in Python).
-    static func number(_ node: ConfigNode) -> Double? {
-        switch node {
-        case let .int(i): return Double(i)
-        case let .double(d): return d
-        case let .string(s):
-            let parts = s.split(separator: "/").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            if parts.count == 2, let a = parts[0], let b = parts[1], b != 0 { return a / b }
-            if parts.count == 1, let a = parts[0] { return a }
-            return nil
-        default: return nil
-        }
-    }
+    static func number(_ node: ConfigNode) -> Double? { node.number }
 
     public func double(_ key: String, default fallback: Double) throws -> Double { try double(key) ?? fallback }
     public func float(_ key: String, default fallback: Float) throws -> Float { Float(try double(key) ?? Double(fallback)) }

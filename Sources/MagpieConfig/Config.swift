@@ -87,7 +87,8 @@ public final class Config {
     /// Marks a subtree as read without checking its keys (sections another command uses).
     public func ignore(_ keyPath: String) { opaque.insert(keyPath); note(keyPath) }
 
-    func note(_ keyPath: String) { asked.insert(keyPath) }
+    /// Marks `keyPath` as read (so `checkUnknownKeys` accepts it).
+    public func note(_ keyPath: String) { asked.insert(keyPath) }
 
     /// Throws `ConfigError.unknownKeys` for every key in the file that no accessor asked for.
     /// `sections` limits the check to those top-level sections (an inference command reads the

@@ -3,7 +3,9 @@ import Yams
 
 /// A parsed YAML document that keeps mapping order (PaddleClas lists like `transform_ops` and
 /// `Loss.Train` are ordered single-key maps). Anchors and aliases are resolved at parse time.
-public indirect enum ConfigNode: Equatable, CustomStringConvertible {
+/// The one model of a config value: the trainers read it through `ConfigSection`, the transform
+/// registry takes each op's parameters as these nodes.
+public indirect enum ConfigNode: Equatable, Sendable, CustomStringConvertible {
     case map([(key: String, value: ConfigNode)])
     case list([ConfigNode])
     case string(String)
@@ -70,6 +72,20 @@ public indirect enum ConfigNode: Equatable, CustomStringConvertible {
         return .string(scalar.string)
     }
 
+    /// A number; strings like "1.0/255.0" (PaddleClas evaluates them in Python) are accepted.
+    public var number: Double? {
+        switch self {
+        case let .int(i): return Double(i)
+        case let .double(d): return d
+        case let .string(s):
+            let parts = s.split(separator: "/").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            if parts.count == 2, let a = parts[0], let b = parts[1], b != 0 { return a / b }
+            if parts.count == 1, let a = parts[0] { return a }
+            return nil
+        default: return nil
+        }
+    }
+
     /// Child of a map by key.
     public subscript(key: String) -> ConfigNode? {
         if case let .map(pairs) = self { return pairs.first { $0.key == key }?.value }
@@ -131,6 +147,50 @@ public indirect enum ConfigNode: Equatable, CustomStringConvertible {
             }
         default:
             return [pad + scalarText]
+        }
+    }
+}
+
+extension ConfigNode: ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByStringLiteral,
+    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByNilLiteral {
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: ConfigNode...) { self = .list(elements) }
+    public init(nilLiteral: ()) { self = .null }
+}
+
+extension ConfigNode {
+    /// From a value parsed by Foundation or Yams (`Int`, `Double`, `String`, `Bool`, arrays,
+    /// `NSNull`); nil for anything else (a nested mapping, say).
+    public init?(any value: Any?) {
+        guard let value else { self = .null; return }
+        // Native Swift values first (Yams gives these); Foundation parsers give NSNumber, where a
+        // plain `as? Bool` would also accept 1.0 and `as? Int` would accept true.
+        if type(of: value) == Bool.self { self = .bool(value as! Bool); return }
+        if type(of: value) == Int.self { self = .int(value as! Int); return }
+        if type(of: value) == Double.self { self = .double(value as! Double); return }
+        if let n = value as? NSNumber, !(value is String) {
+            switch String(cString: n.objCType) {
+            case "c", "B": self = .bool(n.boolValue)
+            case "f", "d": self = .double(n.doubleValue)
+            default: self = .int(n.intValue)
+            }
+            return
+        }
+        switch value {
+        case is NSNull: self = .null
+        case let v as Float: self = .double(Double(v))
+        case let v as String: self = .string(v)
+        case let v as [Any]:
+            var items: [ConfigNode] = []
+            for item in v {
+                guard let c = ConfigNode(any: item) else { return nil }
+                items.append(c)
+            }
+            self = .list(items)
+        default: return nil
         }
     }
 }
