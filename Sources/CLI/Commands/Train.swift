@@ -30,17 +30,8 @@ struct TrainCommand: ParsableCommand {
         Interruption.shared.install()
         print("convolutions: \(ConvolutionOptions.defaults) (oneDNN \(KernelReport.oneDNNVersion))")
         defer { print("convolution kernels: \(KernelReport.summary)") }
-        if try FixMatchTrainer.handles(c) { return try trainFixMatch(c) }
-        let mode = try c.section("Global").choice("eval_mode", ["retrieval", "classification"], default: "retrieval")
-        if mode == "classification" { return try trainClassifier(c) }
-        guard mode == "retrieval" else { throw ValidationError("Global.eval_mode \(mode) training is not available yet") }
-        let trainer = try MetricLearningTrainer(config: c)
-        let summary = try trainer.run()
-        var lines = ["done: \(summary.steps) steps in \(TrainLog.clock(summary.wallSeconds)); latest checkpoint \(summary.latestCheckpoint)"]
-        if let best = summary.bestCheckpoint, let metric = summary.bestMetric {
-            lines.append(String(format: "best checkpoint %@ (recall@1 %.5f)", best, metric))
-        }
-        print(lines.joined(separator: "\n"))
-        if summary.interrupted { throw ExitCode(130) }
+        let outcome = try TrainingRun.run(c)
+        print(outcome.summary)
+        if outcome.interrupted { throw ExitCode(130) }
     }
 }
