@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], resources: [.copy("Fixtures")]),
         // Shared by the test targets: fixtures, temporary folders, the built `magpie` binary.
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport", resources: [.copy("Fixtures")]),
         .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "TensorCore", "TestSupport"]),
@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["GalleryExport", "Retrieval", "TensorCore", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "MagpieConfig"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ServiceTests",
-                    dependencies: ["Service", "Engine", "Retrieval", "Datasets", "TensorCore",
+                    dependencies: ["Service", "Engine", "Retrieval", "Datasets", "TensorCore", "TestSupport",
                                    .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "HummingbirdTesting", package: "hummingbird"),
                                    .product(name: "NIOCore", package: "swift-nio"),

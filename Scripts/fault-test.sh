@@ -400,68 +400,30 @@ case_F2() {  # CLI import with an id beyond 2^53-1 into a new gallery
         "$(verdict test "$rc" -ne 0 -a "$rc" -lt 128 -a "$lines" = 1 -a "${first#Error: }" != "$first" -a "$left" = no)"
 }
 
-case_F3() {  # CLI import on a full disk (file size limit)
-    local d=$CASE_DIR exp="exit!=0 (<128), 'nothing of this write was committed', no crash; stats exit 0, 1000 items"
-    copy_gallery "$IMPORT_BASE" "$d/g"
+# A CLI import that cannot commit: $1 case id, $2 gallery folder, $3 how the disk was made
+# full (for the table), $4 the limit to apply before exec ("" for none).
+import_on_full_disk() {
+    local id=$1 g=$2 how=$3 limit=$4 d=$CASE_DIR
+    local exp="exit!=0 (<128), 'nothing of this write was committed', no crash; stats exit 0, 1000 items"
     py npy "$d/big.npy" 200000 64 -1 1 >/dev/null
     py ids "$d/big-ids.npy" 1000000 200000 >/dev/null
-    local blocks=$(( $(stat -c %s "$d/g/data.mdb") / 1024 + 256 ))
-    bash -c "trap '' XFSZ; ulimit -f $blocks; exec \"\$@\"" import \
-        "$MAGPIE" gallery import --gallery "$d/g" --input "$d/big.npy" --ids "$d/big-ids.npy" >"$d/out" 2>"$d/err"
+    bash -c "trap '' XFSZ; $limit exec \"\$@\"" import \
+        "$MAGPIE" gallery import --gallery "$g" --input "$d/big.npy" --ids "$d/big-ids.npy" >"$d/out" 2>"$d/err"
     local rc=$? crash msg=no stats_rc count
     crash=$(crash_lines "$d/err")
     grep -q "nothing of this write was committed" "$d/err" && msg=yes
-    "$MAGPIE" gallery stats --gallery "$d/g" >"$d/stats" 2>&1; stats_rc=$?
+    "$MAGPIE" gallery stats --gallery "$g" >"$d/stats" 2>&1; stats_rc=$?
     count=$(awk '$1 == "count" { print $2 }' "$d/stats")
-    result F3 "$exp" "ulimit -f $blocks: exit $rc, message: $msg, crash: '${crash:-none}'; stats exit $stats_rc, $count items" \
+    result "$id" "$exp" "$how: exit $rc, message: $msg, crash: '${crash:-none}'; stats exit $stats_rc, $count items" \
         "$(verdict test "$rc" -ne 0 -a "$rc" -lt 128 -a "$msg" = yes -a -z "$crash" -a "$stats_rc" = 0 -a "$count" = 1000)"
     [ "$msg" = yes ] || echo "      stderr: $(first_line "$d/err")"
 }
 
-case_F4() {  # service adds on a full disk (file size limit)
-    local d=$CASE_DIR exp="an add gets 507, the next add a JSON 5xx, /healthz 200, no crash"
-    copy_gallery "$BASE" "$d/g"
-    local blocks=$(( $(stat -c %s "$d/g/data.mdb") / 1024 + 32 ))
-    LIMITS="ulimit -f $blocks"
-    start_server F4 "$d/g" || { result F4 "$exp" "server did not start under ulimit -f $blocks" FAIL; return; }
-    local i code="" codes="" next msg health alive=no crash
-    for i in $(seq 1 400); do
-        code=$(add_image "$QUERY_IMAGE" "label=1" "$d/resp")
-        [ "$code" = 201 ] || break
-    done
-    next=$(add_image "$QUERY_IMAGE" "label=1" "$d/resp2")
-    msg=$(py jsonmsg "$d/resp2")
-    health=$(health_code)
-    kill -0 "$SERVER_PID" 2>/dev/null && alive=yes
-    crash=$(crash_lines "$WORK/F4.log")
-    result F4 "$exp" "ulimit -f $blocks: $((i - 1)) adds 201, then $code; next $next '${msg:0:60}'; healthz $health, alive $alive, crash '${crash:-none}'" \
-        "$(verdict test "$code" = 507 -a "$next" = 507 -a "${msg#NOT-JSON}" = "$msg" -a "$health" = 200 -a "$alive" = yes -a -z "$crash")"
-}
-
-case_F3t() {  # the same on a real full disk: a 4 MB tmpfs
-    local d=$CASE_DIR exp="exit!=0 (<128), 'nothing of this write was committed', no crash; stats exit 0, 1000 items"
-    small_disk "$d/disk" 4 || { result F3t "$exp" "SKIP: needs root and mount -t tmpfs" SKIP; return; }
-    copy_gallery "$IMPORT_BASE" "$d/disk/g"
-    py npy "$d/big.npy" 200000 64 -1 1 >/dev/null
-    py ids "$d/big-ids.npy" 1000000 200000 >/dev/null
-    bash -c "trap '' XFSZ; exec \"\$@\"" import \
-        "$MAGPIE" gallery import --gallery "$d/disk/g" --input "$d/big.npy" --ids "$d/big-ids.npy" >"$d/out" 2>"$d/err"
-    local rc=$? crash msg=no stats_rc count
-    crash=$(crash_lines "$d/err")
-    grep -q "nothing of this write was committed" "$d/err" && msg=yes
-    "$MAGPIE" gallery stats --gallery "$d/disk/g" >"$d/stats" 2>&1; stats_rc=$?
-    count=$(awk '$1 == "count" { print $2 }' "$d/stats")
-    result F3t "$exp" "tmpfs 4 MB: exit $rc, message: $msg, crash: '${crash:-none}'; stats exit $stats_rc, $count items" \
-        "$(verdict test "$rc" -ne 0 -a "$rc" -lt 128 -a "$msg" = yes -a -z "$crash" -a "$stats_rc" = 0 -a "$count" = 1000)"
-    [ "$msg" = yes ] || echo "      stderr: $(first_line "$d/err")"
-}
-
-case_F4t() {  # the same on a real full disk: a tmpfs filled up to 32 KB
-    local d=$CASE_DIR exp="an add gets 507, the next add a JSON 5xx, /healthz 200, no crash"
-    small_disk "$d/disk" 4 || { result F4t "$exp" "SKIP: needs root and mount -t tmpfs" SKIP; return; }
-    copy_gallery "$BASE" "$d/disk/g"
-    fill_disk "$d/disk" 32768
-    start_server F4t "$d/disk/g" || { result F4t "$exp" "server did not start on the full tmpfs" FAIL; return; }
+# Service adds until the disk is full: $1 case id, $2 gallery folder, $3 how (for the table).
+# The server was started by the caller (under LIMITS or on a full tmpfs).
+adds_on_full_disk() {
+    local id=$1 how=$2 d=$CASE_DIR
+    local exp="an add gets 507, the next add a JSON 5xx, /healthz 200, no crash"
     local i code="" next msg health alive=no crash
     for i in $(seq 1 400); do
         code=$(add_image "$QUERY_IMAGE" "label=1" "$d/resp")
@@ -471,9 +433,37 @@ case_F4t() {  # the same on a real full disk: a tmpfs filled up to 32 KB
     msg=$(py jsonmsg "$d/resp2")
     health=$(health_code)
     kill -0 "$SERVER_PID" 2>/dev/null && alive=yes
-    crash=$(crash_lines "$WORK/F4t.log")
-    result F4t "$exp" "tmpfs with 32 KB free: $((i - 1)) adds 201, then $code; next $next '${msg:0:60}'; healthz $health, alive $alive, crash '${crash:-none}'" \
+    crash=$(crash_lines "$WORK/$id.log")
+    result "$id" "$exp" "$how: $((i - 1)) adds 201, then $code; next $next '${msg:0:60}'; healthz $health, alive $alive, crash '${crash:-none}'" \
         "$(verdict test "$code" = 507 -a "$next" = 507 -a "${msg#NOT-JSON}" = "$msg" -a "$health" = 200 -a "$alive" = yes -a -z "$crash")"
+}
+
+case_F3() {  # CLI import on a full disk (file size limit)
+    copy_gallery "$IMPORT_BASE" "$CASE_DIR/g"
+    local blocks=$(( $(stat -c %s "$CASE_DIR/g/data.mdb") / 1024 + 256 ))
+    import_on_full_disk F3 "$CASE_DIR/g" "ulimit -f $blocks" "ulimit -f $blocks;"
+}
+
+case_F4() {  # service adds on a full disk (file size limit)
+    copy_gallery "$BASE" "$CASE_DIR/g"
+    local blocks=$(( $(stat -c %s "$CASE_DIR/g/data.mdb") / 1024 + 32 ))
+    LIMITS="ulimit -f $blocks"
+    start_server F4 "$CASE_DIR/g" || { result F4 "507 on a full disk" "server did not start under ulimit -f $blocks" FAIL; return; }
+    adds_on_full_disk F4 "ulimit -f $blocks"
+}
+
+case_F3t() {  # the same on a real full disk: a 4 MB tmpfs
+    small_disk "$CASE_DIR/disk" 4 || { result F3t "import on a full tmpfs" "SKIP: needs root and mount -t tmpfs" SKIP; return; }
+    copy_gallery "$IMPORT_BASE" "$CASE_DIR/disk/g"
+    import_on_full_disk F3t "$CASE_DIR/disk/g" "tmpfs 4 MB" ""
+}
+
+case_F4t() {  # the same on a real full disk: a tmpfs filled up to 32 KB
+    small_disk "$CASE_DIR/disk" 4 || { result F4t "507 on a full tmpfs" "SKIP: needs root and mount -t tmpfs" SKIP; return; }
+    copy_gallery "$BASE" "$CASE_DIR/disk/g"
+    fill_disk "$CASE_DIR/disk" 32768
+    start_server F4t "$CASE_DIR/disk/g" || { result F4t "507 on a full tmpfs" "server did not start on the full tmpfs" FAIL; return; }
+    adds_on_full_disk F4t "tmpfs with 32 KB free"
 }
 
 case_F5() {  # multipart boundary over 70 characters

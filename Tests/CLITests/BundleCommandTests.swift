@@ -7,32 +7,8 @@ import Testing
 /// `magpie export --format bundle`, `--bundle` and `export-embeddings` end to end through the
 /// built executable.
 @Suite struct BundleCommandTests {
-    static let config = """
-    Global:
-      feature_normalize: True
-      pretrained_model: null
-    Arch:
-      name: RecModel
-      Backbone:
-        name: PPLCNet_x0_25
-      Neck:
-        name: FC
-        embedding_size: 1280
-        class_num: 8
-    DataLoader:
-      Eval:
-        dataset:
-          name: SOP
-          transform_ops:
-            - Resize:
-                size: 32
-            - CenterCrop:
-                size: 32
-            - ToTensor:
-            - Normalize:
-                mean: [0.5, 0.5, 0.5]
-                std: [0.5, 0.5, 0.5]
-    """
+    static let config = TinyRetrieval.inferenceConfig(dimension: 8, gallerySplit: false,
+                                                      global: "  feature_normalize: True\n  pretrained_model: null")
 
     /// Colour JPEG and PNG fixtures of the Datasets tests, copied into `folder`.
     static func images(into folder: String) throws -> [String] {

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import TestSupport
 @testable import Engine
 
 /// A tiny SOP-format dataset of generated JPEGs (coloured shapes per class) in a temp folder.
@@ -31,16 +32,7 @@ enum TinyDataset {
     }
 
     static func config(root: URL, output: URL, extra: String = "") -> String {
-        let ops = """
-                - Resize:
-                    size: 32
-                - CenterCrop:
-                    size: 32
-                - ToTensor:
-                - Normalize:
-                    mean: [0.5, 0.5, 0.5]
-                    std: [0.5, 0.5, 0.5]
-        """
+        let ops = TinyRetrieval.evalOps(indent: 8)
         return """
         Global:
           output_dir: \(output.path)
@@ -49,14 +41,7 @@ enum TinyDataset {
           iter_per_epoch: 3
           print_batch_step: 1
           eval_interval: 1
-        Arch:
-          name: RecModel
-          Backbone:
-            name: PPLCNet_x0_25
-          Neck:
-            name: FC
-            embedding_size: 1280
-            class_num: 16
+        \(TinyRetrieval.arch(dimension: 16))
         Loss:
           Train:
             - ContrastiveLoss_XBM:

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Retrieval
 import Service
+import TestSupport
 
 /// A real gallery in a temp folder: generated JPEGs embedded by a small random-weight model
 /// (PP-LCNet x0.25 at 32 px; weights from the fixed-seed initialiser), in LMDB.
@@ -27,33 +28,7 @@ final class ServiceFixture {
         return try JPEGEncoder.encode(Image(width: side, height: side, channels: 3, pixels: pixels), quality: 95)
     }
 
-    static let config = """
-    Global:
-      seed: 1
-      feature_normalize: True
-    Arch:
-      name: RecModel
-      Backbone:
-        name: PPLCNet_x0_25
-      Neck:
-        name: FC
-        embedding_size: 1280
-        class_num: 16
-    DataLoader:
-      Eval:
-        Gallery:
-          dataset:
-            name: SOP
-            transform_ops:
-              - Resize:
-                  size: 32
-              - CenterCrop:
-                  size: 32
-              - ToTensor:
-              - Normalize:
-                  mean: [0.5, 0.5, 0.5]
-                  std: [0.5, 0.5, 0.5]
-    """
+    static let config = TinyRetrieval.inferenceConfig(dimension: 16, gallerySplit: true)
 
     init(items: Int = 12, configure: (inout ServiceConfiguration) -> Void = { _ in }) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("magpie-service-\(UUID().uuidString)")
