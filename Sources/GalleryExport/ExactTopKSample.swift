@@ -14,7 +14,7 @@ public struct ExactTopKSample: Codable, Equatable, Sendable {
 
     public var k: Int
     /// `IP` (inner product; cosine on L2-normalised vectors) or `L2` (squared distance).
-    public var metric: Metric
+    public var metric: DistanceMetric
     public var seed: UInt64
     public var excludesSelf = true
     public var queries: [Query]

@@ -17,7 +17,7 @@ public struct ExportManifest: Codable, Equatable, Sendable {
     public var count: Int
     public var dimension: Int
     /// The gallery's metric: `IP` or `L2`.
-    public var metric: Metric
+    public var metric: DistanceMetric
     public var metricDescription: String
     /// Whether every vector has unit L2 norm (±1e-3): then inner product is cosine similarity.
     public var normalized: Bool
@@ -47,7 +47,7 @@ public struct ExportManifest: Codable, Equatable, Sendable {
         return "is not a gallery export (no export manifest.json); --force replaces only exports, choose another --out"
     }
 
-    static func metricDescription(_ metric: Metric, normalized: Bool) -> String {
+    static func metricDescription(_ metric: DistanceMetric, normalized: Bool) -> String {
         switch metric {
         case .innerProduct:
             return normalized ? "inner product, higher is closer; the vectors are L2-normalised, so this is cosine similarity"

@@ -4,7 +4,7 @@ import Retrieval
 /// written beside them so the vector field's dimension and metric match the gallery's.
 enum TargetSchemas {
     /// (file name, contents) for `flavor`, or nil when the flavor needs none.
-    static func file(for flavor: NDJSONFlavor, dimension d: Int, metric: Metric, target: ExportTarget) -> (String, String)? {
+    static func file(for flavor: NDJSONFlavor, dimension d: Int, metric: DistanceMetric, target: ExportTarget) -> (String, String)? {
         let ip = metric == .innerProduct
         switch flavor {
         case .plain:

@@ -1,4 +1,5 @@
 import Testing
+@testable import Datasets
 @testable import Engine
 @testable import TensorCore
 

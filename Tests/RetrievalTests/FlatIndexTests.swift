@@ -4,7 +4,7 @@ import TensorCore
 
 @Suite struct FlatIndexTests {
     /// Brute force: every score, sorted by (score desc, id asc), in plain loops.
-    static func reference(_ q: [Float], _ g: [Float], ids: [Int64], d: Int, k: Int, metric: Metric,
+    static func reference(_ q: [Float], _ g: [Float], ids: [Int64], d: Int, k: Int, metric: DistanceMetric,
                           exclude: Int64? = nil) -> [(Int64, Float)] {
         var all: [(Int64, Float)] = []
         for i in 0..<ids.count where ids[i] != exclude {
@@ -20,8 +20,8 @@ import TensorCore
         return Array(all.prefix(k))
     }
 
-    @Test(arguments: [Metric.innerProduct, .l2])
-    func matchesBruteForceAcrossBlocksAndChunks(_ metric: Metric) throws {
+    @Test(arguments: [DistanceMetric.innerProduct, .l2])
+    func matchesBruteForceAcrossBlocksAndChunks(_ metric: DistanceMetric) throws {
         var rng = RNG(seed: 3)
         let d = 12, n = 5000, nq = 300, k = 17
         let g = (0..<(n * d)).map { _ in rng.normal() }

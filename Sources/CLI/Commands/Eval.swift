@@ -93,7 +93,7 @@ struct EvalCommand: ParsableCommand {
         } else {
             throw ValidationError("give --embeddings E.npy --labels L.npy, or --gallery PATH [--query Q]")
         }
-        let chosenMetric = try metric.map(Metric.init(parsing:)) ?? gallerySet.metric ?? .innerProduct
+        let chosenMetric = try metric.map(DistanceMetric.init(parsing:)) ?? gallerySet.metric ?? .innerProduct
         let galleryLabels = try gallerySet.requireLabels(galleryPath)
         let d = gallerySet.dimension
 

@@ -33,7 +33,7 @@ struct GalleryImportCommand: ParsableCommand {
     func run() throws {
         guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
         let set = try EmbeddingSet.load(input, labels: labels, ids: ids)
-        let manifest = GalleryManifest(dimension: set.dimension, metric: try Metric(parsing: metric), model: model,
+        let manifest = GalleryManifest(dimension: set.dimension, metric: try DistanceMetric(parsing: metric), model: model,
                                        fingerprint: fingerprint)
         let fresh = NewGalleryCleanup(path: gallery)
         let store = try Gallery.openOrCreate(at: gallery, manifest: manifest)

@@ -8,7 +8,7 @@ public struct EmbeddingSet: Sendable {
     public var ids: [Int64]
     public var vectors: [Float]
     public var records: [GalleryRecord]
-    public var metric: Metric?
+    public var metric: DistanceMetric?
     public var count: Int { ids.count }
 
     /// Labels of every row; throws naming `path` when some are missing.

@@ -75,7 +75,7 @@ public final class Gallery: @unchecked Sendable {
 
     /// Throws unless vectors of `dimension` from a model with `fingerprint` belong here. An empty
     /// fingerprint on either side is not checked; `metric` nil is not checked.
-    public func checkCompatible(dimension: Int, metric: Metric? = nil, fingerprint: String = "") throws {
+    public func checkCompatible(dimension: Int, metric: DistanceMetric? = nil, fingerprint: String = "") throws {
         let m = try manifest()
         guard m.dimension == dimension else {
             throw RetrievalError.dimensionMismatch(expected: m.dimension, got: dimension, context: "gallery \(path)")

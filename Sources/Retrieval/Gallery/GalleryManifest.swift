@@ -1,7 +1,7 @@
 import Foundation
 
 /// How a gallery compares vectors.
-public enum Metric: String, Codable, Sendable, CaseIterable {
+public enum DistanceMetric: String, Codable, Sendable, CaseIterable {
     /// Inner product, higher is closer (cosine on L2-normalised vectors). FAISS `IndexFlatIP`.
     case innerProduct = "IP"
     /// Squared Euclidean distance, lower is closer. FAISS `IndexFlatL2`.
@@ -23,7 +23,7 @@ public struct GalleryManifest: Codable, Equatable, Sendable {
 
     public var formatVersion: Int
     public var dimension: Int
-    public var metric: Metric
+    public var metric: DistanceMetric
     public var count: Int
     /// Model architecture name, e.g. `ResNet50`.
     public var model: String
@@ -45,7 +45,7 @@ public struct GalleryManifest: Codable, Equatable, Sendable {
         case nextID = "next_id"
     }
 
-    public init(dimension: Int, metric: Metric = .innerProduct, model: String = "", fingerprint: String = "",
+    public init(dimension: Int, metric: DistanceMetric = .innerProduct, model: String = "", fingerprint: String = "",
                 preprocessing: String? = nil, date: Date = Date()) {
         formatVersion = Self.currentFormatVersion
         self.dimension = dimension

@@ -32,7 +32,7 @@ public struct RetrievalEvaluator: Sendable {
     /// `selfIndex[q]` is the gallery position of query q's own entry (or -1); pass it when the
     /// query set is the gallery (see `evaluateSelf`).
     public func evaluate(queries: [Float], queryLabels: [Int64], gallery: [Float], galleryLabels: [Int64],
-                         dimension d: Int, metric: Metric = .innerProduct, selfIndex: [Int]? = nil,
+                         dimension d: Int, metric: DistanceMetric = .innerProduct, selfIndex: [Int]? = nil,
                          rescorer: RowRescorer? = nil) throws -> EvaluationReport {
         let nq = queryLabels.count, ng = galleryLabels.count
         guard d > 0, queries.count == nq * d else {
@@ -88,7 +88,7 @@ public struct RetrievalEvaluator: Sendable {
     }
 
     /// Query set = gallery: each item is a query against all the others.
-    public func evaluateSelf(embeddings: [Float], labels: [Int64], dimension: Int, metric: Metric = .innerProduct,
+    public func evaluateSelf(embeddings: [Float], labels: [Int64], dimension: Int, metric: DistanceMetric = .innerProduct,
                              rescorer: RowRescorer? = nil) throws -> EvaluationReport {
         try evaluate(queries: embeddings, queryLabels: labels, gallery: embeddings, galleryLabels: labels,
                      dimension: dimension, metric: metric, selfIndex: Array(0..<labels.count), rescorer: rescorer)

@@ -6,7 +6,7 @@ import TensorCore
 /// Ties are broken by smaller id, so results are deterministic.
 public final class FlatIndex: @unchecked Sendable {
     public let dimension: Int
-    public let metric: Metric
+    public let metric: DistanceMetric
     public private(set) var ids: [Int64] = []
     /// Row-major `count × dimension`.
     public private(set) var vectors: [Float] = []
@@ -14,7 +14,7 @@ public final class FlatIndex: @unchecked Sendable {
 
     public var count: Int { ids.count }
 
-    public init(dimension: Int, metric: Metric = .innerProduct) {
+    public init(dimension: Int, metric: DistanceMetric = .innerProduct) {
         precondition(dimension > 0, "dimension must be positive")
         self.dimension = dimension
         self.metric = metric

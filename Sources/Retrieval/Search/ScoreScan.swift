@@ -9,14 +9,14 @@ struct ScoreScan {
     let gallery: UnsafePointer<Float>
     let galleryCount: Int
     let dimension: Int
-    let metric: Metric
+    let metric: DistanceMetric
     /// −‖g‖² per gallery row (L2 only).
     let negatedNorms: [Float]
     /// 512 × 512 floats = 1 MiB: the tile stays in L2 between the sgemm that writes it and the scan.
     var queryBlock = 512
     var galleryChunk = 512
 
-    init(gallery: UnsafePointer<Float>, count: Int, dimension: Int, metric: Metric) {
+    init(gallery: UnsafePointer<Float>, count: Int, dimension: Int, metric: DistanceMetric) {
         self.gallery = gallery
         galleryCount = count
         self.dimension = dimension

@@ -1,4 +1,5 @@
 import Foundation
+import MagpieConfig
 import TensorCore
 
 /// PaddleClas's `batch_transform_ops` (ppcls/data/preprocess/batch_ops): mix whole batches and
@@ -35,7 +36,7 @@ public enum BatchMixing: Sendable, Equatable {
     }
 
     /// Parses `batch_transform_ops` entries.
-    static func parse(_ ops: [(name: String, params: ConfigSection)]) throws -> [BatchMixing] {
+    public static func parse(_ ops: [(name: String, params: ConfigSection)]) throws -> [BatchMixing] {
         try ops.map { name, p in
             switch name {
             case "MixupOperator": return .mixup(alpha: try alpha(p))
