@@ -37,11 +37,14 @@ struct ModelSource: ParsableArguments {
         guard side > 0 else { throw ValidationError("--size must be positive, got \(side)") }
         let classes = classNum ?? (embeddingSize == nil ? entry.defaultClassNum : 0)
         guard classes >= 0 else { throw ValidationError("--class_num must be 0 or more, got \(classes)") }
-        var built = try entry.make(ModelOptions(classNum: classes))
+        let built: Layer
         if let embeddingSize {
             guard embeddingSize > 0 else { throw ValidationError("--embedding_size must be positive, got \(embeddingSize)") }
             guard classes == 0 else { throw ValidationError("--embedding_size needs a backbone without classifier: add --class_num 0") }
-            built = L2NormalizedOutput(try EmbeddingModel(backbone: built, inputSize: side, embeddingSize: embeddingSize))
+            // The same embedding model `magpie train` writes (keys backbone.*, neck.fc.*), normalised.
+            built = L2NormalizedOutput(try RecModel(backbone: model, options: ModelOptions(classNum: 0), embeddingSize: embeddingSize))
+        } else {
+            built = try entry.make(ModelOptions(classNum: classes))
         }
         if let weights {
             let url = URL(fileURLWithPath: weights)
@@ -51,25 +54,4 @@ struct ModelSource: ParsableArguments {
         built.eval()
         return Loaded(model: built, name: model, inputShape: [3, side, side])
     }
-}
-
-/// Backbone features → Linear neck: a retrieval model's embedding of a registry backbone (keys
-/// `backbone.*`, `neck.*`; `load` wraps it in `L2NormalizedOutput`); `export -c` exports the
-/// config-built RecModel instead.
-final class EmbeddingModel: Layer {
-    let backbone: Layer
-    let neck: Linear
-
-    init(backbone: Layer, inputSize: Int, embeddingSize: Int) throws {
-        self.backbone = backbone
-        // The feature width comes from one forward pass, so any zoo backbone fits.
-        backbone.eval()
-        let probe = withNoGrad { backbone(Tensor.zeros([1, 3, inputSize, inputSize])) }
-        guard probe.rank == 2 else { throw ValidationError("backbone output \(probe.shape) is not [N, features]") }
-        neck = Linear(probe.shape[1], embeddingSize)
-    }
-
-    override var children: [(String, Module)] { [("backbone", backbone), ("neck", neck)] }
-
-    override func forward(_ x: Tensor) -> Tensor { neck(backbone(x)) }
 }
