@@ -48,39 +48,31 @@ public final class ClassificationTrainer {
     let evalSplit: DataBuilder.Split?
     let evalMetrics: ClassificationMetrics
     let trainTopK: Bool
-    let epochs: Int, itersPerEpoch: Int, printEvery: Int, evalInterval: Int, saveInterval: Int, startEval: Int
-    let evalDuringTrain: Bool
-    let outputDirectory: URL
-    let resumeFrom: String?
+    public let trainingSchedule: TrainingSchedule
+    let itersPerEpoch: Int
     var rng: RNG
     public let log: TrainLog
+    /// The report of the last evaluation.
+    private(set) var lastReport: ClassificationReport?
 
     public init(config: Config, echo: Bool = true) throws {
         self.config = config
         let global = config.section("Global")
-        let seed = UInt64(try global.int("seed", default: 0))
+        let trainingSchedule = try TrainingSchedule(config)
+        self.trainingSchedule = trainingSchedule
+        let seed = trainingSchedule.seed
         Initializers.seed(seed)
         rng = RNG(seed: seed &+ 0x6d69_7875_70)
-        epochs = try global.int("epochs", default: 1)
+        let epochs = trainingSchedule.epochs
         _ = try global.choice("eval_mode", ["classification"], default: "classification")
         let dataLoader = config.section("DataLoader")
         let trainSection = try dataLoader.section("Train")
         let train = try DataBuilder.split(trainSection, seed: seed, defaultIters: nil, training: true)
         self.train = train
         mixing = try BatchMixing.parse(try trainSection.section("dataset").namedList("batch_transform_ops"))
-        itersPerEpoch = try global.int("iter_per_epoch") ?? train.sampler.batches(epoch: 0).count
+        itersPerEpoch = trainingSchedule.itersPerEpoch ?? train.sampler.batches(epoch: 0).count
         guard itersPerEpoch > 0 else {
             throw EngineError.config("\(config.path): DataLoader.Train gives no batches (\(train.dataset.count) images, batch size \(train.batchSize), drop_last)")
-        }
-        printEvery = max(1, try global.int("print_batch_step", default: 10))
-        evalInterval = max(1, try global.int("eval_interval", default: 1))
-        saveInterval = max(1, try global.int("save_interval", default: 1))
-        startEval = try global.int("start_eval_epoch", default: 0)
-        evalDuringTrain = try global.bool("eval_during_train", default: true)
-        outputDirectory = URL(fileURLWithPath: try global.string("output_dir", default: "./output/"))
-        resumeFrom = try global.string("checkpoints")
-        for key in ["device", "save_inference_dir", "use_visualdl", "use_dali", "to_static", "image_shape", "use_multilabel"] {
-            global.ignore(key)
         }
 
         let built = try ClassifierBuilder.build(config)
@@ -88,7 +80,9 @@ public final class ClassificationTrainer {
         teacher = built.teacher
         arch = built.arch
         classNum = built.classNum
-        if let path = try global.string("pretrained_model") { try Checkpoint(path: path).load(model: model) }
+        if let path = try global.string("pretrained_model") {
+            try PretrainedWeights.load(path, into: model, fit: .exact, key: "Global.pretrained_model")
+        }
 
         losses = try ClassificationTrainer.parseLosses(config, distillation: built.teacher != nil)
         let opt = try OptimizerBuilder.build(config, parameters: model.namedParameters(), stepsPerEpoch: itersPerEpoch, epochs: epochs)
@@ -104,7 +98,7 @@ public final class ClassificationTrainer {
         config.section("Loss").ignore("Eval")
         config.ignore("Infer")
         try config.checkUnknownKeys()
-        log = try TrainLog(directory: outputDirectory.appendingPathComponent(arch), echo: echo)
+        log = try TrainLog(directory: trainingSchedule.outputDirectory.appendingPathComponent(arch), echo: echo)
     }
 
     static func parseLosses(_ config: Config, distillation: Bool) throws -> Losses {
@@ -172,80 +166,61 @@ public final class ClassificationTrainer {
 
     /// Trains for the configured epochs (resuming from `Global.checkpoints` when set).
     public func run() throws -> Summary {
-        let start = Date()
-        var epoch = 1, step = 0
-        var best: Double?, bestEpoch: Int?
-        var lastReport: ClassificationReport?
-        if let resumeFrom {
-            let (state, _) = try Checkpoint(path: resumeFrom).load(model: model, optimizer: optimizer)
-            if let state { epoch = state.epoch + 1; step = state.step; best = state.bestMetric; bestEpoch = state.bestEpoch }
-            rng = RNG(seed: rng.next() &+ UInt64(step))
-            log.line("resumed from \(resumeFrom) at epoch \(epoch - 1), step \(step)")
-        }
-        log.line("[Config] \(config.path)\n" + config.yaml)
-        log.line("model \(arch): \(model.parameterCount) parameters, \(classNum) classes"
-                 + (teacher.map { " (teacher: \($0.parameterCount) parameters, frozen)" } ?? "")
-                 + "; train: \(train.dataset.count) images; \(itersPerEpoch) iterations × \(epochs) epochs")
-        var latest = outputDirectory.appendingPathComponent(arch).appendingPathComponent("latest").path
-        var bestPath: String?
-        var interrupted = false
-        var firstLoss: Double?, lastLoss: Double?
-        var progress = TrainingProgress(log: log, epochs: epochs, totalSteps: epochs * itersPerEpoch, printEvery: printEvery)
-        model.train()
-        while epoch <= epochs && !interrupted {
-            let batches = Array(train.sampler.batches(epoch: epoch).prefix(itersPerEpoch))
-            let iterator = train.loader.makeIterator(batches: batches, epoch: epoch)
-            interrupted = try !progress.runEpoch(epoch, iterator: iterator, iters: batches.count, step: &step,
-                                                 learningRate: { optimizer.applyLearningRate(at: $0, schedule: schedule, plateau: plateau) }) { batch, iter, _ in
-                let (total, parts, logits) = loss(images: batch.images, labels: batch.labels)
-                guard total.item.isFinite else {
-                    throw EngineError.data("the loss became \(total.item) at epoch \(epoch), iteration \(iter); lower Optimizer.lr.learning_rate")
-                }
-                total.backward()
-                optimizer.step()
-                optimizer.zeroGrad()
-                var values = parts
-                if trainTopK {
-                    var acc = TopKAccuracy(ks: [1])
-                    try acc.update(logits: logits.data, classes: classNum, labels: batch.labels)
-                    values.append(("top1", acc.accuracies[0]))
-                }
-                return values
-            }
-            progress.endEpoch(epoch)
-            if let l = progress.epochAverage("loss") { firstLoss = firstLoss ?? l; lastLoss = l }
-            if interrupted {
-                latest = try save("latest", epoch: epoch - 1, step: step, best: best, bestEpoch: bestEpoch)
-                log.line("saved \(latest) (interrupted); resume with -o Global.checkpoints=\(latest)")
-                break
-            }
-            if evalDuringTrain, let evalSplit, epoch >= startEval, epoch % evalInterval == 0 || epoch == epochs {
-                let report = try ClassificationEvaluator.evaluate(model: model, split: evalSplit, metrics: evalMetrics)
-                lastReport = report
-                let metric = report.primary
-                if let plateau { optimizer.learningRate = plateau.step(metric: metric) }
-                if best == nil || metric > best! {
-                    best = metric
-                    bestEpoch = epoch
-                    bestPath = try save("best_model", epoch: epoch, step: step, best: best, bestEpoch: bestEpoch)
-                }
-                log.eval(epoch: epoch, step: step, metrics: report.named, best: best)
-                if let tpr = report.tpr { log.line("[Eval][Epoch \(epoch)][TprAtFpr]\(tpr.info)") }
-            }
-            latest = try save("latest", epoch: epoch, step: step, best: best, bestEpoch: bestEpoch)
-            if epoch % saveInterval == 0 && saveInterval > 1 { _ = try save("epoch_\(epoch)", epoch: epoch, step: step, best: best, bestEpoch: bestEpoch) }
-            epoch += 1
-        }
-        return Summary(epochs: epoch - 1, steps: step, lastReport: lastReport, bestMetric: best, bestEpoch: bestEpoch, bestCheckpoint: bestPath,
-                       latestCheckpoint: latest, wallSeconds: Date().timeIntervalSince(start), interrupted: interrupted,
-                       firstEpochLoss: firstLoss, lastEpochLoss: lastLoss)
+        let o = try TrainingLoop.run(self)
+        return Summary(epochs: o.epochs, steps: o.steps, lastReport: lastReport, bestMetric: o.best, bestEpoch: o.bestEpoch,
+                       bestCheckpoint: o.bestCheckpoint, latestCheckpoint: o.latestCheckpoint, wallSeconds: o.wallSeconds,
+                       interrupted: o.interrupted, firstEpochLoss: o.firstEpochLoss, lastEpochLoss: o.lastEpochLoss)
+    }
+}
+
+extension ClassificationTrainer: TrainingTask {
+    var overview: String {
+        "model \(arch): \(model.parameterCount) parameters, \(classNum) classes"
+            + (teacher.map { " (teacher: \($0.parameterCount) parameters, frozen)" } ?? "")
+            + "; train: \(train.dataset.count) images; \(itersPerEpoch) iterations × \(trainingSchedule.epochs) epochs"
     }
 
-    func save(_ name: String, epoch: Int, step: Int, best: Double?, bestEpoch: Int?) throws -> String {
-        let prefix = outputDirectory.appendingPathComponent(arch).appendingPathComponent(name)
-        try Checkpoint(prefix: prefix).save(model: model, optimizer: optimizer,
-                                            state: .init(epoch: epoch, step: step, bestMetric: best, bestEpoch: bestEpoch, arch: arch),
-                                            config: config.yaml)
-        return prefix.path
+    /// The model and optimizer; the augmentation stream moves on by the steps already taken.
+    func resume(from path: String) throws -> Checkpoint.State? {
+        let (state, _) = try Checkpoint(path: path).load(model: model, optimizer: optimizer)
+        rng = RNG(seed: rng.next() &+ UInt64(state?.step ?? 0))
+        return state
+    }
+
+    func trainEpoch(_ epoch: Int, progress: inout TrainingProgress, step: inout Int) throws -> TrainingProgress.EpochEnd {
+        let batches = Array(train.sampler.batches(epoch: epoch).prefix(itersPerEpoch))
+        let iterator = train.loader.makeIterator(batches: batches, epoch: epoch)
+        return try progress.runEpoch(epoch, iterator: iterator, iters: batches.count, step: &step,
+                                     learningRate: { optimizer.applyLearningRate(at: $0, schedule: schedule, plateau: plateau) }) { batch, iter, _ in
+            let (total, parts, logits) = loss(images: batch.images, labels: batch.labels)
+            guard total.item.isFinite else {
+                throw EngineError.data("the loss became \(total.item) at epoch \(epoch), iteration \(iter); lower Optimizer.lr.learning_rate")
+            }
+            total.backward()
+            optimizer.step()
+            optimizer.zeroGrad()
+            var values = parts
+            if trainTopK {
+                var acc = TopKAccuracy(ks: [1])
+                try acc.update(logits: logits.data, classes: classNum, labels: batch.labels)
+                values.append(("top1", acc.accuracies[0]))
+            }
+            return values
+        }
+    }
+
+    /// The config's metrics; the first (top-1, or TprAtFpr) chooses `best_model`.
+    func evaluate(epoch: Int) throws -> TrainingEvaluation? {
+        guard let evalSplit else { return nil }
+        let report = try ClassificationEvaluator.evaluate(model: model, split: evalSplit, metrics: evalMetrics)
+        lastReport = report
+        if let plateau { optimizer.learningRate = plateau.step(metric: report.primary) }
+        return TrainingEvaluation(metric: report.primary, named: report.named,
+                                  lines: report.tpr.map { ["[Eval][Epoch \(epoch)][TprAtFpr]\($0.info)"] } ?? [])
+    }
+
+    func save(_ name: String, state: Checkpoint.State) throws {
+        let prefix = trainingSchedule.outputDirectory.appendingPathComponent(arch).appendingPathComponent(name)
+        try Checkpoint(prefix: prefix).save(model: model, optimizer: optimizer, state: state, config: config.yaml)
     }
 }

@@ -38,12 +38,11 @@ public final class FixMatchTrainer {
     let schedule: (any LRSchedule)?
     let step: FixMatchStep
     let ks: [Int]
-    let epochs: Int, itersPerEpoch: Int, printEvery: Int, evalInterval: Int, saveInterval: Int
-    let evalDuringTrain: Bool
-    let maxSeconds: Double?
-    let outputDirectory: URL
-    let resumeFrom: String?
+    public let trainingSchedule: TrainingSchedule
+    let itersPerEpoch: Int
     public let log: TrainLog
+    /// Top-k accuracies of the last evaluation.
+    private(set) var lastAccuracy: [String: Double]?
 
     /// Whether `config` asks for this trainer (`Global.train_mode` fixmatch or supervised).
     public static func handles(_ config: Config) throws -> Bool {
@@ -55,23 +54,13 @@ public final class FixMatchTrainer {
         self.config = config
         let global = config.section("Global")
         mode = Mode(rawValue: try global.choice("train_mode", Mode.allCases.map(\.rawValue), default: "fixmatch"))!
-        let seed = UInt64(try global.int("seed", default: 0))
+        let trainingSchedule = try TrainingSchedule(config)
+        self.trainingSchedule = trainingSchedule
+        let seed = trainingSchedule.seed
         Initializers.seed(seed)
-        epochs = try global.int("epochs", default: 1)
-        itersPerEpoch = try global.int("iter_per_epoch", default: 1024)
-        guard epochs > 0, itersPerEpoch > 0 else {
-            throw ConfigError.invalidValue(path: config.path, key: "Global.epochs", reason: "and Global.iter_per_epoch must be positive")
-        }
-        printEvery = max(1, try global.int("print_batch_step", default: 20))
-        evalInterval = max(1, try global.int("eval_interval", default: 1))
-        saveInterval = try global.int("save_interval", default: -1)
-        evalDuringTrain = try global.bool("eval_during_train", default: true)
-        maxSeconds = try global.double("max_train_seconds")
+        let epochs = trainingSchedule.epochs
+        itersPerEpoch = trainingSchedule.itersPerEpoch ?? 1024
         _ = try global.choice("eval_mode", ["classification"], default: "classification")
-        _ = try global.string("device"); _ = try global.ints("image_shape"); _ = try global.string("save_inference_dir")
-        _ = try global.bool("use_visualdl"); _ = try global.bool("use_dali")
-        outputDirectory = URL(fileURLWithPath: try global.string("output_dir", default: "./output/"))
-        resumeFrom = try global.string("checkpoints")
 
         let built = try FixMatchTrainer.buildModel(config)
         model = built.model
@@ -114,7 +103,7 @@ public final class FixMatchTrainer {
         config.section("Metric").ignore("Train")
         config.ignore("Infer")
         try config.checkUnknownKeys()
-        log = try TrainLog(directory: outputDirectory.appendingPathComponent(arch), echo: echo)
+        log = try TrainLog(directory: trainingSchedule.outputDirectory.appendingPathComponent(arch), echo: echo)
     }
 
     /// `Arch` → classifier. PaddleClas's `{name: WideResNet, depth, widen_factor, dropout, num_classes}`
@@ -144,96 +133,10 @@ public final class FixMatchTrainer {
     public static func emaURL(_ checkpoint: Checkpoint) -> URL { URL(fileURLWithPath: checkpoint.prefix.path + ".ema.safetensors") }
 
     public func run() throws -> Summary {
-        let start = Date()
-        var epoch = 1, stepCount = 0
-        var best: Double?, bestEpoch: Int?
-        if let resumeFrom {
-            let checkpoint = Checkpoint(path: resumeFrom)
-            let (state, _) = try checkpoint.load(model: model, optimizer: optimizer)
-            if let state { epoch = state.epoch + 1; stepCount = state.step; best = state.bestMetric; bestEpoch = state.bestEpoch }
-            if let ema {
-                let url = FixMatchTrainer.emaURL(checkpoint)
-                if FileManager.default.fileExists(atPath: url.path) {
-                    try ema.shadow.loadSafeTensors(from: url)
-                } else {
-                    try ema.shadow.load(stateDict: Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.0, $0.1) }))
-                    log.line("no EMA weights at \(url.path): the EMA restarts from the resumed model")
-                }
-            }
-            log.line("resumed from \(resumeFrom) at epoch \(epoch - 1), step \(stepCount)")
-        }
-        log.line("[Config] \(config.path)\n" + config.yaml)
-        let unlabeledNote = data.unlabeled.map { ", unlabelled \($0.count) images × \(data.unlabeledBatch) per step (weak + strong)" } ?? ""
-        log.line("\(mode.rawValue): model \(arch) (\(model.parameterCount) parameters); labelled \(data.labeled.count) of \(data.train.count) "
-                 + "images × \(data.labeledBatch) per step\(unlabeledNote); \(itersPerEpoch) iterations × \(epochs) epochs"
-                 + (maxSeconds.map { String(format: "; budget %.0f s", $0) } ?? ""))
-        var latest = outputDirectory.appendingPathComponent(arch).appendingPathComponent("latest").path
-        var bestPath: String?
-        var lastAccuracy: [String: Double]?
-        var interrupted = false, budgetReached = false
-        var progress = TrainingProgress(log: log, epochs: epochs, totalSteps: epochs * itersPerEpoch, printEvery: printEvery)
-        var trainSeconds = 0.0
-        model.train()
-        while epoch <= epochs && !interrupted && !budgetReached {
-            progress.startEpoch()
-            let (labeledBatches, unlabeledBatches) = data.trainBatches(epoch: epoch, iterations: itersPerEpoch)
-            let labeledIterator = data.labeledLoader.makeIterator(batches: labeledBatches, epoch: epoch)
-            let unlabeledIterator = data.unlabeledLoader?.makeIterator(batches: unlabeledBatches, epoch: epoch)
-            var iter = 0
-            var readStart = Date()
-            while let labeled = try labeledIterator.next() {
-                let unlabeled = try unlabeledIterator?.next()
-                if unlabeledIterator != nil && unlabeled == nil { break }
-                iter += 1
-                let readerCost = Date().timeIntervalSince(readStart)
-                let stepStart = Date()
-                let lr = optimizer.applyLearningRate(at: stepCount, schedule: schedule, plateau: nil)
-                let r = step(labeled: labeled.images, labels: labeled.labels, weak: unlabeled?.views[0], strong: unlabeled?.views[1],
-                             unlabeledLabels: unlabeled?.labels)
-                stepCount += 1
-                let cost = Date().timeIntervalSince(stepStart) + readerCost
-                trainSeconds += cost
-                var values: [(String, Double)] = [("loss", Double(r.loss)), ("loss_x", Double(r.labeledLoss))]
-                if mode == .fixmatch {
-                    values += [("loss_u", Double(r.unlabeledLoss)), ("mask", r.maskRate)]
-                    if let a = r.pseudoLabelAccuracy { values.append(("pseudo_acc", a)) }
-                    if let a = r.pseudoLabelAccuracyAll { values.append(("pseudo_acc_all", a)) }
-                }
-                if let maxSeconds, trainSeconds >= maxSeconds { budgetReached = true }
-                progress.step(epoch: epoch, iter: iter, iters: labeledBatches.count, step: stepCount, lr: lr, values: values,
-                              cost: cost, readerCost: readerCost, batchSize: r.images, forcePrint: budgetReached)
-                if Interruption.shared.isRequested { interrupted = true; break }
-                if budgetReached { break }
-                readStart = Date()
-            }
-            progress.endEpoch(epoch)
-            if interrupted {
-                latest = try save("latest", epoch: epoch - 1, step: stepCount, best: best, bestEpoch: bestEpoch)
-                log.line("saved \(latest) (interrupted); resume with -o Global.checkpoints=\(latest)")
-                break
-            }
-            if budgetReached { log.line(String(format: "time budget of %.0f s reached after %d steps", maxSeconds ?? 0, stepCount)) }
-            if evalDuringTrain, data.evalLoader != nil, epoch % evalInterval == 0 || epoch == epochs || budgetReached {
-                let accuracy = try FixMatchTrainer.evaluate(evalModel, data: data, ks: ks)
-                let named = accuracy.named
-                lastAccuracy = named
-                let top1 = accuracy.accuracies.first ?? 0
-                if best == nil || top1 > best! {
-                    best = top1
-                    bestEpoch = epoch
-                    bestPath = try save("best_model", epoch: epoch, step: stepCount, best: best, bestEpoch: bestEpoch)
-                }
-                log.eval(epoch: epoch, step: stepCount, metrics: ks.map { ("top\($0)", named["top\($0)"] ?? 0) }, best: best)
-            }
-            latest = try save("latest", epoch: epoch, step: stepCount, best: best, bestEpoch: bestEpoch)
-            if saveInterval > 0 && epoch % saveInterval == 0 {
-                _ = try save("epoch_\(epoch)", epoch: epoch, step: stepCount, best: best, bestEpoch: bestEpoch)
-            }
-            epoch += 1
-        }
-        return Summary(epochs: min(epoch, epochs), steps: stepCount, lastAccuracy: lastAccuracy, bestTop1: best, bestCheckpoint: bestPath,
-                       latestCheckpoint: latest, wallSeconds: Date().timeIntervalSince(start), interrupted: interrupted,
-                       budgetReached: budgetReached)
+        let o = try TrainingLoop.run(self)
+        return Summary(epochs: o.epochs, steps: o.steps, lastAccuracy: lastAccuracy, bestTop1: o.best, bestCheckpoint: o.bestCheckpoint,
+                       latestCheckpoint: o.latestCheckpoint, wallSeconds: o.wallSeconds, interrupted: o.interrupted,
+                       budgetReached: o.budgetReached)
     }
 
     /// Top-k accuracy of `model` (eval mode, no tape) on the config's eval split.
@@ -251,17 +154,85 @@ public final class FixMatchTrainer {
         return accuracy
     }
 
+}
+
+extension FixMatchTrainer: TrainingTask {
+    var overview: String {
+        let unlabeledNote = data.unlabeled.map { ", unlabelled \($0.count) images × \(data.unlabeledBatch) per step (weak + strong)" } ?? ""
+        return "\(mode.rawValue): model \(arch) (\(model.parameterCount) parameters); labelled \(data.labeled.count) of \(data.train.count) "
+            + "images × \(data.labeledBatch) per step\(unlabeledNote); \(itersPerEpoch) iterations × \(trainingSchedule.epochs) epochs"
+            + (trainingSchedule.maxSeconds.map { String(format: "; budget %.0f s", $0) } ?? "")
+    }
+
+    /// The model, the optimizer and the EMA weights (restarted from the model when absent).
+    func resume(from path: String) throws -> Checkpoint.State? {
+        let checkpoint = Checkpoint(path: path)
+        let (state, _) = try checkpoint.load(model: model, optimizer: optimizer)
+        if let ema {
+            let url = FixMatchTrainer.emaURL(checkpoint)
+            if FileManager.default.fileExists(atPath: url.path) {
+                try ema.shadow.loadSafeTensors(from: url)
+            } else {
+                try ema.shadow.load(stateDict: Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.0, $0.1) }))
+                log.line("no EMA weights at \(url.path): the EMA restarts from the resumed model")
+            }
+        }
+        return state
+    }
+
+    /// Labelled and (for FixMatch) unlabelled batches side by side, one step each.
+    func trainEpoch(_ epoch: Int, progress: inout TrainingProgress, step stepCount: inout Int) throws -> TrainingProgress.EpochEnd {
+        progress.startEpoch()
+        let (labeledBatches, unlabeledBatches) = data.trainBatches(epoch: epoch, iterations: itersPerEpoch)
+        let labeledIterator = data.labeledLoader.makeIterator(batches: labeledBatches, epoch: epoch)
+        let unlabeledIterator = data.unlabeledLoader?.makeIterator(batches: unlabeledBatches, epoch: epoch)
+        var iter = 0
+        var readStart = Date()
+        while let labeled = try labeledIterator.next() {
+            let unlabeled = try unlabeledIterator?.next()
+            if unlabeledIterator != nil && unlabeled == nil { break }
+            iter += 1
+            let readerCost = Date().timeIntervalSince(readStart)
+            let stepStart = Date()
+            let lr = optimizer.applyLearningRate(at: stepCount, schedule: schedule, plateau: nil)
+            let r = step(labeled: labeled.images, labels: labeled.labels, weak: unlabeled?.views[0], strong: unlabeled?.views[1],
+                         unlabeledLabels: unlabeled?.labels)
+            stepCount += 1
+            let cost = Date().timeIntervalSince(stepStart) + readerCost
+            var values: [(String, Double)] = [("loss", Double(r.loss)), ("loss_x", Double(r.labeledLoss))]
+            if mode == .fixmatch {
+                values += [("loss_u", Double(r.unlabeledLoss)), ("mask", r.maskRate)]
+                if let a = r.pseudoLabelAccuracy { values.append(("pseudo_acc", a)) }
+                if let a = r.pseudoLabelAccuracyAll { values.append(("pseudo_acc_all", a)) }
+            }
+            let budgetReached = progress.reachesBudget(adding: cost)
+            progress.step(epoch: epoch, iter: iter, iters: labeledBatches.count, step: stepCount, lr: lr, values: values,
+                          cost: cost, readerCost: readerCost, batchSize: r.images, forcePrint: budgetReached)
+            if Interruption.shared.isRequested { return .interrupted }
+            if budgetReached { return .budgetReached }
+            readStart = Date()
+        }
+        return .completed
+    }
+
+    /// Top-k accuracy of the evaluated model (the EMA shadow when there is one); top-1 chooses `best_model`.
+    func evaluate(epoch: Int) throws -> TrainingEvaluation? {
+        guard data.evalLoader != nil else { return nil }
+        let accuracy = try FixMatchTrainer.evaluate(evalModel, data: data, ks: ks)
+        let named = accuracy.named
+        lastAccuracy = named
+        return TrainingEvaluation(metric: accuracy.accuracies.first ?? 0, named: ks.map { ("top\($0)", named["top\($0)"] ?? 0) })
+    }
+
     /// The EMA weights (when there is an EMA) are written first, so the state file, written last
     /// by `Checkpoint.save`, marks a complete checkpoint.
-    func save(_ name: String, epoch: Int, step: Int, best: Double?, bestEpoch: Int?) throws -> String {
-        let checkpoint = Checkpoint(prefix: outputDirectory.appendingPathComponent(arch).appendingPathComponent(name))
+    func save(_ name: String, state: Checkpoint.State) throws {
+        let checkpoint = Checkpoint(prefix: trainingSchedule.outputDirectory.appendingPathComponent(arch).appendingPathComponent(name))
         try FileManager.default.createDirectory(at: checkpoint.prefix.deletingLastPathComponent(), withIntermediateDirectories: true)
         if let ema {
             try ema.shadow.saveSafeTensors(to: FixMatchTrainer.emaURL(checkpoint),
-                                           metadata: ["format": "magpie-ema", "arch": arch, "decay": String(ema.decay), "step": String(step)])
+                                           metadata: ["format": "magpie-ema", "arch": arch, "decay": String(ema.decay), "step": String(state.step)])
         }
-        try checkpoint.save(model: model, optimizer: optimizer,
-                            state: .init(epoch: epoch, step: step, bestMetric: best, bestEpoch: bestEpoch, arch: arch), config: config.yaml)
-        return checkpoint.prefix.path
+        try checkpoint.save(model: model, optimizer: optimizer, state: state, config: config.yaml)
     }
 }

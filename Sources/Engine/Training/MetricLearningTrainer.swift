@@ -32,34 +32,28 @@ public final class MetricLearningTrainer {
     let train: DataBuilder.Split
     let evalSplit: DataBuilder.Split?
     let ks: [Int]
-    let epochs: Int, itersPerEpoch: Int, printEvery: Int, evalInterval: Int, saveInterval: Int
-    let evalDuringTrain: Bool
+    public let trainingSchedule: TrainingSchedule
+    let itersPerEpoch: Int
     let rerank: Bool
-    let outputDirectory: URL
-    let resumeFrom: String?
     public let log: TrainLog
+    /// The report of the last evaluation.
+    private(set) var lastReport: EvaluationReport?
 
     public init(config: Config, echo: Bool = true) throws {
         self.config = config
         let global = config.section("Global")
-        let seed = UInt64(try global.int("seed", default: 0))
+        let trainingSchedule = try TrainingSchedule(config)
+        self.trainingSchedule = trainingSchedule
+        let seed = trainingSchedule.seed
         Initializers.seed(seed)
-        epochs = try global.int("epochs", default: 1)
+        let epochs = trainingSchedule.epochs
         let train = try DataBuilder.split(try config.section("DataLoader").section("Train"), seed: seed,
-                                          defaultIters: try global.int("iter_per_epoch"), training: true)
+                                          defaultIters: trainingSchedule.itersPerEpoch, training: true)
         self.train = train
-        itersPerEpoch = try global.int("iter_per_epoch") ?? train.sampler.batches(epoch: 0).count
-        printEvery = max(1, try global.int("print_batch_step", default: 10))
-        evalInterval = max(1, try global.int("eval_interval", default: 1))
-        saveInterval = max(1, try global.int("save_interval", default: 1))
-        evalDuringTrain = try global.bool("eval_during_train", default: true)
+        itersPerEpoch = trainingSchedule.itersPerEpoch ?? train.sampler.batches(epoch: 0).count
         rerank = try global.bool("re_ranking", default: false)
         _ = try global.choice("eval_mode", ["retrieval"], default: "retrieval")
         _ = try global.choice("retrieval_feature_from", ["features", "backbone"], default: "features")
-        _ = try global.string("device"); _ = try global.ints("image_shape"); _ = try global.string("save_inference_dir")
-        _ = try global.bool("use_visualdl"); _ = try global.bool("use_dali")
-        outputDirectory = URL(fileURLWithPath: try global.string("output_dir", default: "./output/"))
-        resumeFrom = try global.string("checkpoints")
 
         let built = try ModelBuilder.buildEmbedding(config)
         model = built.model
@@ -93,7 +87,7 @@ public final class MetricLearningTrainer {
         config.section("Metric").ignore("Train")
         config.ignore("Infer"); config.ignore("IndexProcess")
         try config.checkUnknownKeys()
-        log = try TrainLog(directory: outputDirectory.appendingPathComponent(arch), echo: echo)
+        log = try TrainLog(directory: trainingSchedule.outputDirectory.appendingPathComponent(arch), echo: echo)
     }
 
     /// Loads `Arch.Backbone.pretrained` (backbone only, matching keys) and `Global.pretrained_model` (whole model).
@@ -109,67 +103,9 @@ public final class MetricLearningTrainer {
 
     /// Trains for the configured epochs (resuming from `Global.checkpoints` when set).
     public func run() throws -> Summary {
-        let start = Date()
-        var epoch = 1, step = 0
-        var best: Double?, bestEpoch: Int?
-        var lastReport: EvaluationReport?
-        if let resumeFrom {
-            let (state, extra) = try Checkpoint(path: resumeFrom).load(model: model, optimizer: optimizer)
-            if let state { epoch = state.epoch + 1; step = state.step; best = state.bestMetric; bestEpoch = state.bestEpoch }
-            let memory = extra.filter { $0.key.hasPrefix("xbm.") }
-            if !memory.isEmpty {
-                try loss.memory.load(stateDict: Dictionary(uniqueKeysWithValues: memory.map { (String($0.key.dropFirst(4)), $0.value) }))
-            }
-            loss.setIteration(step)
-            log.line("resumed from \(resumeFrom) at epoch \(epoch - 1), step \(step)")
-        }
-        log.line("[Config] \(config.path)\n" + config.yaml)
-        log.line("model \(arch): \(model.parameterCount) parameters; train: \(train.dataset.count) images, "
-                 + "\(train.dataset.classCount) classes; \(itersPerEpoch) iterations × \(epochs) epochs; loss \(lossName)")
-        let checkpointDir = outputDirectory.appendingPathComponent(arch)
-        var latest = checkpointDir.appendingPathComponent("latest").path
-        var bestPath: String?
-        var interrupted = false
-        var progress = TrainingProgress(log: log, epochs: epochs, totalSteps: epochs * itersPerEpoch, printEvery: printEvery)
-        model.train()
-        while epoch <= epochs && !interrupted {
-            let batches = Array(train.sampler.batches(epoch: epoch).prefix(itersPerEpoch))
-            let iterator = train.loader.makeIterator(batches: batches, epoch: epoch)
-            interrupted = try !progress.runEpoch(epoch, iterator: iterator, iters: batches.count, step: &step,
-                                                 learningRate: { optimizer.applyLearningRate(at: $0, schedule: schedule, plateau: plateau) }) { batch, _, _ in
-                let features = model(batch.images)
-                let (total, batchLoss, memoryLoss) = loss(features, labels: batch.labels)
-                total.backward()
-                optimizer.step()
-                optimizer.zeroGrad()
-                var values: [(String, Double)] = [("loss", Double(total.item)), (batchLossKey, Double(batchLoss.item))]
-                if let memoryLoss { values.append(("xbm_loss", Double(memoryLoss.item))) }
-                return values
-            }
-            progress.endEpoch(epoch)
-            if interrupted {
-                latest = try save("latest", epoch: epoch - 1, step: step, best: best, bestEpoch: bestEpoch)
-                log.line("saved \(latest) (interrupted); resume with -o Global.checkpoints=\(latest)")
-                break
-            }
-            if evalDuringTrain, let evalSplit, epoch % evalInterval == 0 || epoch == epochs {
-                let report = try evaluate(evalSplit, epoch: epoch)
-                lastReport = report
-                let metric = report.recall(at: ks.first ?? 1) ?? report.mAP
-                if let plateau { optimizer.learningRate = plateau.step(metric: metric) }
-                if best == nil || metric > best! {
-                    best = metric
-                    bestEpoch = epoch
-                    bestPath = try save("best_model", epoch: epoch, step: step, best: best, bestEpoch: bestEpoch)
-                }
-                log.eval(epoch: epoch, step: step, metrics: metrics(report), best: best)
-            }
-            latest = try save("latest", epoch: epoch, step: step, best: best, bestEpoch: bestEpoch)
-            if epoch % saveInterval == 0 && saveInterval > 1 { _ = try save("epoch_\(epoch)", epoch: epoch, step: step, best: best, bestEpoch: bestEpoch) }
-            epoch += 1
-        }
-        return Summary(epochs: epoch - 1, steps: step, lastReport: lastReport, bestMetric: best, bestCheckpoint: bestPath,
-                       latestCheckpoint: latest, wallSeconds: Date().timeIntervalSince(start), interrupted: interrupted)
+        let o = try TrainingLoop.run(self)
+        return Summary(epochs: o.epochs, steps: o.steps, lastReport: lastReport, bestMetric: o.best, bestCheckpoint: o.bestCheckpoint,
+                       latestCheckpoint: o.latestCheckpoint, wallSeconds: o.wallSeconds, interrupted: o.interrupted)
     }
 
     /// Embeds the eval split and computes recall@k / mAP (query = gallery, self excluded).
@@ -182,13 +118,55 @@ public final class MetricLearningTrainer {
         r.recall.map { ("recall\($0.k)", $0.value) } + [("mAP", r.mAP), ("MAP@R", r.mapAtR)]
     }
 
-    func save(_ name: String, epoch: Int, step: Int, best: Double?, bestEpoch: Int?) throws -> String {
-        let prefix = outputDirectory.appendingPathComponent(arch).appendingPathComponent(name)
+}
+
+extension MetricLearningTrainer: TrainingTask {
+    var overview: String {
+        "model \(arch): \(model.parameterCount) parameters; train: \(train.dataset.count) images, "
+            + "\(train.dataset.classCount) classes; \(itersPerEpoch) iterations × \(trainingSchedule.epochs) epochs; loss \(lossName)"
+    }
+
+    /// The model, the optimizer and the cross-batch memory with its iteration count.
+    func resume(from path: String) throws -> Checkpoint.State? {
+        let (state, extra) = try Checkpoint(path: path).load(model: model, optimizer: optimizer)
+        let memory = extra.filter { $0.key.hasPrefix("xbm.") }
+        if !memory.isEmpty {
+            try loss.memory.load(stateDict: Dictionary(uniqueKeysWithValues: memory.map { (String($0.key.dropFirst(4)), $0.value) }))
+        }
+        loss.setIteration(state?.step ?? 0)
+        return state
+    }
+
+    func trainEpoch(_ epoch: Int, progress: inout TrainingProgress, step: inout Int) throws -> TrainingProgress.EpochEnd {
+        let batches = Array(train.sampler.batches(epoch: epoch).prefix(itersPerEpoch))
+        let iterator = train.loader.makeIterator(batches: batches, epoch: epoch)
+        return try progress.runEpoch(epoch, iterator: iterator, iters: batches.count, step: &step,
+                                     learningRate: { optimizer.applyLearningRate(at: $0, schedule: schedule, plateau: plateau) }) { batch, _, _ in
+            let features = model(batch.images)
+            let (total, batchLoss, memoryLoss) = loss(features, labels: batch.labels)
+            total.backward()
+            optimizer.step()
+            optimizer.zeroGrad()
+            var values: [(String, Double)] = [("loss", Double(total.item)), (batchLossKey, Double(batchLoss.item))]
+            if let memoryLoss { values.append(("xbm_loss", Double(memoryLoss.item))) }
+            return values
+        }
+    }
+
+    /// Recall@k (the first k chooses `best_model`; mAP without ks) on the eval split.
+    func evaluate(epoch: Int) throws -> TrainingEvaluation? {
+        guard let evalSplit else { return nil }
+        let report = try evaluate(evalSplit, epoch: epoch)
+        lastReport = report
+        let metric = report.recall(at: ks.first ?? 1) ?? report.mAP
+        if let plateau { optimizer.learningRate = plateau.step(metric: metric) }
+        return TrainingEvaluation(metric: metric, named: metrics(report))
+    }
+
+    func save(_ name: String, state: Checkpoint.State) throws {
+        let prefix = trainingSchedule.outputDirectory.appendingPathComponent(arch).appendingPathComponent(name)
         var extra: [String: Tensor] = [:]
         if usesMemory { for (k, v) in loss.memory.stateDict() { extra["xbm." + k] = v } }
-        try Checkpoint(prefix: prefix).save(model: model, optimizer: optimizer, extraState: extra,
-                                            state: .init(epoch: epoch, step: step, bestMetric: best, bestEpoch: bestEpoch, arch: arch),
-                                            config: config.yaml)
-        return prefix.path
+        try Checkpoint(prefix: prefix).save(model: model, optimizer: optimizer, extraState: extra, state: state, config: config.yaml)
     }
 }

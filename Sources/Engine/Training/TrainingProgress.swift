@@ -2,31 +2,42 @@ import Datasets
 import Foundation
 import NN
 
-/// The per-step bookkeeping both trainers share: running averages since the last print, the
-/// epoch's averages, step times for the ETA, and the PaddleClas-shaped progress lines.
+/// The per-step bookkeeping every trainer shares: running averages since the last print, the
+/// epoch's averages, step times for the ETA, the time budget, and the PaddleClas-shaped progress lines.
 struct TrainingProgress {
+    /// How an epoch ended.
+    enum EpochEnd: Equatable { case completed, interrupted, budgetReached }
+
     let log: TrainLog
     let epochs: Int
     let totalSteps: Int
     let printEvery: Int
+    /// Step time (seconds, reading included) after which training stops; nil: no budget.
+    let budget: Double?
+    /// Step time spent so far.
+    private(set) var trainSeconds = 0.0
     private var meters = AverageMeters()
     private var epochMeters = AverageMeters()
     private var stepTimes: [Double] = []
     /// Recorded for the timing fields and ips, not printed as values.
     private static let timing: Set<String> = ["batch_cost", "reader_cost", "images"]
 
-    init(log: TrainLog, epochs: Int, totalSteps: Int, printEvery: Int) {
+    init(log: TrainLog, epochs: Int, totalSteps: Int, printEvery: Int, budget: Double? = nil) {
         self.log = log; self.epochs = epochs; self.totalSteps = totalSteps; self.printEvery = max(1, printEvery)
+        self.budget = budget
     }
+
+    /// Whether a step costing `cost` more seconds reaches the budget.
+    func reachesBudget(adding cost: Double) -> Bool { budget.map { trainSeconds + cost >= $0 } ?? false }
 
     mutating func startEpoch() { meters.reset(); epochMeters.reset() }
 
     /// Runs one epoch's batches: times reading and stepping, sets each step's learning rate from
     /// `learningRate(step)`, calls `trainStep(batch, iter, lr)` for the values to log, advances
-    /// `step` and records progress. Returns false when Ctrl-C asked to stop (after that step).
+    /// `step` and records progress. Stops after the step where Ctrl-C came or the budget ran out.
     mutating func runEpoch(_ epoch: Int, iterator: LoaderIterator, iters: Int, step: inout Int,
                            learningRate: (Int) -> Float,
-                           trainStep: (_ batch: Batch, _ iter: Int, _ lr: Float) throws -> [(String, Double)]) throws -> Bool {
+                           trainStep: (_ batch: Batch, _ iter: Int, _ lr: Float) throws -> [(String, Double)]) throws -> EpochEnd {
         startEpoch()
         var iter = 0
         var readStart = Date()
@@ -37,12 +48,15 @@ struct TrainingProgress {
             let lr = learningRate(step)
             let values = try trainStep(batch, iter, lr)
             step += 1
+            let cost = Date().timeIntervalSince(stepStart) + readerCost
+            let budgetReached = reachesBudget(adding: cost)
             self.step(epoch: epoch, iter: iter, iters: iters, step: step, lr: lr, values: values,
-                      cost: Date().timeIntervalSince(stepStart) + readerCost, readerCost: readerCost, batchSize: batch.labels.count)
-            if Interruption.shared.isRequested { return false }
+                      cost: cost, readerCost: readerCost, batchSize: batch.labels.count, forcePrint: budgetReached)
+            if Interruption.shared.isRequested { return .interrupted }
+            if budgetReached { return .budgetReached }
             readStart = Date()
         }
-        return true
+        return .completed
     }
 
     /// Records one step's values (losses, metrics) and timings; prints every `printEvery` iterations
@@ -50,6 +64,7 @@ struct TrainingProgress {
     /// `batchSize` is the images the step ran (for ips); `forcePrint` prints now (e.g. the last step of a time budget).
     mutating func step(epoch: Int, iter: Int, iters: Int, step: Int, lr: Float, values: [(String, Double)],
                        cost: Double, readerCost: Double, batchSize: Int, forcePrint: Bool = false) {
+        trainSeconds += cost
         stepTimes.append(cost)
         if stepTimes.count > 50 { stepTimes.removeFirst(stepTimes.count - 50) }
         for (name, value) in values + [("batch_cost", cost), ("reader_cost", readerCost), ("images", Double(batchSize))] {
