@@ -7,7 +7,7 @@ extension EvalCommand {
     func evaluateClassifier(_ c: Engine.Config) throws {
         let built = try ClassifierBuilder.build(c, loadTeacher: false)
         let path = try weights ?? c.section("Global").string("pretrained_model")
-        if let path { try Checkpoint(path: path).load(model: built.model) }
+        if let path { try PretrainedWeights.load(path, into: built.model, fit: .exact, key: weights == nil ? "Global.pretrained_model" : "--weights") }
         let split = try DataBuilder.split(try c.section("DataLoader").section("Eval"), seed: 0, defaultIters: nil, training: false)
         let metrics = try ClassificationMetrics.parse(c, key: "Eval")
         let start = Date()

@@ -13,11 +13,12 @@ extension EvalCommand {
         if let path {
             let checkpoint = Checkpoint(path: path)
             let ema = FixMatchTrainer.emaURL(checkpoint)
+            let key = weights == nil ? "Global.pretrained_model" : "--weights"
             if FileManager.default.fileExists(atPath: ema.path) {
-                try built.model.loadSafeTensors(from: ema)
+                try PretrainedWeights.load(ema.path, into: built.model, fit: .exact, key: key)
                 source = "EMA weights \(ema.path)"
             } else {
-                try checkpoint.load(model: built.model)
+                try PretrainedWeights.load(path, into: built.model, fit: .exact, key: key)
                 source = checkpoint.weightsURL.path
             }
         }

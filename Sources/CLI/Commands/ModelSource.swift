@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Models
 import NN
@@ -46,11 +47,7 @@ struct ModelSource: ParsableArguments {
         } else {
             built = try entry.make(ModelOptions(classNum: classes))
         }
-        if let weights {
-            let url = URL(fileURLWithPath: weights)
-            guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no such weights file: \(weights)") }
-            try built.loadSafeTensors(from: url)
-        }
+        if let weights { try PretrainedWeights.load(weights, into: built, fit: .exact, key: "--weights") }
         built.eval()
         return Loaded(model: built, name: model, inputShape: [3, side, side])
     }

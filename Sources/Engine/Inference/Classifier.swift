@@ -104,7 +104,7 @@ public final class Classifier: @unchecked Sendable {
         arch = built.arch
         let path = try weights ?? config.section("Global").string("pretrained_model")
         weightsPath = path
-        if let path { try Checkpoint(path: path).load(model: model) }
+        if let path { try PretrainedWeights.load(path, into: model, fit: .exact, key: weights == nil ? "Global.pretrained_model" : "--weights") }
         model.eval()
         classNum = built.classNum
         let infer = config.section("Infer")
