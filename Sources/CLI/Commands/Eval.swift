@@ -60,64 +60,22 @@ struct EvalCommand: ParsableCommand {
     var weights: String?
 
     func run() throws {
-        if let c = try config.load() {
-            try FixMatchTrainer.handles(c) ? evaluateFixMatch(c) : evaluateConfig(c)
-            return
-        }
-        let kList = try ks.split(separator: ",").map { part -> Int in
-            guard let k = Int(part.trimmingCharacters(in: .whitespaces)), k > 0 else {
-                throw ValidationError("--ks needs positive integers, e.g. 1,5,10,100")
-            }
-            return k
-        }
-        let evaluator = RetrievalEvaluator(ks: kList, protocol: try EvaluationProtocol(parsing: `protocol`))
+        let reranker = rerank ? KReciprocalReRanker(k1: k1, k2: k2, lambda: lambda) : nil
+        let proto = try EvaluationProtocol(parsing: `protocol`)
+        if let c = try config.load() { return try printConfigEvaluation(c, reranker: reranker, protocol: proto) }
+        let evaluator = RetrievalEvaluator(ks: try parsedKs(), protocol: proto)
         let start = Date()
-
-        let galleryPath: String
-        let gallerySet: EmbeddingSet
-        var querySet: EmbeddingSet?
+        let report: EvaluationReport
         if let embeddings {
             guard gallery == nil, query == nil else { throw ValidationError("use --embeddings alone, or --gallery [--query]") }
-            galleryPath = embeddings
-            gallerySet = try EmbeddingSet.load(embeddings, labels: labels)
+            report = try evaluator.evaluate(gallery: EmbeddingSet.load(embeddings, labels: labels), galleryName: embeddings,
+                                            metric: metric.map(DistanceMetric.init(parsing:)), reranker: reranker)
         } else if let gallery {
-            galleryPath = gallery
-            gallerySet = try EmbeddingSet.load(gallery, labels: labels)
-            if let query {
-                let q = try EmbeddingSet.load(query, labels: queryLabels)
-                guard q.dimension == gallerySet.dimension else {
-                    throw RetrievalError.dimensionMismatch(expected: gallerySet.dimension, got: q.dimension, context: "query set \(query)")
-                }
-                querySet = q
-            }
+            report = try evaluator.evaluate(gallery: EmbeddingSet.load(gallery, labels: labels), galleryName: gallery,
+                                            query: query.map { try EmbeddingSet.load($0, labels: queryLabels) }, queryName: query ?? "query",
+                                            metric: metric.map(DistanceMetric.init(parsing:)), reranker: reranker)
         } else {
             throw ValidationError("give --embeddings E.npy --labels L.npy, or --gallery PATH [--query Q]")
-        }
-        let chosenMetric = try metric.map(DistanceMetric.init(parsing:)) ?? gallerySet.metric ?? .innerProduct
-        let galleryLabels = try gallerySet.requireLabels(galleryPath)
-        let d = gallerySet.dimension
-
-        var report: EvaluationReport
-        if let q = querySet {
-            let queryLabelsList = try q.requireLabels(query!)
-            var rescorer: RetrievalEvaluator.RowRescorer?
-            if rerank {
-                let state = try KReciprocalReRanker(k1: k1, k2: k2, lambda: lambda)
-                    .prepare(items: q.vectors + gallerySet.vectors, dimension: d, queryCount: q.count, galleryOffset: q.count)
-                rescorer = { i, row in state.rescore(query: i, similarities: row) }
-            }
-            report = try evaluator.evaluate(queries: q.vectors, queryLabels: queryLabelsList, gallery: gallerySet.vectors,
-                                            galleryLabels: galleryLabels, dimension: d,
-                                            metric: rerank ? .innerProduct : chosenMetric, rescorer: rescorer)
-        } else {
-            var rescorer: RetrievalEvaluator.RowRescorer?
-            if rerank {
-                let state = try KReciprocalReRanker(k1: k1, k2: k2, lambda: lambda)
-                    .prepare(items: gallerySet.vectors, dimension: d, queryCount: gallerySet.count, galleryOffset: 0)
-                rescorer = { i, row in state.rescore(query: i, similarities: row) }
-            }
-            report = try evaluator.evaluateSelf(embeddings: gallerySet.vectors, labels: galleryLabels, dimension: d,
-                                                metric: rerank ? .innerProduct : chosenMetric, rescorer: rescorer)
         }
         let seconds = Date().timeIntervalSince(start)
         if json {
@@ -130,29 +88,49 @@ struct EvalCommand: ParsableCommand {
 }
 
 extension EvalCommand {
-    /// `magpie eval -c CONFIG`: embed the configured eval split and evaluate it.
-    func evaluateConfig(_ c: Engine.Config) throws {
-        if try c.section("Global").string("eval_mode") == "classification" { return try evaluateClassifier(c) }
-        let model = try InferenceModel(config: c, weights: weights)
-        let split = try DataBuilder.split(InferenceModel.evalLoader(c), seed: 0, defaultIters: nil, training: false)
+    /// The --ks values.
+    func parsedKs() throws -> [Int] {
+        try ks.split(separator: ",").map { part -> Int in
+            guard let k = Int(part.trimmingCharacters(in: .whitespaces)), k > 0 else {
+                throw ValidationError("--ks needs positive integers, e.g. 1,5,10,100")
+            }
+            return k
+        }
+    }
+
+    /// `magpie eval -c CONFIG`: Engine's `EvaluationRun` evaluates; this prints.
+    func printConfigEvaluation(_ c: Engine.Config, reranker: KReciprocalReRanker?, protocol proto: EvaluationProtocol) throws {
         let start = Date()
-        let result = try Embedder.embed(model: model.model, split: split) { done, total in
-            FileHandle.standardError.write(Data("\rembedding \(done)/\(total)".utf8))
+        let line = ProgressLine()
+        let outcome = try EvaluationRun.run(c, weights: weights, ks: ks == "1,5,10,100" ? nil : try parsedKs(), protocol: proto,
+                                            reranker: reranker) { done, total in
+            if !json { line.update("evaluating \(done)/\(total)") }
         }
-        FileHandle.standardError.write(Data("\n".utf8))
-        var kList = ks.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        for (name, params) in try c.section("Metric").namedList("Eval") where name == "Recallk" {
-            if !ks.isEmpty, ks != "1,5,10,100" { break }
-            kList = try params.ints("topk") ?? kList
-        }
-        let report = try Embedder.evaluate(result, ks: kList, protocol: try EvaluationProtocol(parsing: `protocol`),
-                                           rerank: rerank ? KReciprocalReRanker(k1: k1, k2: k2, lambda: lambda) : nil)
-        if json {
-            print(report.json)
-        } else {
-            print("\(result.count) images, \(result.dimension)-d, model \(model.arch) (\(weights ?? "config weights"))")
+        line.end()
+        let seconds = Date().timeIntervalSince(start)
+        switch outcome {
+        case let .retrieval(report, images, dimension, arch):
+            if json { return print(report.json) }
+            print("\(images) images, \(dimension)-d, model \(arch) (\(weights ?? "config weights"))")
             print(report.table)
-            print(String(format: "time: %.1f s", Date().timeIntervalSince(start)))
+        case let .classification(report, arch, path):
+            if json {
+                var object = report.json
+                object["model"] = arch
+                object["weights"] = path ?? NSNull()
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                return print(String(decoding: data, as: UTF8.self))
+            }
+            print("\(report.count) images, model \(arch) (\(path ?? "untrained weights"))")
+            print("[Eval][Avg]" + report.line)
+        case let .fixMatch(accuracy, ks, arch, source):
+            if json {
+                let fields = zip(ks, accuracy.accuracies).map { String(format: "\"top%d\":%.6f", $0, $1) }
+                return print("{\"images\":\(accuracy.count)," + fields.joined(separator: ",") + "}")
+            }
+            print("\(accuracy.count) images, model \(arch) (\(source))")
+            for (k, a) in zip(ks, accuracy.accuracies) { print(String(format: "top%d: %.5f", k, a)) }
         }
+        print(String(format: "time: %.1f s", seconds))
     }
 }
