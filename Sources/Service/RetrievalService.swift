@@ -74,14 +74,16 @@ public final class RetrievalService: Sendable {
     }
 
     /// The k nearest items of each vector in the current snapshot (re-ranked when asked).
-    func search(_ vectors: [[Float]], k: Int, rerank: Bool) async throws -> (neighbours: [[Neighbour]], galleryItems: Int) {
-        try await offload { [self] in try searchNow(vectors, k: k, rerank: rerank) }
+    func search(_ vectors: [[Float]], k: Int, rerank: Bool, filter: GalleryFilter? = nil,
+                minScore: Float? = nil) async throws -> (neighbours: [[Neighbour]], galleryItems: Int) {
+        try await offload { [self] in try searchNow(vectors, k: k, rerank: rerank, filter: filter, minScore: minScore) }
     }
 
-    private func searchNow(_ vectors: [[Float]], k: Int, rerank: Bool) throws -> (neighbours: [[Neighbour]], galleryItems: Int) {
+    private func searchNow(_ vectors: [[Float]], k: Int, rerank: Bool, filter: GalleryFilter?,
+                           minScore: Float?) throws -> (neighbours: [[Neighbour]], galleryItems: Int) {
         let start = DispatchTime.now().uptimeNanoseconds
         let found = try gallery.search(vectors.flatMap { $0 }, k: k, reranker: rerank ? configuration.reranker : nil,
-                                       depth: configuration.rerankDepth)
+                                       depth: configuration.rerankDepth, filter: filter, minScore: minScore)
         if found.galleryItems > 0 {  // an emptied gallery finds nothing and searches nothing
             metrics.searched(seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
             metrics.queried(images: vectors.count, rerank: rerank)

@@ -161,3 +161,30 @@ import Testing
         other.close()
     }
 }
+
+/// `filter` and `min_score` on the query routes.
+@Suite struct QueryOptionsTests {
+    @Test func filterAndMinScore() async throws {
+        let f = try ServiceFixture()
+        defer { f.cleanup() }
+        try await f.application.test(.router) { client in
+            // Fixture labels are id / 2: label 3 is items 6 and 7.
+            try await client.execute(uri: "/v1/query?k=5&filter=label%3D3", method: .post, body: ByteBuffer(bytes: f.images[0])) { response in
+                #expect(response.status == .ok)
+                let ids = ServiceFixture.neighbourIDs(try ServiceFixture.json(response.body))
+                #expect(Set(ids) == [6, 7])
+            }
+            try await client.execute(uri: "/v1/query?k=5&min_score=2", method: .post, body: ByteBuffer(bytes: f.images[0])) { response in
+                #expect(response.status == .ok)
+                let ids = ServiceFixture.neighbourIDs(try ServiceFixture.json(response.body))
+                #expect(ids.isEmpty)  // no match
+            }
+            try await client.execute(uri: "/v1/query?filter=label%3Dx", method: .post, body: ByteBuffer(bytes: f.images[0])) { response in
+                #expect(response.status == .badRequest)
+            }
+            try await client.execute(uri: "/v1/query?min_score=abc", method: .post, body: ByteBuffer(bytes: f.images[0])) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+}

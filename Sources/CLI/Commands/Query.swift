@@ -22,6 +22,11 @@ struct QueryCommand: ParsableCommand {
         PaddleClas's re_ranking) to the queries against the whole gallery; scores then are the \
         negated re-ranked distances. --rerank-depth N re-ranks only each query's N nearest \
         (bounds the cost on large galleries).
+
+        --filter label=3,7 keeps items with those labels; --filter KEY=VALUE items whose metadata \
+        JSON has that top-level value (repeatable; all must hold). The filter acts inside the \
+        search, so --k results come back whenever k items pass it. --min-score S drops neighbours \
+        scoring below S (inner-product galleries), so a query with nothing close gets "no match".
         """
     )
 
@@ -35,6 +40,9 @@ struct QueryCommand: ParsableCommand {
     @Option(name: .customLong("rerank-k1"), help: "k-reciprocal neighbourhood size k1.") var rerankK1 = 20
     @Option(name: .customLong("rerank-k2"), help: "Local query expansion size k2.") var rerankK2 = 6
     @Option(name: .customLong("rerank-lambda"), help: "Weight of the original distance in the final one.") var rerankLambda: Float = 0.3
+    @Option(help: "Only items with label=L1,L2 or metadata KEY=VALUE (repeatable).") var filter: [String] = []
+    @Option(name: .customLong("min-score"), help: "Drop neighbours scoring below this (no match when none is left).")
+    var minScore: Float?
     @Flag(help: "One JSON object per query.") var json = false
     @Option(help: "Write an HTML page of the results here.") var html: String?
     @Option(name: .customLong("label-of"), help: "Label of each query, in order (comma-separated), to mark correct neighbours.")
@@ -51,7 +59,8 @@ struct QueryCommand: ParsableCommand {
         let embeddings = try model.embed(paths: paths)
         let found = try searchable.search(embeddings.data, k: k,
                                           reranker: rerank ? KReciprocalReRanker(k1: rerankK1, k2: rerankK2, lambda: rerankLambda) : nil,
-                                          depth: rerankDepth)
+                                          depth: rerankDepth, filter: filter.isEmpty ? nil : try GalleryFilter(parsing: filter),
+                                          minScore: minScore)
         var page = QueryReport(title: "magpie query: \(gallery)")
         for (q, path) in paths.enumerated() {
             let hits = found.hits[q]
@@ -63,7 +72,7 @@ struct QueryCommand: ParsableCommand {
                 let data = try JSONSerialization.data(withJSONObject: ["query": path, "neighbours": items], options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                print("query \(path)")
+                print("query \(path)" + (hits.isEmpty ? ": no match" : ""))
                 for h in hits {
                     print(String(format: "  %2d  %.4f  id %lld  label %@  %@", h.rank, h.score, h.id,
                                  (h.record.label.map(String.init) ?? "-") as NSString, (h.record.path ?? "-") as NSString))

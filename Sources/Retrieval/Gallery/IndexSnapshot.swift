@@ -1,3 +1,5 @@
+import Foundation
+
 /// The searchable gallery at one moment: an exact index and the records of its items. Never
 /// mutated after it is built; a write builds the next snapshot and swaps it in, so searches that
 /// hold this one finish undisturbed.
@@ -24,6 +26,27 @@ public final class IndexSnapshot: @unchecked Sendable {
     }
 
     public var count: Int { index.count }
+
+    /// One flag per index row: which items pass `filter`. Metadata fields are parsed once per
+    /// snapshot, on the first metadata filter.
+    func mask(_ filter: GalleryFilter) -> [Bool] {
+        let fields = filter.metadata.isEmpty ? nil : metadataFields()
+        return index.ids.map { id in filter.accepts(records[id] ?? GalleryRecord(), fields: fields?[id] ?? nil) }
+    }
+
+    private let fieldsLock = NSLock()
+    private var parsedFields: [Int64: [String: String]?]?
+
+    private func metadataFields() -> [Int64: [String: String]?] {
+        fieldsLock.withLock {
+            if let parsedFields { return parsedFields }
+            var out: [Int64: [String: String]?] = [:]
+            out.reserveCapacity(records.count)
+            for (id, record) in records { out[id] = GalleryFilter.fields(ofMetadata: record.metadata) }
+            parsedFields = out
+            return out
+        }
+    }
 
     /// This snapshot plus new items committed by `transaction` (ids already checked to be new).
     func adding(ids: [Int64], vectors: [Float], records new: [GalleryRecord], transaction: Int) throws -> IndexSnapshot {

@@ -32,19 +32,27 @@ public final class SearchableGallery: @unchecked Sendable {
 
     /// The `k` nearest items of each row-major query vector in the current snapshot, joined to
     /// their records (re-ranked with `reranker` within each query's `depth` nearest when given).
-    /// An empty gallery finds nothing.
-    public func search(_ vectors: [Float], k: Int, reranker: KReciprocalReRanker? = nil,
-                       depth: Int? = nil) throws -> (hits: [[GalleryHit]], galleryItems: Int) {
+    /// `filter` restricts the candidates inside the search; `minScore` drops hits scoring below
+    /// it (inner-product galleries: "no match" instead of a confident wrong neighbour). An empty
+    /// gallery finds nothing.
+    public func search(_ vectors: [Float], k: Int, reranker: KReciprocalReRanker? = nil, depth: Int? = nil,
+                       filter: GalleryFilter? = nil, minScore: Float? = nil) throws -> (hits: [[GalleryHit]], galleryItems: Int) {
         let snap = snapshot
         let d = snap.index.dimension
         let queries = d > 0 ? vectors.count / d : 0
+        if minScore != nil, snap.manifest.metric != .innerProduct {
+            throw RetrievalError.invalidArgument("a minimum score needs an inner-product gallery; this one ranks by L2 distance")
+        }
         guard snap.count > 0 else { return (Array(repeating: [], count: queries), 0) }
-        let results = try reranker.map { try snap.index.searchReRanked(vectors, k: k, reranker: $0, depth: depth) }
-            ?? snap.index.search(vectors, k: k)
+        let allowed = filter.map(snap.mask)
+        let results = try reranker.map { try snap.index.searchReRanked(vectors, k: k, reranker: $0, depth: depth, allowed: allowed) }
+            ?? snap.index.search(vectors, k: k, allowed: allowed)
         let hits = (0..<queries).map { q in
-            zip(results.ids(ofQuery: q), results.scores(ofQuery: q)).filter { $0.0 >= 0 }.enumerated().map { r, hit in
-                GalleryHit(rank: r + 1, id: hit.0, score: hit.1, record: snap.records[hit.0] ?? GalleryRecord())
-            }
+            zip(results.ids(ofQuery: q), results.scores(ofQuery: q))
+                .filter { $0.0 >= 0 && $0.1 >= (minScore ?? -.infinity) }
+                .enumerated().map { r, hit in
+                    GalleryHit(rank: r + 1, id: hit.0, score: hit.1, record: snap.records[hit.0] ?? GalleryRecord())
+                }
         }
         return (hits, snap.count)
     }

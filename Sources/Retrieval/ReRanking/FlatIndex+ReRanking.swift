@@ -7,18 +7,20 @@ extension FlatIndex {
     /// top k. `depth` N restricts each query to its N nearest by plain search first (a shortlist,
     /// bounding the cost on large galleries; reciprocal lists are then computed within it).
     /// Scores are −(final re-ranked distance): higher is closer, as with inner products.
-    public func searchReRanked(_ queries: [Float], k: Int, reranker: KReciprocalReRanker, depth: Int? = nil) throws -> SearchResults {
+    /// `allowed` (one flag per row) restricts the results as in `search`.
+    public func searchReRanked(_ queries: [Float], k: Int, reranker: KReciprocalReRanker, depth: Int? = nil,
+                               allowed: [Bool]? = nil) throws -> SearchResults {
         guard k >= 0 else { throw RetrievalError.invalidArgument("k must be non-negative, got \(k)") }
         guard queries.count % dimension == 0 else {
             throw RetrievalError.dimensionMismatch(expected: dimension, got: queries.count, context: "queries (flattened length not a multiple)")
         }
         if let depth, depth < 1 { throw RetrievalError.invalidArgument("re-ranking depth must be at least 1, got \(depth)") }
         let nq = queries.count / dimension
-        guard k > 0, count > 0, nq > 0 else { return try search(queries, k: k) }
+        guard k > 0, count > 0, nq > 0 else { return try search(queries, k: k, allowed: allowed) }
         var ids = [Int64](repeating: -1, count: nq * k)
         var scores = [Float](repeating: -.infinity, count: nq * k)
         if let depth, depth < count {
-            let shortlist = try search(queries, k: depth)
+            let shortlist = try search(queries, k: depth, allowed: allowed)
             for q in 0..<nq {
                 let candidates = shortlist.ids(ofQuery: q).filter { $0 >= 0 }
                 let query = Array(queries[(q * dimension)..<((q + 1) * dimension)])
@@ -30,7 +32,14 @@ extension FlatIndex {
                 for r in 0..<min(k, ranked.count) { ids[q * k + r] = ranked[r].id; scores[q * k + r] = ranked[r].score }
             }
         } else {
-            let rows = try Self.rerankAll(queries: queries, gallery: vectors, galleryIDs: self.ids, dimension: dimension,
+            var gallery = vectors, galleryIDs = self.ids
+            if let allowed {  // only the rows that pass the filter take part
+                let kept = (0..<count).filter { allowed[$0] }
+                galleryIDs = kept.map { self.ids[$0] }
+                gallery = kept.flatMap { vectors[($0 * dimension)..<(($0 + 1) * dimension)] }
+            }
+            guard !galleryIDs.isEmpty else { return SearchResults(k: k, ids: ids, scores: scores) }
+            let rows = try Self.rerankAll(queries: queries, gallery: gallery, galleryIDs: galleryIDs, dimension: dimension,
                                           k: k, reranker: reranker)
             for (q, ranked) in rows.enumerated() {
                 for r in 0..<min(k, ranked.count) { ids[q * k + r] = ranked[r].id; scores[q * k + r] = ranked[r].score }

@@ -51,8 +51,10 @@ public final class FlatIndex: @unchecked Sendable {
 
     /// The k best gallery entries for each of the row-major `queries`. When `excluding` is given
     /// (one id per query), a query never gets that id back — pass the queries' own ids to run
-    /// the query = gallery protocol without self matches.
-    public func search(_ queries: [Float], k: Int, excluding: [Int64]? = nil) throws -> SearchResults {
+    /// the query = gallery protocol without self matches. When `allowed` is given (one flag per
+    /// row, in `ids` order), only those rows can be returned: the filter acts inside the scan, so
+    /// a query still gets k results when k rows pass it.
+    public func search(_ queries: [Float], k: Int, excluding: [Int64]? = nil, allowed: [Bool]? = nil) throws -> SearchResults {
         guard k >= 0 else { throw RetrievalError.invalidArgument("k must be non-negative, got \(k)") }
         guard queries.count % dimension == 0 else {
             throw RetrievalError.dimensionMismatch(expected: dimension, got: queries.count, context: "queries (flattened length not a multiple)")
@@ -64,6 +66,9 @@ public final class FlatIndex: @unchecked Sendable {
         guard queries.allSatisfy(\.isFinite) else {
             throw RetrievalError.invalidArgument("queries contain NaN or infinity")
         }
+        if let allowed, allowed.count != count {
+            throw RetrievalError.invalidArgument("the filter has \(allowed.count) flags for \(count) rows")
+        }
         let excludedColumn: [Int] = excluding.map { $0.map { position[$0] ?? -1 } } ?? []
         var resultScores = [Float](repeating: 0, count: nq * k)
         var resultIDs = [Int64](repeating: -1, count: nq * k)
@@ -71,7 +76,9 @@ public final class FlatIndex: @unchecked Sendable {
         if k == 0 { return SearchResults(k: 0, ids: [], scores: []) }
 
         var heldCounts = [Int](repeating: 0, count: nq)
+        let mask = allowed ?? []
         heldCounts.withUnsafeMutableBufferPointer { held in
+        mask.withUnsafeBufferPointer { maskp in
         resultScores.withUnsafeMutableBufferPointer { rs in
             resultIDs.withUnsafeMutableBufferPointer { ri in
                 queries.withUnsafeBufferPointer { qp in
@@ -91,8 +98,10 @@ public final class FlatIndex: @unchecked Sendable {
                                         let e = excludedColumn[q]
                                         if e >= gr.lowerBound, e < gr.upperBound { row[e - gr.lowerBound] = -.infinity }
                                     }
+                                    let rowMask = maskp.isEmpty ? nil : maskp.baseAddress! + gr.lowerBound
+                                    if let rowMask { for j in 0..<n where !rowMask[j] { row[j] = -.infinity } }
                                     Self.scanRow(row, count: n, firstColumn: gr.lowerBound, ids: idp.baseAddress!,
-                                                 excluded: excludedColumn.isEmpty ? -1 : excludedColumn[q], heap: &heap)
+                                                 excluded: excludedColumn.isEmpty ? -1 : excludedColumn[q], allowed: rowMask, heap: &heap)
                                     heldBase[q] = heap.count
                                     if gr.upperBound == count { heap.finish(padScore: padScore) }
                                 }
@@ -101,6 +110,7 @@ public final class FlatIndex: @unchecked Sendable {
                     }
                 }
             }
+        }
         }
         }
         if metric == .l2 {  // tile scores are ‖q‖² − distance
@@ -116,10 +126,12 @@ public final class FlatIndex: @unchecked Sendable {
     /// Offers one tile row to the heap. A SIMD pass skips 16 scores at a time that cannot enter.
     @inline(__always)
     static func scanRow(_ row: UnsafeMutablePointer<Float>, count n: Int, firstColumn: Int,
-                        ids: UnsafePointer<Int64>, excluded: Int, heap: inout TopK) {
+                        ids: UnsafePointer<Int64>, excluded: Int, allowed: UnsafePointer<Bool>? = nil, heap: inout TopK) {
         var j = 0
+        // Filling the heap takes any row; a row outside the filter (its score set to −∞ by the
+        // caller) is skipped here and can never pass the threshold below.
         while heap.count < heap.k, j < n {
-            if firstColumn + j != excluded { heap.offer(row[j], ids[firstColumn + j]) }
+            if firstColumn + j != excluded, allowed?[j] ?? true { heap.offer(row[j], ids[firstColumn + j]) }
             j += 1
         }
         var threshold = heap.threshold

@@ -1,7 +1,10 @@
 import Hummingbird
+import Retrieval
 
 /// `POST /v1/query` (one image) and `POST /v1/query/batch` (several, multipart).
-/// Query parameters: `k` (default 10), `rerank` (`true`/`false`).
+/// Query parameters: `k` (default 10), `rerank` (`true`/`false`), `filter` (repeatable:
+/// `label=3,7` or `KEY=VALUE` on metadata, applied inside the search) and `min_score` (hits
+/// below it are dropped; an empty list means no match).
 struct QueryRoutes<Context: RequestContext> {
     let service: RetrievalService
 
@@ -12,24 +15,39 @@ struct QueryRoutes<Context: RequestContext> {
 
     func query(_ request: Request) async throws -> QueryResponse {
         let (k, rerank) = try parameters(request)
+        let (filter, minScore) = try searchOptions(request)
         let upload = try await UploadedImages.read(request, service: service)
         guard upload.images.count == 1 else {
             throw APIError.badRequest("/v1/query takes one image (got \(upload.images.count)); use /v1/query/batch for several")
         }
         let vectors = try await service.embed(upload)
-        let found = try await service.search(vectors, k: k, rerank: rerank)
+        let found = try await service.search(vectors, k: k, rerank: rerank, filter: filter, minScore: minScore)
         return QueryResponse(k: k, rerank: rerank, galleryItems: found.galleryItems, neighbours: found.neighbours[0])
     }
 
     func batch(_ request: Request) async throws -> BatchQueryResponse {
         let (k, rerank) = try parameters(request)
+        let (filter, minScore) = try searchOptions(request)
         let upload = try await UploadedImages.read(request, service: service)
         let vectors = try await service.embed(upload)
-        let found = try await service.search(vectors, k: k, rerank: rerank)
+        let found = try await service.search(vectors, k: k, rerank: rerank, filter: filter, minScore: minScore)
         let results = found.neighbours.enumerated().map { i, n in
             BatchQueryResponse.Result(index: i, source: upload.images[i].source, neighbours: n)
         }
         return BatchQueryResponse(k: k, rerank: rerank, galleryItems: found.galleryItems, results: results)
+    }
+
+    private func searchOptions(_ request: Request) throws -> (filter: GalleryFilter?, minScore: Float?) {
+        let query = request.uri.queryParameters
+        let conditions = query.getAll("filter")
+        let filter: GalleryFilter?
+        do { filter = conditions.isEmpty ? nil : try GalleryFilter(parsing: conditions) } catch { throw APIError.map(error) }
+        var minScore: Float?
+        if let text = query.get("min_score") {
+            guard let v = Float(text), v.isFinite else { throw APIError.badRequest("min_score must be a number, got '\(text.prefix(40))'") }
+            minScore = v
+        }
+        return (filter, minScore)
     }
 
     private func parameters(_ request: Request) throws -> (k: Int, rerank: Bool) {
