@@ -1,80 +1,226 @@
 import Foundation
 
-/// The searchable gallery at one moment: an exact index and the records of its items. Never
-/// mutated after it is built; a write builds the next snapshot and swaps it in, so searches that
-/// hold this one finish undisturbed.
+/// The searchable gallery at one moment, never mutated once built: a write makes the next
+/// snapshot and swaps it in, so searches holding this one finish undisturbed.
+///
+/// A write costs O(batch), not O(gallery): the snapshot is an immutable base (an exact index and
+/// its records, shared by every later snapshot) plus a small append segment of the items added
+/// since, and a row mask of the base items removed since. Search runs over both and merges.
+/// `SearchableGallery` folds the segment and the removals into a new base in the background when
+/// they grow (`needsCompaction`).
 public final class IndexSnapshot: @unchecked Sendable {
-    public let index: FlatIndex
-    public let records: [Int64: GalleryRecord]
     public let manifest: GalleryManifest
     /// The LMDB transaction this snapshot reflects: when the gallery's last transaction differs,
     /// someone (maybe another process) has committed since.
     public let transaction: Int
+    let base: FlatIndex
+    let baseRecords: RecordTable
+    /// Base ids removed since the base was built, and the matching row mask (nil: none removed).
+    let removed: Set<Int64>
+    let baseMask: [Bool]?
+    let segment: FlatIndex
+    let segmentRecords: [Int64: GalleryRecord]
 
-    init(index: FlatIndex, records: [Int64: GalleryRecord], manifest: GalleryManifest, transaction: Int) {
-        self.index = index
-        self.records = records
+    init(manifest: GalleryManifest, transaction: Int, base: FlatIndex, baseRecords: RecordTable, removed: Set<Int64> = [],
+         baseMask: [Bool]? = nil, segment: FlatIndex? = nil, segmentRecords: [Int64: GalleryRecord] = [:]) {
         self.manifest = manifest
         self.transaction = transaction
+        self.base = base
+        self.baseRecords = baseRecords
+        self.removed = removed
+        self.baseMask = baseMask
+        self.segment = segment ?? FlatIndex(dimension: base.dimension, metric: base.metric)
+        self.segmentRecords = segmentRecords
     }
 
+    /// Everything in `snapshot` as the base.
     convenience init(_ snapshot: GallerySnapshot) throws {
         var records: [Int64: GalleryRecord] = [:]
         records.reserveCapacity(snapshot.ids.count)
         for (i, id) in snapshot.ids.enumerated() { records[id] = snapshot.records[i] }
-        try self.init(index: FlatIndex(snapshot), records: records, manifest: snapshot.manifest, transaction: snapshot.transaction)
+        self.init(manifest: snapshot.manifest, transaction: snapshot.transaction, base: try FlatIndex(snapshot),
+                  baseRecords: RecordTable(records))
     }
 
-    public var count: Int { index.count }
+    public var count: Int { base.count - removed.count + segment.count }
+    public var dimension: Int { base.dimension }
 
-    /// One flag per index row: which items pass `filter`. Metadata fields are parsed once per
-    /// snapshot, on the first metadata filter.
-    func mask(_ filter: GalleryFilter) -> [Bool] {
-        let fields = filter.metadata.isEmpty ? nil : metadataFields()
-        return index.ids.map { id in filter.accepts(records[id] ?? GalleryRecord(), fields: fields?[id] ?? nil) }
+    /// Whether `id` is in the gallery.
+    public func contains(_ id: Int64) -> Bool { record(id) != nil }
+
+    /// The record of `id` (empty when it has none), nil when absent.
+    public func record(_ id: Int64) -> GalleryRecord? {
+        if let r = segmentRecords[id] { return r }
+        return removed.contains(id) ? nil : baseRecords.records[id]
     }
 
-    private let fieldsLock = NSLock()
-    private var parsedFields: [Int64: [String: String]?]?
-
-    private func metadataFields() -> [Int64: [String: String]?] {
-        fieldsLock.withLock {
-            if let parsedFields { return parsedFields }
-            var out: [Int64: [String: String]?] = [:]
-            out.reserveCapacity(records.count)
-            for (id, record) in records { out[id] = GalleryFilter.fields(ofMetadata: record.metadata) }
-            parsedFields = out
-            return out
-        }
+    /// The vector of `id`, nil when absent.
+    public func vector(_ id: Int64) -> [Float]? {
+        let d = dimension
+        if let i = segment.index(of: id) { return Array(segment.vectors[(i * d)..<((i + 1) * d)]) }
+        guard !removed.contains(id), let i = base.index(of: id) else { return nil }
+        return Array(base.vectors[(i * d)..<((i + 1) * d)])
     }
+
+    // MARK: Writes, O(batch)
 
     /// This snapshot plus new items committed by `transaction` (ids already checked to be new).
     func adding(ids: [Int64], vectors: [Float], records new: [GalleryRecord], transaction: Int) throws -> IndexSnapshot {
-        let next = FlatIndex(dimension: index.dimension, metric: index.metric)
-        try next.add(ids: index.ids + ids, vectors: index.vectors + vectors)
-        var records = self.records
+        let next = FlatIndex(dimension: dimension, metric: base.metric)
+        try next.add(ids: segment.ids + ids, vectors: segment.vectors + vectors)
+        var records = segmentRecords
         for (id, r) in zip(ids, new) { records[id] = r }
         var m = manifest
-        m.count = next.count
-        return IndexSnapshot(index: next, records: records, manifest: m, transaction: transaction)
+        m.count = count + ids.count
+        return IndexSnapshot(manifest: m, transaction: transaction, base: base, baseRecords: baseRecords, removed: removed,
+                             baseMask: baseMask, segment: next, segmentRecords: records)
     }
 
-    /// This snapshot without `removed`, deleted by `transaction`.
-    func removing(_ removed: Set<Int64>, transaction: Int) throws -> IndexSnapshot {
+    /// This snapshot without `gone`, deleted by `transaction`.
+    func removing(_ gone: Set<Int64>, transaction: Int) throws -> IndexSnapshot {
+        var nextSegment = segment, records = segmentRecords
+        let inSegment = gone.filter { segmentRecords[$0] != nil }
+        if !inSegment.isEmpty {
+            nextSegment = try Self.index(of: segment, without: inSegment)
+            for id in inSegment { records[id] = nil }
+        }
+        let fromBase = gone.subtracting(inSegment).filter { !removed.contains($0) && base.index(of: $0) != nil }
+        var mask = baseMask
+        if !fromBase.isEmpty {
+            var m = baseMask ?? [Bool](repeating: true, count: base.count)
+            for id in fromBase { m[base.index(of: id)!] = false }
+            mask = m
+        }
+        var manifest = self.manifest
+        manifest.count = count - inSegment.count - fromBase.count
+        return IndexSnapshot(manifest: manifest, transaction: transaction, base: base, baseRecords: baseRecords,
+                             removed: removed.union(fromBase), baseMask: mask, segment: nextSegment, segmentRecords: records)
+    }
+
+    // MARK: Compaction, O(gallery), off the write path
+
+    /// Whether the segment or the removals have grown enough to fold into a new base.
+    var needsCompaction: Bool {
+        segment.count > max(4096, base.count / 8) || removed.count > max(4096, base.count / 8)
+    }
+
+    /// The same items with everything in one new base.
+    func compacted() throws -> IndexSnapshot {
+        let merged = try Self.index(of: base, without: removed)
+        try merged.add(ids: segment.ids, vectors: segment.vectors)
+        var records = baseRecords.records
+        for id in removed { records[id] = nil }
+        for (id, r) in segmentRecords { records[id] = r }
+        return IndexSnapshot(manifest: manifest, transaction: transaction, base: merged, baseRecords: RecordTable(records))
+    }
+
+    /// `compacted` (made from `origin`) with the writes this snapshot has had since `origin`
+    /// replayed on it; nil when this snapshot does not descend from `origin` (it was reloaded).
+    func rebased(onto compacted: IndexSnapshot, from origin: IndexSnapshot) throws -> IndexSnapshot? {
+        guard base === origin.base else { return nil }
+        let added = segment.ids.filter { origin.segmentRecords[$0] == nil }
+        var gone = removed.subtracting(origin.removed)
+        for id in origin.segment.ids where segmentRecords[id] == nil { gone.insert(id) }
+        var next = IndexSnapshot(manifest: manifest, transaction: transaction, base: compacted.base, baseRecords: compacted.baseRecords)
+        if !gone.isEmpty { next = try next.removing(gone, transaction: transaction) }
+        if !added.isEmpty {
+            let d = dimension
+            let vectors = added.flatMap { id -> ArraySlice<Float> in let i = segment.index(of: id)!; return segment.vectors[(i * d)..<((i + 1) * d)] }
+            next = try next.adding(ids: added, vectors: vectors, records: added.map { segmentRecords[$0]! }, transaction: transaction)
+        }
+        return next
+    }
+
+    // MARK: Search
+
+    /// The k best items per query over base and segment, filtered by `filter` inside the scan.
+    func search(_ queries: [Float], k: Int, filter: GalleryFilter?) throws -> SearchResults {
+        var mask = baseMask
+        if let filter {
+            let fields = filter.metadata.isEmpty ? nil : metadataFields()
+            let passes = base.ids.map { filter.accepts(baseRecords.records[$0] ?? GalleryRecord(), fields: fields?[$0] ?? nil) }
+            mask = mask.map { zip($0, passes).map { $0 && $1 } } ?? passes
+        }
+        let fromBase = try base.search(queries, k: k, allowed: mask)
+        guard segment.count > 0 else { return fromBase }
+        let segmentMask = filter.map { f in
+            segment.ids.map { f.accepts(segmentRecords[$0] ?? GalleryRecord(), fields: GalleryFilter.fields(ofMetadata: segmentRecords[$0]?.metadata)) }
+        }
+        let fromSegment = try segment.search(queries, k: k, allowed: segmentMask)
+        return Self.merge(fromBase, fromSegment, k: k, higherIsBetter: base.metric == .innerProduct)
+    }
+
+    /// One index with every live item (for re-ranking, which needs the whole candidate set);
+    /// the base itself when nothing was written since it was built.
+    func wholeIndex() throws -> (index: FlatIndex, mask: [Bool]?) {
+        if segment.count == 0 { return (base, baseMask) }
+        let merged = try Self.index(of: base, without: removed)
+        try merged.add(ids: segment.ids, vectors: segment.vectors)
+        return (merged, nil)
+    }
+
+    /// One flag per row of `index` (from `wholeIndex`): which items pass `filter`.
+    func mask(_ filter: GalleryFilter, over index: FlatIndex) -> [Bool] {
+        let fields = filter.metadata.isEmpty ? nil : metadataFields()
+        return index.ids.map { id in
+            filter.accepts(record(id) ?? GalleryRecord(),
+                           fields: segmentRecords[id] != nil ? GalleryFilter.fields(ofMetadata: segmentRecords[id]?.metadata) : fields?[id] ?? nil)
+        }
+    }
+
+    /// The top k of two result sets of the same queries, ties by smaller id.
+    static func merge(_ a: SearchResults, _ b: SearchResults, k: Int, higherIsBetter: Bool) -> SearchResults {
+        var ids = [Int64](repeating: -1, count: a.queryCount * k)
+        var scores = [Float](repeating: higherIsBetter ? -.infinity : .infinity, count: a.queryCount * k)
+        for q in 0..<a.queryCount {
+            var candidates = zip(a.ids(ofQuery: q), a.scores(ofQuery: q)).filter { $0.0 >= 0 }
+            candidates += zip(b.ids(ofQuery: q), b.scores(ofQuery: q)).filter { $0.0 >= 0 }
+            candidates.sort { $0.1 != $1.1 ? (higherIsBetter ? $0.1 > $1.1 : $0.1 < $1.1) : $0.0 < $1.0 }
+            for (r, c) in candidates.prefix(k).enumerated() { ids[q * k + r] = c.0; scores[q * k + r] = c.1 }
+        }
+        return SearchResults(k: k, ids: ids, scores: scores)
+    }
+
+    /// `index` without the ids in `gone`.
+    static func index(of index: FlatIndex, without gone: Set<Int64>) throws -> FlatIndex {
         let d = index.dimension
+        let next = FlatIndex(dimension: d, metric: index.metric)
+        if gone.isEmpty {
+            try next.add(ids: index.ids, vectors: index.vectors)
+            return next
+        }
         var keptIDs: [Int64] = [], keptVectors: [Float] = []
         keptIDs.reserveCapacity(index.count)
         keptVectors.reserveCapacity(index.vectors.count)
-        for (i, id) in index.ids.enumerated() where !removed.contains(id) {
+        for (i, id) in index.ids.enumerated() where !gone.contains(id) {
             keptIDs.append(id)
             keptVectors += index.vectors[(i * d)..<((i + 1) * d)]
         }
-        let next = FlatIndex(dimension: d, metric: index.metric)
         try next.add(ids: keptIDs, vectors: keptVectors)
-        var records = self.records
-        for id in removed { records[id] = nil }
-        var m = manifest
-        m.count = next.count
-        return IndexSnapshot(index: next, records: records, manifest: m, transaction: transaction)
+        return next
+    }
+
+    /// The base records' metadata fields, parsed once per base on the first metadata filter.
+    private func metadataFields() -> [Int64: [String: String]?] { baseRecords.metadataFields() }
+}
+
+/// The base's records, shared by reference between snapshots so a write never copies them.
+final class RecordTable: @unchecked Sendable {
+    let records: [Int64: GalleryRecord]
+    private let lock = NSLock()
+    private var fields: [Int64: [String: String]?]?
+
+    init(_ records: [Int64: GalleryRecord]) { self.records = records }
+
+    /// Each record's top-level metadata fields, parsed on the first call.
+    func metadataFields() -> [Int64: [String: String]?] {
+        lock.withLock {
+            if let fields { return fields }
+            var out: [Int64: [String: String]?] = [:]
+            out.reserveCapacity(records.count)
+            for (id, record) in records { out[id] = GalleryFilter.fields(ofMetadata: record.metadata) }
+            fields = out
+            return out
+        }
     }
 }

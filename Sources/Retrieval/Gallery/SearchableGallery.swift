@@ -22,6 +22,9 @@ public final class SearchableGallery: @unchecked Sendable {
     private let snapshotLock = NSLock()
     /// Orders writers and reloads: commit and snapshot swap happen together, one at a time.
     private let writeLock = NSLock()
+    private var compacting = false
+    private let compactionQueue = DispatchQueue(label: "magpie.gallery-compaction", qos: .utility)
+    private let compactions = DispatchGroup()
 
     /// Opens the gallery at `path` and loads its snapshot; `readOnly` for searching only.
     public init(path: String, readOnly: Bool = false) throws {
@@ -38,20 +41,30 @@ public final class SearchableGallery: @unchecked Sendable {
     public func search(_ vectors: [Float], k: Int, reranker: KReciprocalReRanker? = nil, depth: Int? = nil,
                        filter: GalleryFilter? = nil, minScore: Float? = nil) throws -> (hits: [[GalleryHit]], galleryItems: Int) {
         let snap = snapshot
-        let d = snap.index.dimension
+        let d = snap.dimension
         let queries = d > 0 ? vectors.count / d : 0
         if minScore != nil, snap.manifest.metric != .innerProduct {
             throw RetrievalError.invalidArgument("a minimum score needs an inner-product gallery; this one ranks by L2 distance")
         }
         guard snap.count > 0 else { return (Array(repeating: [], count: queries), 0) }
-        let allowed = filter.map(snap.mask)
-        let results = try reranker.map { try snap.index.searchReRanked(vectors, k: k, reranker: $0, depth: depth, allowed: allowed) }
-            ?? snap.index.search(vectors, k: k, allowed: allowed)
+        let results: SearchResults
+        if let reranker {
+            // Re-ranking needs the whole candidate set in one index.
+            let whole = try snap.wholeIndex()
+            var allowed = whole.mask
+            if let filter {
+                let passes = snap.mask(filter, over: whole.index)
+                allowed = allowed.map { zip($0, passes).map { $0 && $1 } } ?? passes
+            }
+            results = try whole.index.searchReRanked(vectors, k: k, reranker: reranker, depth: depth, allowed: allowed)
+        } else {
+            results = try snap.search(vectors, k: k, filter: filter)
+        }
         let hits = (0..<queries).map { q in
             zip(results.ids(ofQuery: q), results.scores(ofQuery: q))
                 .filter { $0.0 >= 0 && $0.1 >= (minScore ?? -.infinity) }
                 .enumerated().map { r, hit in
-                    GalleryHit(rank: r + 1, id: hit.0, score: hit.1, record: snap.records[hit.0] ?? GalleryRecord())
+                    GalleryHit(rank: r + 1, id: hit.0, score: hit.1, record: snap.record(hit.0) ?? GalleryRecord())
                 }
         }
         return (hits, snap.count)
@@ -82,6 +95,7 @@ public final class SearchableGallery: @unchecked Sendable {
                 ? try base.adding(ids: ids, vectors: vectors, records: records, transaction: transaction)
                 : try IndexSnapshot(store.snapshot())  // another process committed in between
             snapshotLock.withLock { current = updated }
+            compactIfNeeded(updated)
             return ids
         }
     }
@@ -90,12 +104,13 @@ public final class SearchableGallery: @unchecked Sendable {
     public func remove(_ id: Int64) throws -> Bool {
         try writeLock.withLock {
             let base = try refreshedLocked()
-            guard base.records[id] != nil else { return false }
+            guard base.contains(id) else { return false }
             let (removed, transaction) = try store.deleteReportingTransaction([id])
             let updated = transaction == base.transaction + 1
                 ? try base.removing([id], transaction: transaction)
                 : try IndexSnapshot(store.snapshot())
             snapshotLock.withLock { current = updated }
+            compactIfNeeded(updated)
             return removed == 1
         }
     }
@@ -103,16 +118,16 @@ public final class SearchableGallery: @unchecked Sendable {
     /// The item (vector and record) for `id` as of the current snapshot.
     public func item(_ id: Int64) -> GalleryItem? {
         let snap = snapshot
-        guard let record = snap.records[id], let i = snap.index.index(of: id) else { return nil }
-        let d = snap.index.dimension
-        return GalleryItem(id: id, vector: Array(snap.index.vectors[(i * d)..<((i + 1) * d)]), record: record)
+        guard let record = snap.record(id), let vector = snap.vector(id) else { return nil }
+        return GalleryItem(id: id, vector: vector, record: record)
     }
 
     /// Size of the LMDB data file in bytes.
     public var fileSize: Int { store.fileSize() }
 
-    /// Waits for a running write, then closes LMDB; later writes throw.
+    /// Waits for a running write and compaction, then closes LMDB; later writes throw.
     public func close() {
+        compactions.wait()
         writeLock.withLock {
             let wasClosed = snapshotLock.withLock { () -> Bool in
                 defer { closed = true }
@@ -121,6 +136,30 @@ public final class SearchableGallery: @unchecked Sendable {
             if !wasClosed { store.close() }
         }
     }
+
+    /// Folds the append segment and the removals of `origin` into a new base on a background
+    /// queue when they have grown; writes go on meanwhile and are replayed onto the result, which
+    /// is then swapped in. The caller holds `writeLock`.
+    private func compactIfNeeded(_ origin: IndexSnapshot) {
+        guard origin.needsCompaction, !compacting else { return }
+        compacting = true
+        compactions.enter()
+        compactionQueue.async { [self] in
+            defer { compactions.leave() }
+            let merged = try? origin.compacted()
+            writeLock.withLock {
+                defer { compacting = false }
+                guard let merged else { return }
+                let now = snapshotLock.withLock { closed ? nil : current }
+                if let now, let next = try? now.rebased(onto: merged, from: origin) {
+                    snapshotLock.withLock { current = next }
+                }
+            }
+        }
+    }
+
+    /// Waits for a compaction in progress (tests and shutdown).
+    public func waitForCompaction() { compactions.wait() }
 
     /// The current snapshot, reloaded from LMDB when another transaction has committed since it
     /// was built. The caller holds `writeLock`.
