@@ -99,13 +99,15 @@ public final class IndexSnapshot: @unchecked Sendable {
 
     // MARK: Compaction, O(gallery), off the write path
 
-    /// Whether the segment or the removals have grown enough to fold into a new base.
+    /// Whether the segment or the removals have grown enough to fold into a new base: past 1/8
+    /// of the base, at most 32,768 items (each write copies the segment, so it stays a few MB).
     var needsCompaction: Bool {
-        segment.count > max(4096, base.count / 8) || removed.count > max(4096, base.count / 8)
+        let limit = max(4096, min(base.count / 8, 32_768))
+        return segment.count > limit || removed.count > limit
     }
 
-    /// The same items with everything in one new base.
-    func compacted() throws -> IndexSnapshot {
+    /// The same items with everything in one new base (O(gallery): what every write used to cost).
+    public func compacted() throws -> IndexSnapshot {
         let merged = try Self.index(of: base, without: removed)
         try merged.add(ids: segment.ids, vectors: segment.vectors)
         var records = baseRecords.records
