@@ -31,13 +31,14 @@ import Testing
     }
 
     @Test func filtersParseAndMatchLabelsAndMetadata() throws {
-        let filter = try GalleryFilter(parsing: ["label=3,7", "shop=A", "size=2", "label=9"])
-        #expect(filter.labels == [3, 7, 9] && filter.metadata == ["shop": "A", "size": "2"])
+        let filter = try GalleryFilter(parsing: ["label=3,7", "shop=A", "size=2", "label=9", "shop=C"])
+        #expect(filter.labels == [3, 7, 9] && filter.metadata == ["shop": ["A", "C"], "size": ["2"]])
         let fields = GalleryFilter.fields(ofMetadata: #"{"shop": "A", "size": 2, "new": true, "tags": ["x"]}"#)
         #expect(fields == ["shop": "A", "size": "2", "new": "true"])
         #expect(filter.accepts(GalleryRecord(label: 7), fields: fields))
         #expect(!filter.accepts(GalleryRecord(label: 8), fields: fields))
         #expect(!filter.accepts(GalleryRecord(label: 7), fields: ["shop": "B", "size": "2"]))
+        #expect(filter.accepts(GalleryRecord(label: 3), fields: ["shop": "C", "size": "2"]))
         #expect(!filter.accepts(GalleryRecord(label: 7), fields: nil))
         #expect(throws: RetrievalError.self) { try GalleryFilter(parsing: ["label=x"]) }
         #expect(throws: RetrievalError.self) { try GalleryFilter(parsing: ["nokey"]) }
@@ -54,8 +55,8 @@ import Testing
         let query: [Float] = [1, 0]
         #expect(try gallery.search(query, k: 2).hits[0].map(\.id) == [1, 2])
         #expect(try gallery.search(query, k: 2, filter: GalleryFilter(labels: [2])).hits[0].map(\.id) == [2, 3])
-        #expect(try gallery.search(query, k: 2, filter: GalleryFilter(metadata: ["shop": "A"])).hits[0].map(\.id) == [1, 3])
-        #expect(try gallery.search(query, k: 3, filter: GalleryFilter(labels: [1], metadata: ["shop": "A"])).hits[0].map(\.id) == [1])
+        #expect(try gallery.search(query, k: 2, filter: GalleryFilter(metadata: ["shop": ["A"]])).hits[0].map(\.id) == [1, 3])
+        #expect(try gallery.search(query, k: 3, filter: GalleryFilter(labels: [1], metadata: ["shop": ["A"]])).hits[0].map(\.id) == [1])
         #expect(try gallery.search(query, k: 4, minScore: 0.5).hits[0].map(\.id) == [1, 2])
         #expect(try gallery.search([0, -1], k: 4, minScore: 0.5).hits[0].isEmpty)  // nothing close: no match
     }

@@ -17,11 +17,11 @@ import Testing
             #expect(throws: RetrievalError.invalidID(id: id)) { try g.add(ids: [id], vectors: [1, 2]) }
         }
         #expect(try g.manifest().count == 0)
-        try g.add(ids: [Gallery.maxID], vectors: [1, 2])
-        // Every automatic id would be past the range now: an error, never an overflow.
-        #expect(throws: RetrievalError.idsExhausted(after: Gallery.maxID)) {
-            try g.add(vectors: [3, 4], records: [GalleryRecord()], requestedIDs: [nil])
-        }
+        try g.add(ids: [0, 1, 3, Gallery.maxID], vectors: [1, 2, 1, 2, 1, 2, 1, 2])
+        // Counting up has reached the end of the range: automatic ids fill the lowest free ids
+        // instead of overflowing or refusing (one extreme id must not lock id-less writers out).
+        let filled = try g.add(vectors: [3, 4, 5, 6, 7, 8], records: Array(repeating: GalleryRecord(), count: 3), requestedIDs: [nil, 4, nil])
+        #expect(filled.ids == [2, 4, 5])
     }
 
     /// A gallery written before the range existed may hold Int64.max: it opens, serves its

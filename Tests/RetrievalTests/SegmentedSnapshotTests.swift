@@ -69,3 +69,26 @@ import Testing
         for id in Array(live.keys.prefix(50)) { #expect(gallery.item(id)?.vector == live[id]) }
     }
 }
+
+/// A compaction replays the writes made while it ran, including an id deleted and added again.
+@Suite struct CompactionReplayTests {
+    @Test func reAddedIdKeepsItsNewVectorAndRecord() throws {
+        let base = FlatIndex(dimension: 2)
+        try base.add(ids: [1, 2], vectors: [1, 0, 0, 1])
+        let origin = try IndexSnapshot(manifest: GalleryManifest(dimension: 2), transaction: 1, base: base,
+                                       baseRecords: RecordTable([1: GalleryRecord(), 2: GalleryRecord()]))
+            .adding(ids: [10], vectors: [0.5, 0.5], records: [GalleryRecord(label: 1)], transaction: 2)
+        let merged = try origin.compacted()
+        // While the compaction ran: 10 deleted and added again with other contents, 2 deleted, 11 added.
+        let current = try origin.removing([10, 2], transaction: 3)
+            .adding(ids: [10, 11], vectors: [-1, 0, 0, -1], records: [GalleryRecord(label: 2), GalleryRecord()], transaction: 4)
+        let next = try #require(try current.rebased(onto: merged, from: origin))
+        #expect(next.vector(10) == [-1, 0] && next.record(10) == GalleryRecord(label: 2))
+        #expect(next.record(2) == nil && next.vector(11) == [0, -1] && next.count == 3)
+        #expect(try next.search([-1, 0], k: 1, filter: nil).ids == [10])
+        // A snapshot reloaded from LMDB meanwhile (another base) is not rebased.
+        let reloaded = try IndexSnapshot(manifest: GalleryManifest(dimension: 2), transaction: 5, base: FlatIndex(dimension: 2),
+                                         baseRecords: RecordTable([:]))
+        #expect(try reloaded.rebased(onto: merged, from: origin) == nil)
+    }
+}

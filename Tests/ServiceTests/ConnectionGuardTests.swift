@@ -63,3 +63,17 @@ import Testing
         #expect(prompt.isActive)
     }
 }
+
+extension ConnectionGuardTests {
+    /// A response sent before the body was read (an early 401 or 413) must not leave the
+    /// connection without a deadline.
+    @Test func earlyResponseStillEndsInTheIdleTimeout() throws {
+        let channel = try Self.channel(idle: 5, header: 2, body: 60)
+        try channel.writeInbound(HTTPRequestPart.head(HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/gallery/items")))
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .unauthorized)))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        try channel.writeInbound(HTTPRequestPart.end(nil))  // the rest of the body, drained
+        channel.embeddedEventLoop.advanceTime(by: .seconds(6))
+        #expect(!channel.isActive)
+    }
+}

@@ -76,16 +76,18 @@ import Testing
             try await client.execute(uri: "/v1/gallery/items?id=\(Gallery.maxID)", method: .post, body: ByteBuffer(bytes: f.extra[0])) { response in
                 #expect(response.status == .created)
             }
-            // Automatic ids are exhausted now: a clear 409, not a crash; explicit ids still work.
+            // Counting up has reached the end of the range: the next automatic id is the lowest free one.
             try await client.execute(uri: "/v1/gallery/items", method: .post, body: ByteBuffer(bytes: f.extra[1])) { response in
-                #expect(response.status == .conflict)
+                #expect(response.status == .created)
+                let items = try ServiceFixture.json(response.body)["items"] as? [[String: Any]]
+                #expect((items?.first?["id"] as? NSNumber)?.int64Value == 12)
             }
             try await client.execute(uri: "/v1/gallery/items?id=500", method: .post, body: ByteBuffer(bytes: f.extra[1])) { response in
                 #expect(response.status == .created)
             }
         }
         // And the gallery opens again for the next `serve`.
-        #expect(try SearchableGallery(path: f.galleryPath).snapshot.count == 14)
+        #expect(try SearchableGallery(path: f.galleryPath).snapshot.count == 15)
     }
 
     @Test func oversizedMetadataImagesAndBoundariesAreRefused() async throws {

@@ -134,16 +134,41 @@ public final class Gallery: @unchecked Sendable {
         let transaction = try write(ids: requestedIDs.map { $0 ?? 0 }, vectors: vectors, records: records, overwrite: false,
                                     skipDuplicateCheck: true) { txn, manifest in
             var next = try self.nextAutomaticID(in: txn, manifest: manifest)
+            var assignedSoFar = Set<Int64>()
             assigned = try requestedIDs.map { requested in
                 if let requested { return requested }
-                while try explicit.contains(next) || txn.get("vectors", key: Self.key(next)) != nil { next += 1 }
-                guard next <= Self.maxID else { throw RetrievalError.idsExhausted(after: Self.maxID) }
+                while next <= Self.maxID, try explicit.contains(next) || txn.get("vectors", key: Self.key(next)) != nil { next += 1 }
+                if next > Self.maxID {
+                    // Counting up reached the end of the range (someone stored an id near 2^53):
+                    // fill the lowest free id instead of refusing.
+                    guard let free = try self.firstFreeID(in: txn, skipping: explicit.union(assignedSoFar)) else {
+                        throw RetrievalError.idsExhausted(after: Self.maxID)
+                    }
+                    assignedSoFar.insert(free)
+                    return free
+                }
+                assignedSoFar.insert(next)
                 defer { next += 1 }
                 return next
             }
             return assigned
         }
         return (assigned, transaction)
+    }
+
+    /// The smallest id in 0...maxID that is neither stored nor in `skipping` (O(stored ids); only
+    /// used once automatic ids have counted up to the end of the range).
+    func firstFreeID(in txn: LMDBTransaction, skipping: Set<Int64>) throws -> Int64? {
+        var candidate: Int64 = 0
+        try txn.forEachKey("vectors", from: Self.key(0)) { key in
+            let id = Self.id(key)
+            while skipping.contains(candidate) { candidate += 1 }
+            guard id <= candidate else { return false }  // a gap before this key
+            if id == candidate { candidate += 1 }
+            return candidate <= Self.maxID
+        }
+        while skipping.contains(candidate) { candidate += 1 }
+        return candidate <= Self.maxID ? candidate : nil
     }
 
     /// One past the largest id automatic ids have used or that is stored (within `maxID`).

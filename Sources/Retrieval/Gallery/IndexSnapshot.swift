@@ -5,7 +5,8 @@ import Foundation
 ///
 /// A write costs O(batch), not O(gallery): the snapshot is an immutable base (an exact index and
 /// its records, shared by every later snapshot) plus a small append segment of the items added
-/// since, and a row mask of the base items removed since. Search runs over both and merges.
+/// since, and a row mask of the base items removed since (a delete from the base copies that
+/// mask, one byte per base item, never the vectors or records). Search runs over both and merges.
 /// `SearchableGallery` folds the segment and the removals into a new base in the background when
 /// they grow (`needsCompaction`).
 public final class IndexSnapshot: @unchecked Sendable {
@@ -120,8 +121,14 @@ public final class IndexSnapshot: @unchecked Sendable {
     /// replayed on it; nil when this snapshot does not descend from `origin` (it was reloaded).
     func rebased(onto compacted: IndexSnapshot, from origin: IndexSnapshot) throws -> IndexSnapshot? {
         guard base === origin.base else { return nil }
-        let added = segment.ids.filter { origin.segmentRecords[$0] == nil }
-        var gone = removed.subtracting(origin.removed)
+        // A segment entry of `origin` that is now absent, or present with other contents (deleted
+        // and added again with the same explicit id), is gone; current entries not in `origin`
+        // (or changed) are added.
+        let changed = Set(origin.segment.ids.filter { id in
+            segmentRecords[id] != nil && (segmentRecords[id] != origin.segmentRecords[id] || vector(id) != origin.vector(id))
+        })
+        let added = segment.ids.filter { origin.segmentRecords[$0] == nil || changed.contains($0) }
+        var gone = removed.subtracting(origin.removed).union(changed)
         for id in origin.segment.ids where segmentRecords[id] == nil { gone.insert(id) }
         var next = IndexSnapshot(manifest: manifest, transaction: transaction, base: compacted.base, baseRecords: compacted.baseRecords)
         if !gone.isEmpty { next = try next.removing(gone, transaction: transaction) }

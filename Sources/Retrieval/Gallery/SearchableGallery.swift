@@ -127,14 +127,15 @@ public final class SearchableGallery: @unchecked Sendable {
 
     /// Waits for a running write and compaction, then closes LMDB; later writes throw.
     public func close() {
-        compactions.wait()
-        writeLock.withLock {
-            let wasClosed = snapshotLock.withLock { () -> Bool in
+        let wasClosed = writeLock.withLock {
+            snapshotLock.withLock { () -> Bool in
                 defer { closed = true }
                 return closed
             }
-            if !wasClosed { store.close() }
         }
+        guard !wasClosed else { return }
+        compactions.wait()  // no write can start a new one now; a running one finds the gallery closed
+        writeLock.withLock { store.close() }
     }
 
     /// Folds the append segment and the removals of `origin` into a new base on a background

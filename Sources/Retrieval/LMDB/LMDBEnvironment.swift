@@ -225,6 +225,23 @@ struct LMDBTransaction {
         }
     }
 
+    /// Visits the keys of `db` from the first one ≥ `start`, in order, while `body` returns true.
+    func forEachKey(_ db: String, from start: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Bool) throws {
+        var cursor: OpaquePointer?
+        try environment.check(mdb_cursor_open(handle, environment.dbi(db), &cursor), "cursor_open")
+        defer { mdb_cursor_close(cursor) }
+        var bound = start
+        try bound.withUnsafeMutableBytes { sb in
+            var k = MDB_val(mv_size: sb.count, mv_data: sb.baseAddress), v = MDB_val()
+            var rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+            while rc == 0 {
+                guard try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size)) else { return }
+                rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+            }
+            if rc != MDB_NOTFOUND { try environment.check(rc, "cursor_get") }
+        }
+    }
+
     /// This write transaction's id (the value `lastTransactionID()` reports once it commits).
     var id: Int { Int(mdb_txn_id(handle)) }
 

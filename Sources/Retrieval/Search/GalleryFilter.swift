@@ -1,15 +1,16 @@
 import Foundation
 
-/// Which gallery items a search may return: labels in a set, and metadata fields equal to given
-/// values (top-level keys of the item's metadata JSON object; strings, numbers and booleans
-/// compare by their JSON text, so `shop=A` matches `"shop": "A"` and `size=3` matches `"size": 3`).
-/// Every condition must hold. Applied inside the search, so k results come back whenever k items
-/// pass it.
+/// Which gallery items a search may return: labels in a set, and metadata fields equal to one of
+/// the given values (top-level keys of the item's metadata JSON object; strings, numbers and
+/// booleans compare by their JSON text, so `shop=A` matches `"shop": "A"` and `size=3` matches
+/// `"size": 3`). Conditions on different keys must all hold; several values for one key (or
+/// `label=3,7`) are alternatives. Applied inside the search, so k results come back whenever k
+/// items pass it.
 public struct GalleryFilter: Equatable, Sendable {
     public var labels: Set<Int64>?
-    public var metadata: [String: String]
+    public var metadata: [String: Set<String>]
 
-    public init(labels: Set<Int64>? = nil, metadata: [String: String] = [:]) {
+    public init(labels: Set<Int64>? = nil, metadata: [String: Set<String>] = [:]) {
         self.labels = labels
         self.metadata = metadata
     }
@@ -31,7 +32,7 @@ public struct GalleryFilter: Equatable, Sendable {
                 }
                 labels = (labels ?? []).union(parsed.map { $0! })
             } else {
-                metadata[key] = value
+                metadata[key, default: []].insert(value)
             }
         }
     }
@@ -41,7 +42,7 @@ public struct GalleryFilter: Equatable, Sendable {
         if let labels, !(record.label.map(labels.contains) ?? false) { return false }
         guard !metadata.isEmpty else { return true }
         guard let fields else { return false }
-        return metadata.allSatisfy { fields[$0.key] == $0.value }
+        return metadata.allSatisfy { condition in fields[condition.key].map(condition.value.contains) ?? false }
     }
 
     /// The top-level scalar fields of a metadata JSON object, as text.

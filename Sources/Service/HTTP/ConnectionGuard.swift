@@ -60,8 +60,13 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case .body:
             break
         case .end:
-            phase = .responding
-            disarm()
+            if open == 0 {  // the response went out before the body was read (an early 401, 413, …)
+                phase = .waiting
+                arm(context, idle) { $0.close(context) }
+            } else {
+                phase = .responding
+                disarm()
+            }
         }
         context.fireChannelRead(data)
     }

@@ -69,6 +69,7 @@ final class RequestWorkers: @unchecked Sendable {
                 return
             }
             let job = jobs[head]
+            jobs[head] = {}  // drop the closure now: it holds the request's bytes
             head += 1
             if head > 1024, head * 2 > jobs.count {  // drop the consumed prefix now and then
                 jobs.removeFirst(head)
