@@ -13,7 +13,7 @@ struct Bench: ParsableCommand {
         """,
         subcommands: [GEMMBenchCommand.self, ConvBenchCommand.self, TrainBenchCommand.self, InferBenchCommand.self,
                       BenchSearchCommand.self, BenchEvalCommand.self, BenchGalleryCommand.self, LoaderBenchCommand.self,
-                      FixMatchBenchCommand.self],
+                      FixMatchBenchCommand.self, BenchANNCommand.self],
         defaultSubcommand: nil
     )
 }

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# HNSW against its peers on the same vectors, in one run: Magpie's HNSWIndex (`magpie bench ann`)
+# and hnswlib and faiss's IndexHNSWFlat (PyPI), same M and efConstruction, all queries on one
+# thread (the peers get them in one call, so Python adds no per-query cost), recall@10 against
+# exact search.
+#
+#   Scripts/bench-ann-peer.sh [N] [DIM] [M] [EF_CONSTRUCTION]      (defaults 100000 128 16 200)
+#
+# The data is a seeded Gaussian mixture (1000 centres, unit rows; 1000 held-out queries), like
+# real embeddings. Prints, per library, build seconds and queries/s at each efSearch with its
+# recall, then the ratio of Magpie's queries/s to the best peer's at the smallest efSearch where
+# each reaches recall@10 >= 0.95. Needs a release build (`swift build -c release --product magpie`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-100000}" DIM="${2:-128}" M="${3:-16}" EFC="${4:-200}"
+python3 -c 'import hnswlib, faiss, numpy' 2>/dev/null || pip install --quiet hnswlib faiss-cpu numpy
+MAGPIE="$(swift build -c release --show-bin-path)/magpie"
+[ -x "$MAGPIE" ] || { echo "error: build the release binary first: swift build -c release --product magpie" >&2; exit 1; }
+WORK="$(mktemp -d /tmp/magpie-ann.XXXXXX)"
+trap 'rm -rf "$WORK"' EXIT
+EFS="16,32,64,128,256"
+
+python3 - "$WORK" "$N" "$DIM" <<'PY'
+import sys, numpy as np
+work, n, d = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = np.random.default_rng(7)
+centres = rng.standard_normal((1000, d)).astype(np.float32)
+x = centres[rng.integers(0, 1000, n + 1000)] + 0.35 * rng.standard_normal((n + 1000, d)).astype(np.float32)
+x /= np.linalg.norm(x, axis=1, keepdims=True)
+np.save(f"{work}/base.npy", x[:n]); np.save(f"{work}/queries.npy", x[n:])
+PY
+
+echo "==> magpie"
+"$MAGPIE" bench ann --base "$WORK/base.npy" --query-file "$WORK/queries.npy" --m "$M" --ef-construction "$EFC" --ef-search "$EFS" --json > "$WORK/magpie.json"
+OMP_NUM_THREADS=1 python3 - "$WORK" "$M" "$EFC" "$EFS" <<'PY'
+import json, sys, time, numpy as np, hnswlib, faiss
+work, m, efc, efs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), [int(e) for e in sys.argv[4].split(",")]
+base, queries = np.load(f"{work}/base.npy"), np.load(f"{work}/queries.npy")
+n, d = base.shape
+truth = np.argsort(-(queries @ base.T), axis=1)[:, :10]
+def recall(found): return np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)])
+rows = {}
+ours = json.load(open(f"{work}/magpie.json"))
+rows["magpie"] = (ours["build_s"], [(r["ef_search"], r["queries_per_s"], r["recall_at_10"]) for r in ours["search"]])
+
+h = hnswlib.Index(space="ip", dim=d); h.init_index(max_elements=n, M=m, ef_construction=efc); h.set_num_threads(1)
+t = time.perf_counter(); h.add_items(base, np.arange(n)); build = time.perf_counter() - t
+res = []
+for ef in efs:
+    h.set_ef(ef); t = time.perf_counter()
+    found = h.knn_query(queries, k=10)[0]  # one call, one thread: no Python overhead per query
+    res.append((ef, len(queries) / (time.perf_counter() - t), recall(found)))
+rows["hnswlib"] = (build, res)
+
+faiss.omp_set_num_threads(1)
+f = faiss.IndexHNSWFlat(d, m, faiss.METRIC_INNER_PRODUCT); f.hnsw.efConstruction = efc
+t = time.perf_counter(); f.add(base); build = time.perf_counter() - t
+res = []
+for ef in efs:
+    f.hnsw.efSearch = ef; t = time.perf_counter()
+    found = f.search(queries, 10)[1]
+    res.append((ef, len(queries) / (time.perf_counter() - t), recall(found)))
+rows["faiss"] = (build, res)
+
+print(f"\n{n} x {d}, M={m}, efConstruction={efc}, one thread; recall@10 against exact")
+for name, (build, res) in rows.items():
+    print(f"  {name:8s} build {build:7.1f} s   " + "   ".join(f"ef {ef}: {qps:7.0f} q/s ({r:.3f})" for ef, qps, r in res))
+def at95(res): return next(((ef, qps) for ef, qps, r in res if r >= 0.95), None)
+ours95, peers95 = at95(rows["magpie"][1]), [at95(rows[p][1]) for p in ("hnswlib", "faiss")]
+best = max((p for p in peers95 if p), key=lambda p: p[1], default=None)
+if ours95 and best:
+    print(f"queries/s at recall@10 >= 0.95: magpie {ours95[1]:.0f} (ef {ours95[0]}) vs best peer {best[1]:.0f} (ef {best[0]}): {ours95[1] / best[1]:.2f}x; "
+          f"build {rows['magpie'][0]:.1f} s vs faiss {rows['faiss'][0]:.1f} s, hnswlib {rows['hnswlib'][0]:.1f} s")
+PY

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Retrieval
+import TensorCore
+
+/// `magpie bench ann`: HNSW build time, memory and queries/s at each search beam, with
+/// recall@10 against exact search, on a seeded clustered set.
+struct BenchANNCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ann",
+        abstract: "HNSW index: build time, peak memory, queries/s and recall@10 against exact search.",
+        discussion: """
+        The vectors are a seeded Gaussian mixture (--clusters centres, unit length), the queries \
+        held out from the same mixture; --base X.npy --query-file Q.npy bring your own (float32 \
+        rows; Scripts/bench-ann-peer.sh runs hnswlib and faiss on the same files). Queries run one at a time on one thread, as a service \
+        answers them; exact search (FlatIndex, all cores) gives the ground truth.
+        """
+    )
+
+    @Option(help: "Items in the index.") var n = 100_000
+    @Option(help: "Vector dimension.") var dim = 128
+    @Option(help: "Query vectors.") var queries = 1000
+    @Option(help: "Gaussian centres of the data.") var clusters = 1000
+    @Option(help: "HNSW M (neighbours per item; 2·M on layer 0).") var m = 16
+    @Option(name: .customLong("ef-construction"), help: "Beam width while building.") var efConstruction = 200
+    @Option(name: .customLong("ef-search"), help: "Search beam widths to measure (comma-separated).") var efSearch = "16,32,64,128,256"
+    @Option(help: "Items as a .npy (rows × dim float32) instead of the generated mixture.") var base: String?
+    @Option(name: .customLong("query-file"), help: "Queries as a .npy (with --base).") var queryFile: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let beams = efSearch.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard n > 0, dim > 0, queries > 0, m >= 2, efConstruction > 0, !beams.isEmpty, beams.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--n, --dim, --queries and --ef-construction must be positive, --m at least 2, --ef-search positive integers")
+        }
+        var n = self.n, dim = self.dim, queries = self.queries
+        let base: [Float], query: [Float]
+        if let basePath = self.base {
+            guard let queryFile else { throw ValidationError("--base needs --query-file") }
+            let b = try NPY.read(URL(fileURLWithPath: basePath)).tensor, q = try NPY.read(URL(fileURLWithPath: queryFile)).tensor
+            guard b.shape.count == 2, q.shape.count == 2, b.shape[1] == q.shape[1] else {
+                throw ValidationError("--base and --query-file must be 2-D float arrays of the same width")
+            }
+            (n, dim, queries) = (b.shape[0], b.shape[1], q.shape[0])
+            base = b.data; query = q.data
+        } else {
+            let all = RetrievalBench.mixture(n + queries, dim, clusters: clusters, seed: 7)
+            base = Array(all[0..<(n * dim)]); query = Array(all[(n * dim)...])
+        }
+        let ids = (0..<n).map(Int64.init)
+        let index = HNSWIndex(dimension: dim, parameters: .init(m: m, efConstruction: efConstruction))
+        let build = try RetrievalBench.seconds { try index.add(ids: ids, vectors: base) }
+        let exact = FlatIndex(dimension: dim)
+        try exact.add(ids: ids, vectors: base)
+        let truth = try exact.search(query, k: 10)
+        var rows: [[String: Any]] = []
+        for ef in beams {
+            index.parameters.efSearch = ef
+            var found: SearchResults?
+            let seconds = try RetrievalBench.seconds { found = try index.search(query, k: 10) }
+            var hits = 0
+            for q in 0..<queries { hits += Set(found!.ids(ofQuery: q)).intersection(truth.ids(ofQuery: q)).count }
+            rows.append(["ef_search": ef, "queries_per_s": Double(queries) / seconds, "recall_at_10": Double(hits) / Double(queries * 10)])
+        }
+        if json {
+            let object: [String: Any] = ["n": n, "dim": dim, "m": m, "ef_construction": efConstruction, "build_s": build,
+                                         "peak_rss_mib": RetrievalBench.peakRSSMiB, "search": rows]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        print(String(format: "HNSW M=%d efConstruction=%d over %d × %d (%d clusters): build %.1f s (%.0f items/s), peak RSS %.0f MiB",
+                     m, efConstruction, n, dim, clusters, build, Double(n) / build, RetrievalBench.peakRSSMiB))
+        for row in rows {
+            print(String(format: "  efSearch %4d: %8.0f queries/s (one thread), recall@10 %.4f",
+                         row["ef_search"] as! Int, row["queries_per_s"] as! Double, row["recall_at_10"] as! Double))
+        }
+    }
+}

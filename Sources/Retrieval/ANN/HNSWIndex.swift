@@ -1,0 +1,359 @@
+import Foundation
+
+/// Approximate nearest-neighbour search on a hierarchical navigable small-world graph (Malkov &
+/// Yashunin 2018): every item sits on layer 0 and, with probability falling by 1/M per layer, on
+/// the layers above; a search descends greedily from the top entry point and ends with a beam of
+/// width `efSearch` on layer 0. Neighbours are chosen with the paper's heuristic (a candidate is
+/// kept only when it is closer to the new item than to every neighbour already kept), which
+/// keeps the graph navigable on clustered data.
+///
+/// Scores follow `FlatIndex`: inner products (higher is closer) or squared L2 distances (lower is
+/// closer). Removed items stay in the graph as waypoints but are never returned.
+public final class HNSWIndex: @unchecked Sendable {
+    public struct Parameters: Equatable, Sendable {
+        /// Neighbours per item on the upper layers (2·M on layer 0).
+        public var m: Int
+        /// Beam width while inserting.
+        public var efConstruction: Int
+        /// Beam width while searching (raised to k when smaller).
+        public var efSearch: Int
+        public var seed: UInt64
+
+        public init(m: Int = 16, efConstruction: Int = 200, efSearch: Int = 64, seed: UInt64 = 1) {
+            self.m = m; self.efConstruction = efConstruction; self.efSearch = efSearch; self.seed = seed
+        }
+    }
+
+    public let dimension: Int
+    public let metric: DistanceMetric
+    public var parameters: Parameters
+    public private(set) var ids: [Int64] = []
+    private var vectors: [Float] = []
+    private var levels: [Int] = []
+    /// Layer-0 neighbours: `maxLinks0` slots per item, `-1` past the end.
+    private var links0: [Int32] = []
+    /// Upper-layer neighbours per item, `upper[i][l - 1]` for layer l ≥ 1.
+    private var upper: [[[Int32]]] = []
+    private var entryPoint = -1
+    private var topLevel = -1
+    private var position: [Int64: Int] = [:]
+    private var removedRows = Set<Int>()
+    private var rngState: UInt64
+    private var visitMarks: [UInt32] = []
+    private var visitEpoch: UInt32 = 0
+
+    private var maxLinks0: Int { parameters.m * 2 }
+
+    public init(dimension: Int, metric: DistanceMetric = .innerProduct, parameters: Parameters = Parameters()) {
+        precondition(dimension > 0 && parameters.m >= 2, "dimension must be positive and M at least 2")
+        self.dimension = dimension
+        self.metric = metric
+        self.parameters = parameters
+        rngState = parameters.seed == 0 ? 0x9E37_79B9_7F4A_7C15 : parameters.seed
+    }
+
+    /// Items that can be returned.
+    public var count: Int { ids.count - removedRows.count }
+
+    /// Inserts items one by one (ids new and non-negative; vectors finite).
+    public func add(ids newIDs: [Int64], vectors newVectors: [Float]) throws {
+        guard newVectors.count == newIDs.count * dimension else {
+            throw RetrievalError.dimensionMismatch(expected: dimension, got: newIDs.isEmpty ? newVectors.count : newVectors.count / newIDs.count,
+                                                   context: "HNSWIndex.add")
+        }
+        var seen = Set<Int64>()
+        for id in newIDs {
+            guard id >= 0 else { throw RetrievalError.invalidID(id: id) }
+            guard position[id] == nil, seen.insert(id).inserted else { throw RetrievalError.duplicateID(id: id) }
+        }
+        guard newVectors.allSatisfy(\.isFinite) else { throw RetrievalError.invalidArgument("HNSWIndex.add: vectors contain NaN or infinity") }
+        vectors.reserveCapacity(vectors.count + newVectors.count)
+        for (i, id) in newIDs.enumerated() {
+            vectors += newVectors[(i * dimension)..<((i + 1) * dimension)]
+            insert(id)
+        }
+    }
+
+    /// Marks `id` removed: it is never returned again. False when it was not there.
+    @discardableResult
+    public func remove(_ id: Int64) -> Bool {
+        guard let row = position[id], !removedRows.contains(row) else { return false }
+        removedRows.insert(row)
+        return true
+    }
+
+    /// The k best items for each row-major query (ids −1 past the items found).
+    public func search(_ queries: [Float], k: Int) throws -> SearchResults {
+        guard k >= 0, queries.count % dimension == 0 else {
+            throw RetrievalError.invalidArgument("queries must be a multiple of the dimension \(dimension) and k non-negative")
+        }
+        let nq = queries.count / dimension
+        var outIDs = [Int64](repeating: -1, count: nq * k)
+        var outScores = [Float](repeating: metric == .innerProduct ? -.infinity : .infinity, count: nq * k)
+        guard k > 0, entryPoint >= 0 else { return SearchResults(k: k, ids: outIDs, scores: outScores) }
+        for q in 0..<nq {
+            let query = Array(queries[(q * dimension)..<((q + 1) * dimension)])
+            var current = entryPoint
+            var currentDistance = distance(query, current)
+            if topLevel > 0 {
+                for level in stride(from: topLevel, to: 0, by: -1) {
+                    (current, currentDistance) = greedy(query, from: current, distance: currentDistance, level: level)
+                }
+            }
+            let found = searchLayer(query, entry: current, entryDistance: currentDistance,
+                                    ef: max(parameters.efSearch, k + min(removedRows.count, k)), level: 0)
+            var r = 0
+            for hit in found where !removedRows.contains(hit.row) {
+                guard r < k else { break }
+                outIDs[q * k + r] = ids[hit.row]
+                outScores[q * k + r] = metric == .innerProduct ? -hit.d : hit.d
+                r += 1
+            }
+        }
+        return SearchResults(k: k, ids: outIDs, scores: outScores)
+    }
+
+    // MARK: Graph construction
+
+    private func insert(_ id: Int64) {
+        let row = ids.count
+        ids.append(id)
+        position[id] = row
+        let level = randomLevel()
+        levels.append(level)
+        links0 += [Int32](repeating: -1, count: maxLinks0)
+        upper.append([[Int32]](repeating: [], count: level))
+        visitMarks.append(0)
+        guard entryPoint >= 0 else {
+            entryPoint = row; topLevel = level
+            return
+        }
+        let query = Array(vectors[(row * dimension)..<((row + 1) * dimension)])
+        var current = entryPoint
+        var currentDistance = distance(query, current)
+        if topLevel > level {
+            for l in stride(from: topLevel, to: level, by: -1) {
+                (current, currentDistance) = greedy(query, from: current, distance: currentDistance, level: l)
+            }
+        }
+        for l in stride(from: min(level, topLevel), through: 0, by: -1) {
+            let candidates = searchLayer(query, entry: current, entryDistance: currentDistance, ef: parameters.efConstruction, level: l)
+            let capacity = l == 0 ? maxLinks0 : parameters.m
+            let chosen = selectNeighbours(candidates, count: parameters.m)
+            setLinks(row, level: l, to: chosen.map(\.row))
+            for neighbour in chosen {
+                var theirs = links(neighbour.row, level: l)
+                if theirs.count < capacity {
+                    theirs.append(row)
+                } else {
+                    // Full: keep the best `capacity` of their neighbours plus the new item.
+                    let all = (theirs + [row]).map { (distance(between: neighbour.row, $0), $0) }.sorted { $0.0 < $1.0 }
+                    theirs = selectNeighbours(all.map { (d: $0.0, row: $0.1) }, count: capacity).map(\.row)
+                }
+                setLinks(neighbour.row, level: l, to: theirs)
+            }
+            if let best = candidates.first { current = best.row; currentDistance = best.d }
+        }
+        if level > topLevel { entryPoint = row; topLevel = level }
+    }
+
+    /// The paper's heuristic: walk candidates nearest first and keep one only when it is closer
+    /// to the new item than to every one kept so far; fill up with the nearest rejected ones.
+    private func selectNeighbours(_ candidates: [(d: Float, row: Int)], count: Int) -> [(d: Float, row: Int)] {
+        var kept: [(d: Float, row: Int)] = [], rejected: [(d: Float, row: Int)] = []
+        for c in candidates {
+            guard kept.count < count else { break }
+            if kept.allSatisfy({ distance(between: c.row, $0.row) > c.d }) { kept.append(c) } else { rejected.append(c) }
+        }
+        for r in rejected where kept.count < count { kept.append(r) }
+        return kept
+    }
+
+    private func randomLevel() -> Int {
+        rngState &+= 0x9E37_79B9_7F4A_7C15
+        var z = rngState
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        let u = (Double(z >> 11) + 0.5) / Double(1 << 53)
+        return Int(-log(u) / log(Double(parameters.m)))
+    }
+
+    // MARK: Search primitives
+
+    /// Greedy walk on one layer to the nearest item reachable from `start`.
+    private func greedy(_ query: [Float], from start: Int, distance startDistance: Float, level: Int) -> (Int, Float) {
+        var current = start, best = startDistance
+        var improved = true
+        while improved {
+            improved = false
+            forEachLink(of: current, level: level) { n in
+                let d = distance(query, n)
+                if d < best { best = d; current = n; improved = true }
+            }
+        }
+        return (current, best)
+    }
+
+    /// Calls `body` with each neighbour of `row` on `level`, without building an array.
+    @inline(__always)
+    private func forEachLink(of row: Int, level: Int, _ body: (Int) -> Void) {
+        if level == 0 {
+            let start = row * maxLinks0
+            for s in start..<(start + maxLinks0) {
+                let n = links0[s]
+                if n < 0 { return }
+                body(Int(n))
+            }
+        } else if level <= levels[row] {
+            for n in upper[row][level - 1] { body(Int(n)) }
+        }
+    }
+
+    /// A beam search of width `ef` on one layer; the result nearest first.
+    private func searchLayer(_ query: [Float], entry: Int, entryDistance: Float, ef: Int, level: Int) -> [(d: Float, row: Int)] {
+        visitEpoch &+= 1
+        if visitEpoch == 0 { for i in visitMarks.indices { visitMarks[i] = 0 }; visitEpoch = 1 }
+        visitMarks[entry] = visitEpoch
+        var candidates = Heap(nearestFirst: true, capacity: ef * 4)
+        var results = Heap(nearestFirst: false, capacity: ef + 1)
+        candidates.push(entryDistance, entry)
+        results.push(entryDistance, entry)
+        let epoch = visitEpoch, width = maxLinks0, d = dimension
+        // Raw pointers for the hot loop: class properties would be checked for exclusive access
+        // on every read.
+        query.withUnsafeBufferPointer { qp in
+        vectors.withUnsafeBufferPointer { vp in
+        links0.withUnsafeBufferPointer { lp in
+        visitMarks.withUnsafeMutableBufferPointer { mp in
+            let q = qp.baseAddress!, v = vp.baseAddress!, marks = mp.baseAddress!
+            while let (dist, row) = candidates.pop() {
+                if results.count >= ef, dist > results.top!.0 { break }
+                func visit(_ n: Int) {
+                    guard marks[n] != epoch else { return }
+                    marks[n] = epoch
+                    let dn = kernel(q, v + n * d)
+                    if results.count < ef || dn < results.top!.0 {
+                        candidates.push(dn, n)
+                        results.push(dn, n)
+                        if results.count > ef { _ = results.pop() }
+                    }
+                }
+                if level == 0 {
+                    let links = lp.baseAddress! + row * width
+                    for s in 0..<width {
+                        let n = links[s]
+                        if n < 0 { break }
+                        visit(Int(n))
+                    }
+                } else if level <= levels[row] {
+                    for n in upper[row][level - 1] { visit(Int(n)) }
+                }
+            }
+        }
+        }
+        }
+        }
+        return results.items.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : ids[$0.1] < ids[$1.1] }.map { (d: $0.0, row: $0.1) }
+    }
+
+    private func links(_ row: Int, level: Int) -> [Int] {
+        if level == 0 {
+            var out: [Int] = []
+            out.reserveCapacity(maxLinks0)
+            for s in (row * maxLinks0)..<((row + 1) * maxLinks0) {
+                let n = links0[s]
+                if n < 0 { break }
+                out.append(Int(n))
+            }
+            return out
+        }
+        return level <= levels[row] ? upper[row][level - 1].map(Int.init) : []
+    }
+
+    private func setLinks(_ row: Int, level: Int, to neighbours: [Int]) {
+        if level == 0 {
+            for s in 0..<maxLinks0 { links0[row * maxLinks0 + s] = s < neighbours.count ? Int32(neighbours[s]) : -1 }
+        } else {
+            upper[row][level - 1] = neighbours.map(Int32.init)
+        }
+    }
+
+    /// Smaller is closer: −⟨q, v⟩ for inner product, ‖q − v‖² for L2.
+    @inline(__always)
+    private func distance(_ query: [Float], _ row: Int) -> Float {
+        query.withUnsafeBufferPointer { q in vectors.withUnsafeBufferPointer { v in kernel(q.baseAddress!, v.baseAddress! + row * dimension) } }
+    }
+
+    @inline(__always)
+    private func distance(between a: Int, _ b: Int) -> Float {
+        vectors.withUnsafeBufferPointer { v in kernel(v.baseAddress! + a * dimension, v.baseAddress! + b * dimension) }
+    }
+
+    @inline(__always)
+    private func kernel(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Float {
+        var acc = SIMD8<Float>(repeating: 0)
+        var j = 0
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        if metric == .innerProduct {
+            while j + 8 <= dimension {
+                acc += ra.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+                j += 8
+            }
+            var s = acc.sum()
+            while j < dimension { s += a[j] * b[j]; j += 1 }
+            return -s
+        }
+        while j + 8 <= dimension {
+            let diff = ra.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - rb.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            acc += diff * diff
+            j += 8
+        }
+        var s = acc.sum()
+        while j < dimension { let t = a[j] - b[j]; s += t * t; j += 1 }
+        return s
+    }
+}
+
+/// A binary heap of (distance, row): nearest on top, or farthest on top.
+private struct Heap {
+    let nearestFirst: Bool
+    private(set) var items: [(Float, Int)] = []
+    init(nearestFirst: Bool, capacity: Int = 0) {
+        self.nearestFirst = nearestFirst
+        items.reserveCapacity(capacity)
+    }
+    var count: Int { items.count }
+    var top: (Float, Int)? { items.first }
+
+    @inline(__always) private func above(_ a: (Float, Int), _ b: (Float, Int)) -> Bool { nearestFirst ? a.0 < b.0 : a.0 > b.0 }
+
+    mutating func push(_ d: Float, _ row: Int) {
+        items.append((d, row))
+        var i = items.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            guard above(items[i], items[p]) else { break }
+            items.swapAt(i, p); i = p
+        }
+    }
+
+    mutating func pop() -> (Float, Int)? {
+        guard !items.isEmpty else { return nil }
+        let first = items[0]
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var best = i
+                if l < items.count, above(items[l], items[best]) { best = l }
+                if r < items.count, above(items[r], items[best]) { best = r }
+                if best == i { break }
+                items.swapAt(i, best); i = best
+            }
+        }
+        return first
+    }
+}
