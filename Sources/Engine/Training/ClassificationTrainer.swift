@@ -188,10 +188,8 @@ extension ClassificationTrainer: TrainingTask {
     }
 
     func trainEpoch(_ epoch: Int, progress: inout TrainingProgress, step: inout Int) throws -> TrainingProgress.EpochEnd {
-        let batches = Array(train.sampler.batches(epoch: epoch).prefix(itersPerEpoch))
-        let iterator = train.loader.makeIterator(batches: batches, epoch: epoch)
-        return try progress.runEpoch(epoch, iterator: iterator, iters: batches.count, step: &step,
-                                     learningRate: { optimizer.applyLearningRate(at: $0, schedule: schedule, plateau: plateau) }) { batch, iter, _ in
+        try progress.runEpoch(epoch, of: train, iterations: itersPerEpoch, step: &step,
+                              learningRate: { optimizer.applyLearningRate(at: $0, schedule: schedule, plateau: plateau) }) { batch, iter, _ in
             let (total, parts, logits) = loss(images: batch.images, labels: batch.labels)
             guard total.item.isFinite else {
                 throw EngineError.data("the loss became \(total.item) at epoch \(epoch), iteration \(iter); lower Optimizer.lr.learning_rate")

@@ -138,10 +138,8 @@ extension MetricLearningTrainer: TrainingTask {
     }
 
     func trainEpoch(_ epoch: Int, progress: inout TrainingProgress, step: inout Int) throws -> TrainingProgress.EpochEnd {
-        let batches = Array(train.sampler.batches(epoch: epoch).prefix(itersPerEpoch))
-        let iterator = train.loader.makeIterator(batches: batches, epoch: epoch)
-        return try progress.runEpoch(epoch, iterator: iterator, iters: batches.count, step: &step,
-                                     learningRate: { optimizer.applyLearningRate(at: $0, schedule: schedule, plateau: plateau) }) { batch, _, _ in
+        try progress.runEpoch(epoch, of: train, iterations: itersPerEpoch, step: &step,
+                              learningRate: { optimizer.applyLearningRate(at: $0, schedule: schedule, plateau: plateau) }) { batch, _, _ in
             let features = model(batch.images)
             let (total, batchLoss, memoryLoss) = loss(features, labels: batch.labels)
             total.backward()

@@ -59,6 +59,15 @@ struct TrainingProgress {
         return .completed
     }
 
+    /// `runEpoch` over the first `iterations` batches the split's sampler gives for `epoch`.
+    mutating func runEpoch(_ epoch: Int, of split: DataBuilder.Split, iterations: Int, step: inout Int,
+                           learningRate: (Int) -> Float,
+                           trainStep: (_ batch: Batch, _ iter: Int, _ lr: Float) throws -> [(String, Double)]) throws -> EpochEnd {
+        let batches = Array(split.sampler.batches(epoch: epoch).prefix(iterations))
+        return try runEpoch(epoch, iterator: split.loader.makeIterator(batches: batches, epoch: epoch), iters: batches.count,
+                            step: &step, learningRate: learningRate, trainStep: trainStep)
+    }
+
     /// Records one step's values (losses, metrics) and timings; prints every `printEvery` iterations
     /// and at the epoch's last one.
     /// `batchSize` is the images the step ran (for ips); `forcePrint` prints now (e.g. the last step of a time budget).
