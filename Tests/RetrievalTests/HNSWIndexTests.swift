@@ -56,3 +56,29 @@ import Testing
         #expect(throws: RetrievalError.duplicateID(id: 5)) { try hnsw.add(ids: [5], vectors: [Float](repeating: 0.1, count: d)) }
     }
 }
+
+/// The HNSW file: a round trip gives the same answers, and a damaged file is an error.
+@Suite struct HNSWStorageTests {
+    @Test func saveAndLoadRoundTrip() throws {
+        let n = 1500, d = 16
+        let all = HNSWIndexTests.mixture(n + 50, d, clusters: 15, seed: 5)
+        let index = HNSWIndex(dimension: d, metric: .l2, parameters: .init(m: 8, efConstruction: 64, efSearch: 32))
+        try index.add(ids: (0..<n).map { Int64($0 + 100) }, vectors: Array(all[0..<(n * d)]))
+        for id in stride(from: 100, to: 400, by: 5) { index.remove(Int64(id)) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("magpie-hnsw-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("index.hnsw")
+        try index.save(to: file, stamp: 42)
+        let (loaded, stamp) = try HNSWIndex.load(from: file)
+        #expect(stamp == 42 && loaded.count == index.count && loaded.metric == .l2 && loaded.parameters == index.parameters)
+        let queries = Array(all[(n * d)...])
+        #expect(try loaded.search(queries, k: 10) == index.search(queries, k: 10))
+        // Truncated and foreign files are errors naming the damage, never a crash.
+        let bytes = try Data(contentsOf: file)
+        try bytes.prefix(bytes.count / 2).write(to: file)
+        #expect(throws: RetrievalError.self) { try HNSWIndex.load(from: file) }
+        try Data("not an index".utf8).write(to: file)
+        #expect(throws: RetrievalError.self) { try HNSWIndex.load(from: file) }
+    }
+}

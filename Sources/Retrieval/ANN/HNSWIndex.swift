@@ -27,19 +27,19 @@ public final class HNSWIndex: @unchecked Sendable {
     public let dimension: Int
     public let metric: DistanceMetric
     public var parameters: Parameters
-    public private(set) var ids: [Int64] = []
-    private var vectors: [Float] = []
-    private var levels: [Int] = []
+    public internal(set) var ids: [Int64] = []
+    var vectors: [Float] = []
+    var levels: [Int] = []
     /// Layer-0 neighbours: `maxLinks0` slots per item, `-1` past the end.
-    private var links0: [Int32] = []
+    var links0: [Int32] = []
     /// Upper-layer neighbours per item, `upper[i][l - 1]` for layer l ≥ 1.
-    private var upper: [[[Int32]]] = []
-    private var entryPoint = -1
-    private var topLevel = -1
-    private var position: [Int64: Int] = [:]
-    private var removedRows = Set<Int>()
+    var upper: [[[Int32]]] = []
+    var entryPoint = -1
+    var topLevel = -1
+    var position: [Int64: Int] = [:]
+    var removedRows = Set<Int>()
     private var rngState: UInt64
-    private var visitMarks: [UInt32] = []
+    var visitMarks: [UInt32] = []
     private var visitEpoch: UInt32 = 0
 
     private var maxLinks0: Int { parameters.m * 2 }
@@ -215,8 +215,8 @@ public final class HNSWIndex: @unchecked Sendable {
         visitEpoch &+= 1
         if visitEpoch == 0 { for i in visitMarks.indices { visitMarks[i] = 0 }; visitEpoch = 1 }
         visitMarks[entry] = visitEpoch
-        var candidates = Heap(nearestFirst: true, capacity: ef * 4)
-        var results = Heap(nearestFirst: false, capacity: ef + 1)
+        var candidates = NeighbourHeap(nearestFirst: true, capacity: ef * 4)
+        var results = NeighbourHeap(nearestFirst: false, capacity: ef + 1)
         candidates.push(entryDistance, entry)
         results.push(entryDistance, entry)
         let epoch = visitEpoch, width = maxLinks0, d = dimension
@@ -312,48 +312,5 @@ public final class HNSWIndex: @unchecked Sendable {
         var s = acc.sum()
         while j < dimension { let t = a[j] - b[j]; s += t * t; j += 1 }
         return s
-    }
-}
-
-/// A binary heap of (distance, row): nearest on top, or farthest on top.
-private struct Heap {
-    let nearestFirst: Bool
-    private(set) var items: [(Float, Int)] = []
-    init(nearestFirst: Bool, capacity: Int = 0) {
-        self.nearestFirst = nearestFirst
-        items.reserveCapacity(capacity)
-    }
-    var count: Int { items.count }
-    var top: (Float, Int)? { items.first }
-
-    @inline(__always) private func above(_ a: (Float, Int), _ b: (Float, Int)) -> Bool { nearestFirst ? a.0 < b.0 : a.0 > b.0 }
-
-    mutating func push(_ d: Float, _ row: Int) {
-        items.append((d, row))
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            guard above(items[i], items[p]) else { break }
-            items.swapAt(i, p); i = p
-        }
-    }
-
-    mutating func pop() -> (Float, Int)? {
-        guard !items.isEmpty else { return nil }
-        let first = items[0]
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var best = i
-                if l < items.count, above(items[l], items[best]) { best = l }
-                if r < items.count, above(items[r], items[best]) { best = r }
-                if best == i { break }
-                items.swapAt(i, best); i = best
-            }
-        }
-        return first
     }
 }
