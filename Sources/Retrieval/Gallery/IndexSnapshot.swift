@@ -109,8 +109,7 @@ public final class IndexSnapshot: @unchecked Sendable {
 
     /// The same items with everything in one new base (O(gallery): what every write used to cost).
     public func compacted() throws -> IndexSnapshot {
-        let merged = try Self.index(of: base, without: removed)
-        try merged.add(ids: segment.ids, vectors: segment.vectors)
+        let merged = try liveIndex()
         var records = baseRecords.records
         for id in removed { records[id] = nil }
         for (id, r) in segmentRecords { records[id] = r }
@@ -144,37 +143,44 @@ public final class IndexSnapshot: @unchecked Sendable {
 
     /// The k best items per query over base and segment, filtered by `filter` inside the scan.
     func search(_ queries: [Float], k: Int, filter: GalleryFilter?) throws -> SearchResults {
-        var mask = baseMask
-        if let filter {
-            let fields = filter.metadata.isEmpty ? nil : metadataFields()
-            let passes = base.ids.map { filter.accepts(baseRecords.records[$0] ?? GalleryRecord(), fields: fields?[$0] ?? nil) }
-            mask = mask.map { zip($0, passes).map { $0 && $1 } } ?? passes
-        }
-        let fromBase = try base.search(queries, k: k, allowed: mask)
+        let fromBase = try base.search(queries, k: k, allowed: Self.both(baseMask, filter.map { mask($0, over: base) }))
         guard segment.count > 0 else { return fromBase }
-        let segmentMask = filter.map { f in
-            segment.ids.map { f.accepts(segmentRecords[$0] ?? GalleryRecord(), fields: GalleryFilter.fields(ofMetadata: segmentRecords[$0]?.metadata)) }
-        }
-        let fromSegment = try segment.search(queries, k: k, allowed: segmentMask)
+        let fromSegment = try segment.search(queries, k: k, allowed: filter.map { mask($0, over: segment) })
         return Self.merge(fromBase, fromSegment, k: k, higherIsBetter: base.metric == .innerProduct)
     }
 
-    /// One index with every live item (for re-ranking, which needs the whole candidate set);
-    /// the base itself when nothing was written since it was built.
-    func wholeIndex() throws -> (index: FlatIndex, mask: [Bool]?) {
-        if segment.count == 0 { return (base, baseMask) }
-        let merged = try Self.index(of: base, without: removed)
-        try merged.add(ids: segment.ids, vectors: segment.vectors)
-        return (merged, nil)
+    /// The k best items per query after k-reciprocal re-ranking, which needs every live item in
+    /// one index (the base itself when nothing was written since it was built).
+    func searchReRanked(_ queries: [Float], k: Int, reranker: KReciprocalReRanker, depth: Int?,
+                        filter: GalleryFilter?) throws -> SearchResults {
+        let (index, live) = segment.count == 0 ? (base, baseMask) : (try liveIndex(), nil)
+        return try index.searchReRanked(queries, k: k, reranker: reranker, depth: depth,
+                                        allowed: Self.both(live, filter.map { mask($0, over: index) }))
     }
 
-    /// One flag per row of `index` (from `wholeIndex`): which items pass `filter`.
-    func mask(_ filter: GalleryFilter, over index: FlatIndex) -> [Bool] {
-        let fields = filter.metadata.isEmpty ? nil : metadataFields()
+    /// Every live item, base without the removals then the segment, in one new index.
+    private func liveIndex() throws -> FlatIndex {
+        let merged = try Self.index(of: base, without: removed)
+        try merged.add(ids: segment.ids, vectors: segment.vectors)
+        return merged
+    }
+
+    /// One flag per row of `index` (the base, the segment or a live index): which items pass
+    /// `filter`. Base metadata is parsed once per base; a segment item's when it is asked about.
+    private func mask(_ filter: GalleryFilter, over index: FlatIndex) -> [Bool] {
+        let baseFields = filter.metadata.isEmpty ? nil : baseRecords.metadataFields()
         return index.ids.map { id in
-            filter.accepts(record(id) ?? GalleryRecord(),
-                           fields: segmentRecords[id] != nil ? GalleryFilter.fields(ofMetadata: segmentRecords[id]?.metadata) : fields?[id] ?? nil)
+            if let r = segmentRecords[id] {
+                return filter.accepts(r, fields: filter.metadata.isEmpty ? nil : GalleryFilter.fields(ofMetadata: r.metadata))
+            }
+            return filter.accepts(baseRecords.records[id] ?? GalleryRecord(), fields: baseFields?[id] ?? nil)
         }
+    }
+
+    /// Rows allowed by both masks (nil: no restriction).
+    private static func both(_ a: [Bool]?, _ b: [Bool]?) -> [Bool]? {
+        guard let a, let b else { return a ?? b }
+        return zip(a, b).map { $0 && $1 }
     }
 
     /// The top k of two result sets of the same queries, ties by smaller id.
@@ -208,9 +214,6 @@ public final class IndexSnapshot: @unchecked Sendable {
         try next.add(ids: keptIDs, vectors: keptVectors)
         return next
     }
-
-    /// The base records' metadata fields, parsed once per base on the first metadata filter.
-    private func metadataFields() -> [Int64: [String: String]?] { baseRecords.metadataFields() }
 }
 
 /// The base's records, shared by reference between snapshots so a write never copies them.

@@ -47,19 +47,8 @@ public final class SearchableGallery: @unchecked Sendable {
             throw RetrievalError.invalidArgument("a minimum score needs an inner-product gallery; this one ranks by L2 distance")
         }
         guard snap.count > 0 else { return (Array(repeating: [], count: queries), 0) }
-        let results: SearchResults
-        if let reranker {
-            // Re-ranking needs the whole candidate set in one index.
-            let whole = try snap.wholeIndex()
-            var allowed = whole.mask
-            if let filter {
-                let passes = snap.mask(filter, over: whole.index)
-                allowed = allowed.map { zip($0, passes).map { $0 && $1 } } ?? passes
-            }
-            results = try whole.index.searchReRanked(vectors, k: k, reranker: reranker, depth: depth, allowed: allowed)
-        } else {
-            results = try snap.search(vectors, k: k, filter: filter)
-        }
+        let results = try reranker.map { try snap.searchReRanked(vectors, k: k, reranker: $0, depth: depth, filter: filter) }
+            ?? snap.search(vectors, k: k, filter: filter)
         let hits = (0..<queries).map { q in
             zip(results.ids(ofQuery: q), results.scores(ofQuery: q))
                 .filter { $0.0 >= 0 && $0.1 >= (minScore ?? -.infinity) }
@@ -91,11 +80,9 @@ public final class SearchableGallery: @unchecked Sendable {
         try writeLock.withLock {
             let base = try refreshedLocked()
             let (ids, transaction) = try store.add(vectors: vectors, records: records, requestedIDs: requested)
-            let updated = transaction == base.transaction + 1
-                ? try base.adding(ids: ids, vectors: vectors, records: records, transaction: transaction)
-                : try IndexSnapshot(store.snapshot())  // another process committed in between
-            snapshotLock.withLock { current = updated }
-            compactIfNeeded(updated)
+            try swapIn(after: base, transaction: transaction) {
+                try base.adding(ids: ids, vectors: vectors, records: records, transaction: transaction)
+            }
             return ids
         }
     }
@@ -106,11 +93,7 @@ public final class SearchableGallery: @unchecked Sendable {
             let base = try refreshedLocked()
             guard base.contains(id) else { return false }
             let (removed, transaction) = try store.deleteReportingTransaction([id])
-            let updated = transaction == base.transaction + 1
-                ? try base.removing([id], transaction: transaction)
-                : try IndexSnapshot(store.snapshot())
-            snapshotLock.withLock { current = updated }
-            compactIfNeeded(updated)
+            try swapIn(after: base, transaction: transaction) { try base.removing([id], transaction: transaction) }
             return removed == 1
         }
     }
@@ -136,6 +119,15 @@ public final class SearchableGallery: @unchecked Sendable {
         guard !wasClosed else { return }
         compactions.wait()  // no write can start a new one now; a running one finds the gallery closed
         writeLock.withLock { store.close() }
+    }
+
+    /// Makes the snapshot after this process's commit `transaction` current: `base` with the
+    /// write applied when nothing else committed in between, else a reload from LMDB. The caller
+    /// holds `writeLock`.
+    private func swapIn(after base: IndexSnapshot, transaction: Int, applying write: () throws -> IndexSnapshot) throws {
+        let updated = transaction == base.transaction + 1 ? try write() : try IndexSnapshot(store.snapshot())
+        snapshotLock.withLock { current = updated }
+        compactIfNeeded(updated)
     }
 
     /// Folds the append segment and the removals of `origin` into a new base on a background
