@@ -324,8 +324,8 @@ public final class Gallery: @unchecked Sendable {
     /// Id of the last transaction committed to this gallery by any process.
     public func lastTransactionID() throws -> Int { try environment.lastTransactionID() }
 
-    /// Whether a stored item has `path` (items with records only). Reads every record: for
-    /// resuming an interrupted CLI run, not for per-request work.
+    /// The image paths stored in the items' records. Reads every record: for resuming an
+    /// interrupted CLI run, not for per-request work.
     public func storedPaths() throws -> Set<String> {
         try environment.read { txn in
             var paths = Set<String>()
@@ -337,15 +337,8 @@ public final class Gallery: @unchecked Sendable {
         }
     }
 
-    /// The next automatic id as of the last commit.
-    public func nextAutomaticID() throws -> Int64 {
-        try environment.read { txn in try nextAutomaticID(in: txn, manifest: manifest(in: txn)) }
-    }
-
     /// Size of `data.mdb` on disk, in bytes.
-    public func fileSize() -> Int {
-        ((try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb"))?[.size] as? NSNumber)?.intValue ?? 0
-    }
+    public func fileSize() -> Int { environment.dataFileSize }
 
     // MARK: Keys
 

@@ -61,8 +61,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         try check(mdb_env_info(env, &info), "env_info")
         try check(mdb_env_stat(env, &stat), "env_stat")
         let needed = (info.me_last_pgno + 1) * Int(stat.ms_psize)
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb")
-        let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
+        let size = dataFileSize
         guard size >= needed else {
             throw RetrievalError.corrupt(path: path, reason: "data.mdb is truncated: \(size) bytes, but its header describes \(needed)")
         }
@@ -115,6 +114,11 @@ final class LMDBEnvironment: @unchecked Sendable {
         // mdb_txn_commit frees the transaction whether or not it succeeds: no abort after it.
         try check(mdb_txn_commit(txn), "commit")
         return result
+    }
+
+    /// Size of `data.mdb` on disk, in bytes (0 when it cannot be read).
+    var dataFileSize: Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path + "/data.mdb"))?[.size] as? NSNumber)?.intValue ?? 0
     }
 
     /// Id of the last committed write transaction, by any process. Changes whenever anyone commits.
@@ -195,50 +199,55 @@ struct LMDBTransaction {
 
     /// Visits every (key, value) pair in key order; the buffers are valid only during the call.
     func forEach(_ db: String, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws {
+        try withCursor(db) { cursor in
+            var k = MDB_val(), v = MDB_val()
+            var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
+            while rc == 0 {
+                try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
+                         UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+                rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+            }
+            if rc != MDB_NOTFOUND { try environment.check(rc, "cursor_get") }
+        }
+    }
+
+    /// Runs `body` with a cursor over `db`, closed afterwards.
+    private func withCursor<T>(_ db: String, _ body: (OpaquePointer?) throws -> T) throws -> T {
         var cursor: OpaquePointer?
         try environment.check(mdb_cursor_open(handle, environment.dbi(db), &cursor), "cursor_open")
         defer { mdb_cursor_close(cursor) }
-        var k = MDB_val(), v = MDB_val()
-        var rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
-        while rc == 0 {
-            try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
-                     UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
-            rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
-        }
-        if rc != MDB_NOTFOUND { try environment.check(rc, "cursor_get") }
+        return try body(cursor)
     }
 
     /// The largest key in `db` that sorts before `limit` (byte order), or nil when there is none.
     func lastKey(_ db: String, before limit: [UInt8]) throws -> [UInt8]? {
-        var cursor: OpaquePointer?
-        try environment.check(mdb_cursor_open(handle, environment.dbi(db), &cursor), "cursor_open")
-        defer { mdb_cursor_close(cursor) }
-        var bound = limit
-        return try bound.withUnsafeMutableBytes { lb -> [UInt8]? in
-            var k = MDB_val(mv_size: lb.count, mv_data: lb.baseAddress), v = MDB_val()
-            // SET_RANGE lands on the first key >= limit; the one before it is the answer.
-            var rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
-            rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cursor, &k, &v, MDB_LAST) : mdb_cursor_get(cursor, &k, &v, MDB_PREV)
-            if rc == MDB_NOTFOUND { return nil }
-            try environment.check(rc, "cursor_get")
-            return Array(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size))
+        try withCursor(db) { cursor in
+            var bound = limit
+            return try bound.withUnsafeMutableBytes { lb -> [UInt8]? in
+                var k = MDB_val(mv_size: lb.count, mv_data: lb.baseAddress), v = MDB_val()
+                // SET_RANGE lands on the first key >= limit; the one before it is the answer.
+                var rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+                rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cursor, &k, &v, MDB_LAST) : mdb_cursor_get(cursor, &k, &v, MDB_PREV)
+                if rc == MDB_NOTFOUND { return nil }
+                try environment.check(rc, "cursor_get")
+                return Array(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size))
+            }
         }
     }
 
     /// Visits the keys of `db` from the first one ≥ `start`, in order, while `body` returns true.
     func forEachKey(_ db: String, from start: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Bool) throws {
-        var cursor: OpaquePointer?
-        try environment.check(mdb_cursor_open(handle, environment.dbi(db), &cursor), "cursor_open")
-        defer { mdb_cursor_close(cursor) }
-        var bound = start
-        try bound.withUnsafeMutableBytes { sb in
-            var k = MDB_val(mv_size: sb.count, mv_data: sb.baseAddress), v = MDB_val()
-            var rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
-            while rc == 0 {
-                guard try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size)) else { return }
-                rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+        try withCursor(db) { cursor in
+            var bound = start
+            try bound.withUnsafeMutableBytes { sb in
+                var k = MDB_val(mv_size: sb.count, mv_data: sb.baseAddress), v = MDB_val()
+                var rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
+                while rc == 0 {
+                    guard try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size)) else { return }
+                    rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
+                }
+                if rc != MDB_NOTFOUND { try environment.check(rc, "cursor_get") }
             }
-            if rc != MDB_NOTFOUND { try environment.check(rc, "cursor_get") }
         }
     }
 
