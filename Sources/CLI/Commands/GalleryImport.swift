@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Retrieval
 
@@ -57,8 +58,8 @@ struct GalleryImportCommand: ParsableCommand {
         } catch {
             fresh.discardIfEmpty(store)
             guard done > 0 else { throw error }
-            let cause = "\(error)".replacingOccurrences(of: "nothing was written", with: "that batch was not written")
-            throw ValidationError("\(cause); rows 0..<\(done) (ids \(set.ids[0])...\(set.ids[done - 1])) were committed before it")
+            throw GalleryIngestError(underlying: error, committed: Array(set.ids[0..<done]),
+                                     advice: "rows 0..<\(done); import the remaining rows after fixing them")
         }
         let seconds = Date().timeIntervalSince(start)
         print(String(format: "imported %d vectors into %@ in %.2f s (%.0f vectors/s); gallery now holds %d",

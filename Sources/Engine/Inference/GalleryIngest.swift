@@ -63,9 +63,19 @@ public struct GalleryIngest {
 }
 
 /// An ingest failed; `committed` are the ids written before the failure (empty when all or nothing).
+/// Also what `gallery import --incremental` reports; `advice` (nil: none) follows the list of
+/// what was committed.
 public struct GalleryIngestError: Error, CustomStringConvertible {
     public let underlying: Error
     public let committed: [Int64]
+    public let advice: String?
+
+    public init(underlying: Error, committed: [Int64],
+                advice: String? = "fix the input and rerun with --resume to add the rest without duplicates") {
+        self.underlying = underlying
+        self.committed = committed
+        self.advice = advice
+    }
 
     public var description: String {
         let cause = "\(underlying)"
@@ -73,6 +83,6 @@ public struct GalleryIngestError: Error, CustomStringConvertible {
             return cause.contains("nothing was written") ? cause : "\(cause); nothing was written to the gallery"
         }
         let batch = cause.replacingOccurrences(of: "nothing was written", with: "that batch was not written")
-        return "\(batch); \(committed.count) items were committed before it (ids \(first)...\(last)): fix the input and rerun with --resume to add the rest without duplicates"
+        return "\(batch); \(committed.count) items were committed before it (ids \(first)...\(last))" + (advice.map { ": " + $0 } ?? "")
     }
 }
