@@ -41,37 +41,28 @@ public struct ImageDecoder: Sendable {
     /// `maxPixels`, or the file is too short for that size (truncated). A server calls this
     /// before queuing the decode, so a hostile header costs microseconds.
     public func probe<Bytes: ContiguousBytes>(_ bytes: Bytes, source: String = "<memory>") throws -> (width: Int, height: Int) {
-        try bytes.withUnsafeBytes { raw in
-            guard let format = ImageDecoder.sniff(raw) else {
-                throw DatasetsError.badImage(path: source, reason: raw.isEmpty
-                    ? "the file is empty" : "not a JPEG or PNG file (unrecognised signature)")
-            }
+        guard let header = Self.readHeader(bytes, maxPixels: maxPixels) else {
+            let empty = bytes.withUnsafeBytes { $0.isEmpty }
+            throw DatasetsError.badImage(path: source, reason: empty ? "the file is empty" : "not a JPEG or PNG file (unrecognised signature)")
+        }
+        if let error = header.error(source: source) { throw error }
+        return (header.width, header.height)
+    }
+
+    /// What a JPEG or PNG header says, or nil for anything else: its declared size (0 × 0 when
+    /// unreadable) and, when the image is over `maxPixels`, the header unreadable or the file too
+    /// short for the size it declares, why. One header read, no pixels decoded.
+    public static func readHeader<Bytes: ContiguousBytes>(_ bytes: Bytes, maxPixels: Int = .max) -> ImageHeader? {
+        bytes.withUnsafeBytes { raw -> ImageHeader? in
+            guard let format = sniff(raw) else { return nil }
             var width: Int32 = 0, height: Int32 = 0
             var message = [CChar](repeating: 0, count: Int(MAGPIE_CODEC_MESSAGE_SIZE))
             let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
             let status = format == .jpeg
                 ? magpie_probe_jpeg(base, raw.count, maxPixels, &width, &height, &message)
                 : magpie_probe_png(base, raw.count, maxPixels, &width, &height, &message)
-            guard status == 0 else {
-                let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-                throw DatasetsError.badImage(path: source, reason: "\(format == .jpeg ? "JPEG" : "PNG"): \(text)")
-            }
-            return (Int(width), Int(height))
-        }
-    }
-
-    /// The width and height a JPEG or PNG header declares, or nil when there is no readable
-    /// header. Nothing is checked: this is for choosing how to refuse an image (too large vs broken).
-    public static func declaredSize<Bytes: ContiguousBytes>(_ bytes: Bytes) -> (width: Int, height: Int)? {
-        bytes.withUnsafeBytes { raw -> (width: Int, height: Int)? in
-            guard let format = sniff(raw) else { return nil }
-            var width: Int32 = 0, height: Int32 = 0
-            var message = [CChar](repeating: 0, count: Int(MAGPIE_CODEC_MESSAGE_SIZE))
-            let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            _ = format == .jpeg
-                ? magpie_probe_jpeg(base, raw.count, Int.max, &width, &height, &message)
-                : magpie_probe_png(base, raw.count, Int.max, &width, &height, &message)
-            return width > 0 && height > 0 ? (Int(width), Int(height)) : nil
+            let problem = status == 0 ? nil : message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            return ImageHeader(format: format, width: Int(max(width, 0)), height: Int(max(height, 0)), problem: problem)
         }
     }
 
@@ -123,5 +114,19 @@ public struct ImageDecoder: Sendable {
             }
         }
         return Image(width: width, height: height, pixels: out)
+    }
+}
+
+/// A JPEG or PNG header as `ImageDecoder.readHeader` read it.
+public struct ImageHeader: Sendable {
+    public let format: ImageDecoder.Format
+    public let width: Int
+    public let height: Int
+    /// Why the image cannot be decoded (over the pixel limit, unreadable, truncated), or nil.
+    public let problem: String?
+
+    /// The `badImage` error for `problem`, naming `source`; nil when there is none.
+    public func error(source: String) -> DatasetsError? {
+        problem.map { DatasetsError.badImage(path: source, reason: "\(format == .jpeg ? "JPEG" : "PNG"): \($0)") }
     }
 }

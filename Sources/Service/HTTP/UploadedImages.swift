@@ -57,18 +57,15 @@ struct UploadedImages: Sendable {
     /// Reads every image's header before anything is decoded: 415 for what is not JPEG or PNG,
     /// 413 for an image over `maxPixels`, 400 for an unreadable or truncated header.
     func checkImages(maxPixels: Int) throws {
-        let headerReader = ImageDecoder(maxPixels: maxPixels)
         for image in images {
-            let known = image.bytes.withUnsafeBytes { ImageDecoder.sniff($0) } != nil
-            guard known else {
+            guard let header = ImageDecoder.readHeader(image.bytes) else {
                 throw APIError.unsupported("\(image.source): not a JPEG or PNG image (unrecognised signature); send image/jpeg or image/png bytes")
             }
             // Too large is 413 whatever else is wrong with the file; then a truncated or unreadable header is 400.
-            if let size = ImageDecoder.declaredSize(image.bytes),
-               size.width.multipliedReportingOverflow(by: size.height).partialValue > maxPixels {
-                throw HTTPError(.contentTooLarge, message: "\(image.source): image is \(size.width)x\(size.height), over the limit of \(maxPixels) pixels (serve --max-pixels)")
+            guard header.width.multipliedReportingOverflow(by: header.height).partialValue <= maxPixels else {
+                throw HTTPError(.contentTooLarge, message: "\(image.source): image is \(header.width)x\(header.height), over the limit of \(maxPixels) pixels (serve --max-pixels)")
             }
-            do { _ = try headerReader.probe(image.bytes, source: image.source) } catch { throw APIError.map(error) }
+            if let error = header.error(source: image.source) { throw APIError.map(error) }
         }
     }
 }
