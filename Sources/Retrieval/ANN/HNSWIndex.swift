@@ -57,16 +57,7 @@ public final class HNSWIndex: @unchecked Sendable {
 
     /// Inserts items one by one (ids new and non-negative; vectors finite).
     public func add(ids newIDs: [Int64], vectors newVectors: [Float]) throws {
-        guard newVectors.count == newIDs.count * dimension else {
-            throw RetrievalError.dimensionMismatch(expected: dimension, got: newIDs.isEmpty ? newVectors.count : newVectors.count / newIDs.count,
-                                                   context: "HNSWIndex.add")
-        }
-        var seen = Set<Int64>()
-        for id in newIDs {
-            guard id >= 0 else { throw RetrievalError.invalidID(id: id) }
-            guard position[id] == nil, seen.insert(id).inserted else { throw RetrievalError.duplicateID(id: id) }
-        }
-        guard newVectors.allSatisfy(\.isFinite) else { throw RetrievalError.invalidArgument("HNSWIndex.add: vectors contain NaN or infinity") }
+        try validateAdditions(ids: newIDs, vectors: newVectors, dimension: dimension, index: "HNSWIndex.add") { position[$0] != nil }
         vectors.reserveCapacity(vectors.count + newVectors.count)
         for (i, id) in newIDs.enumerated() {
             vectors += newVectors[(i * dimension)..<((i + 1) * dimension)]
@@ -258,17 +249,10 @@ public final class HNSWIndex: @unchecked Sendable {
     }
 
     private func links(_ row: Int, level: Int) -> [Int] {
-        if level == 0 {
-            var out: [Int] = []
-            out.reserveCapacity(maxLinks0)
-            for s in (row * maxLinks0)..<((row + 1) * maxLinks0) {
-                let n = links0[s]
-                if n < 0 { break }
-                out.append(Int(n))
-            }
-            return out
-        }
-        return level <= levels[row] ? upper[row][level - 1].map(Int.init) : []
+        var out: [Int] = []
+        out.reserveCapacity(level == 0 ? maxLinks0 : parameters.m)
+        forEachLink(of: row, level: level) { out.append($0) }
+        return out
     }
 
     private func setLinks(_ row: Int, level: Int, to neighbours: [Int]) {

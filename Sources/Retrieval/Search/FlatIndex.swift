@@ -28,19 +28,7 @@ public final class FlatIndex: @unchecked Sendable {
 
     /// Appends vectors; ids must be new, non-negative and unique.
     public func add(ids newIDs: [Int64], vectors newVectors: [Float]) throws {
-        guard newVectors.count == newIDs.count * dimension else {
-            throw RetrievalError.dimensionMismatch(expected: dimension,
-                                                   got: newIDs.isEmpty ? newVectors.count : newVectors.count / newIDs.count,
-                                                   context: "FlatIndex.add")
-        }
-        var seen = Set<Int64>(minimumCapacity: newIDs.count)
-        for id in newIDs {  // validate first: a bad batch leaves the index unchanged
-            guard id >= 0 else { throw RetrievalError.invalidID(id: id) }
-            guard position[id] == nil, seen.insert(id).inserted else { throw RetrievalError.duplicateID(id: id) }
-        }
-        guard newVectors.allSatisfy(\.isFinite) else {
-            throw RetrievalError.invalidArgument("FlatIndex.add: vectors contain NaN or infinity")
-        }
+        try validateAdditions(ids: newIDs, vectors: newVectors, dimension: dimension, index: "FlatIndex.add") { position[$0] != nil }
         for (i, id) in newIDs.enumerated() { position[id] = ids.count + i }
         ids += newIDs
         vectors += newVectors
