@@ -12,19 +12,15 @@ struct EmbeddingModelOptions: ParsableArguments {
     var weights: String?
     @Option(help: "Inference bundle (`magpie export --format bundle`) instead of -c/--weights.") var bundle: String?
 
-    func load() throws -> InferenceModel { try config.inferenceModel(weights: weights, bundle: bundle) }
-}
-
-extension ConfigOptions {
-    func inferenceModel(weights: String?, bundle: String? = nil) throws -> InferenceModel {
+    func load() throws -> InferenceModel {
         if let bundle {
-            guard config == nil, overrides.isEmpty, weights == nil else {
+            guard config.config == nil, config.overrides.isEmpty, weights == nil else {
                 throw ValidationError("--bundle holds the config and the weights; give --bundle DIR or -c CONFIG [--weights CKPT], not both")
             }
-            try convolution.apply()
+            try config.convolution.apply()
             return try InferenceModel(bundle: URL(fileURLWithPath: bundle))
         }
-        if let config = try load() {
+        if let config = try config.load() {
             let model = try InferenceModel(config: config, weights: weights)
             // The model section is what these commands read: a misspelt key there is an error,
             // as in `magpie train` (transform ops are checked by their registry).
