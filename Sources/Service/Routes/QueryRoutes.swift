@@ -14,30 +14,40 @@ struct QueryRoutes<Context: RequestContext> {
     }
 
     func query(_ request: Request) async throws -> QueryResponse {
-        let (k, rerank) = try parameters(request)
-        let (filter, minScore) = try searchOptions(request)
+        let p = try parameters(request)
         let upload = try await UploadedImages.read(request, service: service)
         guard upload.images.count == 1 else {
             throw APIError.badRequest("/v1/query takes one image (got \(upload.images.count)); use /v1/query/batch for several")
         }
-        let vectors = try await service.embed(upload)
-        let found = try await service.search(vectors, k: k, rerank: rerank, filter: filter, minScore: minScore)
-        return QueryResponse(k: k, rerank: rerank, galleryItems: found.galleryItems, neighbours: found.neighbours[0])
+        let found = try await search(upload, p)
+        return QueryResponse(k: p.k, rerank: p.rerank, galleryItems: found.galleryItems, neighbours: found.neighbours[0])
     }
 
     func batch(_ request: Request) async throws -> BatchQueryResponse {
-        let (k, rerank) = try parameters(request)
-        let (filter, minScore) = try searchOptions(request)
+        let p = try parameters(request)
         let upload = try await UploadedImages.read(request, service: service)
-        let vectors = try await service.embed(upload)
-        let found = try await service.search(vectors, k: k, rerank: rerank, filter: filter, minScore: minScore)
+        let found = try await search(upload, p)
         let results = found.neighbours.enumerated().map { i, n in
             BatchQueryResponse.Result(index: i, source: upload.images[i].source, neighbours: n)
         }
-        return BatchQueryResponse(k: k, rerank: rerank, galleryItems: found.galleryItems, results: results)
+        return BatchQueryResponse(k: p.k, rerank: p.rerank, galleryItems: found.galleryItems, results: results)
     }
 
-    private func searchOptions(_ request: Request) throws -> (filter: GalleryFilter?, minScore: Float?) {
+    /// The query parameters both routes take.
+    private struct Parameters {
+        var k: Int
+        var rerank: Bool
+        var filter: GalleryFilter?
+        var minScore: Float?
+    }
+
+    /// Embeds the uploaded images and searches with `p`.
+    private func search(_ upload: UploadedImages, _ p: Parameters) async throws -> (neighbours: [[Neighbour]], galleryItems: Int) {
+        let vectors = try await service.embed(upload)
+        return try await service.search(vectors, k: p.k, rerank: p.rerank, filter: p.filter, minScore: p.minScore)
+    }
+
+    private func parameters(_ request: Request) throws -> Parameters {
         let query = request.uri.queryParameters
         let conditions = query.getAll("filter")
         let filter: GalleryFilter?
@@ -47,11 +57,6 @@ struct QueryRoutes<Context: RequestContext> {
             guard let v = Float(text), v.isFinite else { throw APIError.badRequest("min_score must be a number, got '\(text.prefix(40))'") }
             minScore = v
         }
-        return (filter, minScore)
-    }
-
-    private func parameters(_ request: Request) throws -> (k: Int, rerank: Bool) {
-        let query = request.uri.queryParameters
         var k = service.configuration.defaultK
         if let text = query.get("k") {
             guard let v = Int(text), v >= 1, v <= service.configuration.maxK else {
@@ -67,6 +72,6 @@ struct QueryRoutes<Context: RequestContext> {
             default: throw APIError.badRequest("rerank must be true or false, got '\(text)'")
             }
         }
-        return (k, rerank)
+        return Parameters(k: k, rerank: rerank, filter: filter, minScore: minScore)
     }
 }
