@@ -29,24 +29,11 @@ while [ $# -gt 0 ]; do
 done
 
 Scripts/install-deps.sh --load-test
-DATA="${DATA:-data/emoji}"
-[ -f "$DATA/Ebay_test.txt" ] || DATA=/work/main/data/emoji
-[ -f "$DATA/Ebay_test.txt" ] || { echo "error: no demo data (run Scripts/fetch-demo-data.sh or set DATA)" >&2; exit 1; }
-DATA="$(cd "$DATA" && pwd)"
+source Scripts/lib/demo-service.sh
 PORT="${PORT:-18080}"
 URL="http://127.0.0.1:$PORT"
 WORK="$(mktemp -d /tmp/magpie-load.XXXXXX)"
-CONFIG=configs/metric_learning/xbm_demo.yaml
-MODEL_ARGS=(-c "$CONFIG" -o "DataLoader.Eval.Gallery.dataset.image_root=$DATA"
-            -o "DataLoader.Eval.Gallery.dataset.cls_label_path=$DATA/Ebay_test.txt")
-[ -n "${WEIGHTS:-}" ] && MODEL_ARGS+=(--weights "$WEIGHTS")
-
-if [ "$BUILD" = 1 ]; then
-    echo "==> release build (waits for the build lock)"
-    flock /tmp/magpie-build.lock swift build -c release --product magpie 2>&1 | tail -n 3
-fi
-MAGPIE="$(swift build -c release --show-bin-path)/magpie"
-[ -x "$MAGPIE" ] || { echo "error: $MAGPIE missing; run without --no-build" >&2; exit 1; }
+demo_service_setup "$BUILD"
 
 SERVER_PID=""
 cleanup() {

@@ -1,0 +1,24 @@
+# Shared by Scripts/load-test.sh and Scripts/fault-test.sh (sourced, from the repository root):
+# the demo data, the model arguments that embed with the XBM demo config, and the release binary.
+#
+#   demo_service_setup BUILD     BUILD=1 builds the release binary first (under the build lock)
+#
+# Sets DATA (absolute; from $DATA, else data/emoji, else /work/main/data/emoji), CONFIG (the XBM
+# demo config), MODEL_ARGS (-c $CONFIG with the data's image root and list; --weights
+# $WEIGHTS when set) and MAGPIE (the release binary). Exits with a message when either is missing.
+demo_service_setup() {
+    DATA="${DATA:-data/emoji}"
+    [ -f "$DATA/Ebay_test.txt" ] || DATA=/work/main/data/emoji
+    [ -f "$DATA/Ebay_test.txt" ] || { echo "error: no demo data (run Scripts/fetch-demo-data.sh or set DATA)" >&2; exit 1; }
+    DATA="$(cd "$DATA" && pwd)"
+    CONFIG=configs/metric_learning/xbm_demo.yaml
+    MODEL_ARGS=(-c "$CONFIG" -o "DataLoader.Eval.Gallery.dataset.image_root=$DATA"
+                -o "DataLoader.Eval.Gallery.dataset.cls_label_path=$DATA/Ebay_test.txt")
+    [ -n "${WEIGHTS:-}" ] && MODEL_ARGS+=(--weights "$WEIGHTS")
+    if [ "$1" = 1 ]; then
+        echo "==> release build (waits for the build lock)"
+        flock /tmp/magpie-build.lock swift build -c release --product magpie 2>&1 | tail -n 3
+    fi
+    MAGPIE="$(swift build -c release --show-bin-path)/magpie"
+    [ -x "$MAGPIE" ] || { echo "error: $MAGPIE missing; run without --no-build" >&2; exit 1; }
+}
