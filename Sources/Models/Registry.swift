@@ -21,7 +21,7 @@ public struct ModelEntry: Sendable {
 /// Name → builder, spelled as PaddleClas's registry (`ResNet50_vd`, `PPLCNet_x1_0`,
 /// `MobileNetV3_large_x1_0`, `WideResNet28_2`) so configs port verbatim.
 public enum ModelRegistry {
-    public static let entries: [ModelEntry] = resnets + wideResNets + lcnets + mobileNets
+    public static let entries: [ModelEntry] = resnets + wideResNets + lcnets + mobileNets + efficientNetLites
 
     public static var names: [String] { entries.map(\.name) }
 
@@ -78,6 +78,13 @@ public enum ModelRegistry {
                 ModelEntry(name: "MobileNetV3_\(size.rawValue)_x\(suffix)", family: "MobileNetV3", inputSize: 224,
                            defaultClassNum: 1000) { MobileNetV3(size: size, scale: scale, options: $0) }
             }
+        }
+    }
+
+    static var efficientNetLites: [ModelEntry] {
+        EfficientNetLite.Variant.all.map { variant in
+            ModelEntry(name: "EfficientNet_\(variant.name)", family: "EfficientNet-Lite", inputSize: variant.resolution,
+                       defaultClassNum: 1000) { EfficientNetLite(variant, options: $0) }
         }
     }
 

@@ -108,6 +108,11 @@ extension GraphBuilder {
             let target = [Int64(-1)] + node.output.shape.dropFirst().map(Int64.init)
             return simple("Reshape", [x(0), int64Constant(target, hint: "shape")])
 
+        case let .pad(p):
+            // ONNX pads: all starts (N, C, H, W), then all ends.
+            let pads = [0, 0, p.top, p.left, 0, 0, p.bottom, p.right].map(Int64.init)
+            return simple("Pad", [x(0), int64Constant(pads, hint: "pads")])
+
         case .softmax: return simple("Softmax", [x(0)], [.int("axis", -1)])
         case .logSoftmax: return simple("LogSoftmax", [x(0)], [.int("axis", -1)])
         case let .l2Normalize(eps):

@@ -13,6 +13,9 @@ import Testing
         ("ResNet200_vd", 74_738_504),
         ("SE_ResNet18_vd", 11_802_048), ("SE_ResNet34_vd", 21_982_324), ("SE_ResNet50_vd", 28_107_256),
         ("WideResNet28_2", 1_467_610), ("PPLCNet_x1_0", 2_952_520),
+        // EfficientNet-Lite: the PyTorch port's counts (4.65 M, 5.42 M, 6.09 M, 8.20 M, 13.01 M published).
+        ("EfficientNet_lite0", 4_652_008), ("EfficientNet_lite1", 5_416_680), ("EfficientNet_lite2", 6_092_072),
+        ("EfficientNet_lite3", 8_197_096), ("EfficientNet_lite4", 13_006_568),
     ]
 
     @Test(arguments: exact)

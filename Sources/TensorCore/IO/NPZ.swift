@@ -35,80 +35,16 @@ public enum NPZ {
     }
 
     private static func parse(_ raw: UnsafeRawBufferPointer, path: String) throws -> NPZFile {
-        func invalid(_ reason: String) -> TensorCoreError { .invalidFile(path: path, reason: reason) }
-        func u16(_ at: Int) -> Int { Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt16.self))) }
-        func u32(_ at: Int) -> Int { Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))) }
-        func u64(_ at: Int) -> Int { Int(clamping: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))) }
-
-        // The end-of-central-directory record is the last 22 bytes plus a comment of up to 64 KiB.
-        guard raw.count >= 22 else { throw invalid("not a zip archive (only \(raw.count) bytes)") }
-        guard let eocd = stride(from: raw.count - 22, through: max(0, raw.count - 22 - 0xFFFF), by: -1)
-            .first(where: { u32($0) == 0x0605_4b50 })
-        else { throw invalid("not a zip archive (no end-of-central-directory record; truncated?)") }
-        var entryCount = u16(eocd + 10)
-        var directoryOffset = u32(eocd + 16)
-        if entryCount == 0xFFFF || directoryOffset == 0xFFFF_FFFF {
-            // Zip64: a locator just before the record points at the zip64 end record.
-            guard eocd >= 20, u32(eocd - 20) == 0x0706_4b50 else { throw invalid("zip64 end-of-central-directory locator missing") }
-            let record = u64(eocd - 20 + 8)
-            guard record <= raw.count - 56, u32(record) == 0x0606_4b50 else { throw invalid("zip64 end-of-central-directory record missing") }
-            entryCount = u64(record + 32)
-            directoryOffset = u64(record + 48)
-        }
-
+        let members = try StoredZip.members(raw, path: path, compressedAdvice:
+            "compressed .npz is not supported, save with np.savez instead of np.savez_compressed")
         var file = NPZFile(path: path, arrays: [:], names: [])
-        var pos = directoryOffset
-        for _ in 0..<min(entryCount, raw.count / 46) {
-            guard pos <= raw.count - 46, u32(pos) == 0x0201_4b50 else { throw invalid("corrupt zip central directory (truncated?)") }
-            let flags = u16(pos + 8), method = u16(pos + 10), crc = u32(pos + 16)
-            var compressedSize = u32(pos + 20), size = u32(pos + 24)
-            let nameLength = u16(pos + 28), extraLength = u16(pos + 30), commentLength = u16(pos + 32)
-            var localOffset = u32(pos + 42)
-            let nameStart = pos + 46, extraStart = nameStart + nameLength
-            pos = extraStart + extraLength + commentLength
-            guard pos <= raw.count else { throw invalid("corrupt zip central directory (truncated?)") }
-            let name = String(decoding: UnsafeRawBufferPointer(rebasing: raw[nameStart..<extraStart]), as: UTF8.self)
-
-            // Zip64 extra field (id 1): 8-byte values for whichever 32-bit fields are saturated, in this order.
-            var e = extraStart
-            let extraEnd = extraStart + extraLength
-            while e + 4 <= extraEnd, e + 4 + u16(e + 2) <= extraEnd {
-                let fieldEnd = e + 4 + u16(e + 2)
-                if u16(e) == 1 {
-                    var v = e + 4
-                    func widen(_ field: inout Int) {
-                        if field == 0xFFFF_FFFF, v + 8 <= fieldEnd { field = u64(v); v += 8 }
-                    }
-                    widen(&size); widen(&compressedSize); widen(&localOffset)
-                }
-                e = fieldEnd
+        for member in members {
+            guard member.name.hasSuffix(".npy") else {
+                throw TensorCoreError.invalidFile(path: path, reason: "member '\(member.name)' is not a .npy array")
             }
-
-            if name.hasSuffix("/") { continue }  // directory entry
-            let member = "member '\(name)'"
-            guard flags & 1 == 0 else { throw invalid("\(member) is encrypted") }
-            if method == 8 {
-                throw invalid("\(member) is deflate-compressed; compressed .npz is not supported, "
-                              + "save with np.savez instead of np.savez_compressed")
-            }
-            guard method == 0 else {
-                throw invalid("\(member) uses zip compression method \(method); only uncompressed (np.savez) archives are supported")
-            }
-            guard compressedSize == size else { throw invalid("\(member) is stored but its compressed and plain sizes differ") }
-            guard localOffset <= raw.count - 30, u32(localOffset) == 0x0403_4b50 else {
-                throw invalid("\(member): bad local header offset")
-            }
-            let dataStart = localOffset + 30 + u16(localOffset + 26) + u16(localOffset + 28)
-            guard dataStart <= raw.count, size <= raw.count - dataStart else {
-                throw invalid("\(member) runs past the end of the file (truncated?)")
-            }
-            let bytes = UnsafeRawBufferPointer(rebasing: raw[dataStart..<(dataStart + size)])
-            guard CRC32.checksum(bytes) == UInt32(crc) else { throw invalid("\(member) fails its CRC-32 check (corrupt file)") }
-
-            guard name.hasSuffix(".npy") else { throw invalid("\(member) is not a .npy array") }
-            let key = String(name.dropLast(4))
-            guard file.arrays[key] == nil else { throw invalid("duplicate array name '\(key)'") }
-            file.arrays[key] = try NPY.parse(bytes, path: "\(path)[\(name)]")
+            let key = String(member.name.dropLast(4))
+            guard file.arrays[key] == nil else { throw TensorCoreError.invalidFile(path: path, reason: "duplicate array name '\(key)'") }
+            file.arrays[key] = try NPY.parse(UnsafeRawBufferPointer(rebasing: raw[member.bytes]), path: "\(path)[\(member.name)]")
             file.names.append(key)
         }
         return file
