@@ -1,13 +1,34 @@
 import NN
 import TensorCore
 
+/// How a model's published weights expect pixels: (pixel · scale − mean) / std per RGB channel,
+/// pixels in 0…255.
+public struct InputNormalization: Sendable, Equatable {
+    public let scale: Double
+    public let mean: [Double]
+    public let std: [Double]
+
+    /// torchvision's and PaddleClas's ImageNet statistics on 0…1 pixels.
+    public static let imageNet = InputNormalization(scale: 1.0 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+    /// TensorFlow's EfficientNet-Lite (and MobileNet) convention: (pixel − 127) / 128, about −1…1.
+    public static let centred = InputNormalization(scale: 1, mean: [127, 127, 127], std: [128, 128, 128])
+}
+
 /// A named architecture in the zoo, with the input size its published figures use.
 public struct ModelEntry: Sendable {
     public let name: String
     public let family: String
     public let inputSize: Int
     public let defaultClassNum: Int
+    /// The pixel normalisation its published weights were trained with.
+    public var normalization: InputNormalization = .imageNet
     let build: @Sendable (ModelOptions) throws -> Layer
+
+    init(name: String, family: String, inputSize: Int, defaultClassNum: Int, normalization: InputNormalization = .imageNet,
+         build: @escaping @Sendable (ModelOptions) throws -> Layer) {
+        self.name = name; self.family = family; self.inputSize = inputSize; self.defaultClassNum = defaultClassNum
+        self.normalization = normalization; self.build = build
+    }
 
     /// Builds the model; `classNum` nil keeps the entry's default.
     public func make(_ options: ModelOptions? = nil) throws -> Layer {
@@ -84,7 +105,7 @@ public enum ModelRegistry {
     static var efficientNetLites: [ModelEntry] {
         EfficientNetLite.Variant.all.map { variant in
             ModelEntry(name: "EfficientNet_\(variant.name)", family: "EfficientNet-Lite", inputSize: variant.resolution,
-                       defaultClassNum: 1000) { EfficientNetLite(variant, options: $0) }
+                       defaultClassNum: 1000, normalization: .centred) { EfficientNetLite(variant, options: $0) }
         }
     }
 

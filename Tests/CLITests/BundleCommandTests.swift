@@ -56,6 +56,15 @@ import Testing
         #expect(query.stdout.contains("\"path\":\"\(images[2].replacingOccurrences(of: "/", with: "\\/"))\""), "\(query.stdout)")
         #expect(!query.stdout.contains("\"label\":-1"), "label -1 of the export means no label: \(query.stdout)")
 
+        // --exclude-self leaves the query's own entry out and still answers --k others, ranked from 1.
+        let others = try MagpieBinary.run(["query", "-c", config, "--weights", weights, "--gallery", gallery,
+                                           "--image", images[2], "--k", "3", "--exclude-self", "--json"])
+        #expect(others.status == 0, "\(others.stderr)")
+        let answer = try JSONSerialization.jsonObject(with: Data(others.stdout.utf8)) as? [String: Any]
+        let neighbours = try #require(answer?["neighbours"] as? [[String: Any]])
+        #expect(neighbours.compactMap { $0["path"] as? String }.sorted() == images.filter { $0 != images[2] }.sorted())
+        #expect(neighbours.compactMap { $0["rank"] as? Int } == [1, 2, 3])
+
         // --bundle excludes -c and --weights; a damaged bundle names the file.
         let both = try MagpieBinary.run(["query", "--bundle", bundle, "--weights", weights, "--gallery", gallery, "--image", images[0]])
         #expect(both.status != 0 && both.stderr.contains("--bundle"))

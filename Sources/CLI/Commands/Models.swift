@@ -29,7 +29,7 @@ struct ModelsCommand: ParsableCommand {
         let entries = ModelRegistry.entries.filter { e in
             filter.map { e.name.lowercased().contains($0.lowercased()) } ?? true
         }
-        if !json { print("name".padding(toLength: 26, withPad: " ", startingAt: 0) + "family        input       params    GMACs") }
+        if !json { print("name".padding(toLength: 26, withPad: " ", startingAt: 0) + "family".padding(toLength: 18, withPad: " ", startingAt: 0) + "input       params    GMACs") }
         for entry in entries {
             let model = try entry.make()
             model.eval()
@@ -45,7 +45,7 @@ struct ModelsCommand: ParsableCommand {
             } else {
                 let macsText = macs.map { String(format: "%8.3f", Double($0) / 1e9) } ?? "       -"
                 print(entry.name.padding(toLength: 26, withPad: " ", startingAt: 0)
-                      + entry.family.padding(toLength: 14, withPad: " ", startingAt: 0)
+                      + entry.family.padding(toLength: 18, withPad: " ", startingAt: 0)
                       + String(format: "%5d %12d ", entry.inputSize, model.parameterCount) + macsText)
             }
         }

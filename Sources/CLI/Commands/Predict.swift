@@ -11,9 +11,11 @@ struct PredictCommand: ParsableCommand {
         commandName: "predict",
         abstract: "Classify images with a zoo model or a classification config.",
         discussion: """
-        Either --model_name NAME (a zoo classifier, e.g. ResNet50, PPLCNet_x1_0; or person_exists, \
-        PULC's PP-LCNet_x1_0 binary classifier) with --pretrained WEIGHTS, using PaddleClas's ImageNet \
-        inference preprocessing (resize short side 256, centre crop 224, normalise); or -c CONFIG \
+        Either --model_name NAME (a zoo classifier, e.g. ResNet50, PPLCNet_x1_0, EfficientNet_lite0; or \
+        person_exists, PULC's PP-LCNet_x1_0 binary classifier) with --pretrained WEIGHTS (.safetensors, \
+        a checkpoint, or a PyTorch .pth), using the model's published inference preprocessing (resize \
+        the short side to its input size + 32, centre crop, normalise: ImageNet mean/std, or \
+        (pixel - 127) / 128 for EfficientNet-Lite); or -c CONFIG \
         (Infer.transforms, else the eval transforms, and Infer.PostProcess; weights from --pretrained \
         or Global.pretrained_model).
 
@@ -85,8 +87,12 @@ struct PredictCommand: ParsableCommand {
 
     /// The class count of a checkpoint's classifier (`fc.bias`), when it has one.
     static func classCount(weights: String) -> Int? {
-        let url = Checkpoint(path: weights).weightsURL
-        guard let file = try? SafeTensors.read(url) else { return nil }
-        return file.tensors["fc.bias"]?.shape.first
+        let tensors: [String: Tensor]?
+        if TorchCheckpoint.fileExtensions.contains(URL(fileURLWithPath: weights).pathExtension) {
+            tensors = try? TorchCheckpoint.read(URL(fileURLWithPath: weights))
+        } else {
+            tensors = try? SafeTensors.read(Checkpoint(path: weights).weightsURL).tensors
+        }
+        return (tensors?["fc.bias"] ?? tensors?["_fc.bias"])?.shape.first
     }
 }

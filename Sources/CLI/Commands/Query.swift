@@ -26,7 +26,9 @@ struct QueryCommand: ParsableCommand {
         --filter label=3,7 keeps items with those labels; --filter KEY=VALUE items whose metadata \
         JSON has that top-level value (repeatable; all must hold). The filter acts inside the \
         search, so --k results come back whenever k items pass it. --min-score S drops neighbours \
-        scoring below S (inner-product galleries), so a query with nothing close gets "no match".
+        scoring below S (inner-product galleries), so a query with nothing close gets "no match". \
+        --exclude-self leaves out the item stored under the query's own path, so a query taken from \
+        the gallery shows its real neighbours instead of itself at rank 1.
         """
     )
 
@@ -43,6 +45,9 @@ struct QueryCommand: ParsableCommand {
     @Option(help: "Only items with label=L1,L2 or metadata KEY=VALUE (repeatable).") var filter: [String] = []
     @Option(name: .customLong("min-score"), help: "Drop neighbours scoring below this (no match when none is left).")
     var minScore: Float?
+    @Flag(name: .customLong("exclude-self"),
+          help: "Leave out the gallery item stored under the query image's own path (for queries taken from the gallery).")
+    var excludeSelf = false
     @Flag(help: "One JSON object per query.") var json = false
     @Option(help: "Write an HTML page of the results here.") var html: String?
     @Option(name: .customLong("label-of"), help: "Label of each query, in order (comma-separated), to mark correct neighbours.")
@@ -57,13 +62,14 @@ struct QueryCommand: ParsableCommand {
         guard !paths.isEmpty else { throw ValidationError("no query images found in \(image.joined(separator: ", "))") }
         let labels = labelOf?.split(separator: ",").map { Int64($0.trimmingCharacters(in: .whitespaces)) }
         let embeddings = try model.embed(paths: paths)
-        let found = try searchable.search(embeddings.data, k: k,
+        // One more neighbour than asked when the query itself may be among them.
+        let found = try searchable.search(embeddings.data, k: excludeSelf ? k + 1 : k,
                                           reranker: rerank ? KReciprocalReRanker(k1: rerankK1, k2: rerankK2, lambda: rerankLambda) : nil,
                                           depth: rerankDepth, filter: filter.isEmpty ? nil : try GalleryFilter(parsing: filter),
                                           minScore: minScore)
         var page = QueryReport(title: "magpie query: \(gallery)")
         for (q, path) in paths.enumerated() {
-            let hits = found.hits[q]
+            let hits = excludeSelf ? Self.excludingImage(path, from: found.hits[q], keep: k) : found.hits[q]
             let queryLabel = labels.flatMap { q < $0.count ? $0[q] : nil }
             if json {
                 let items = hits.map { h in
@@ -84,5 +90,15 @@ struct QueryCommand: ParsableCommand {
             try page.write(to: URL(fileURLWithPath: html))
             print("wrote \(html)")
         }
+    }
+
+    /// `hits` without the item stored under `path` (compared as absolute, standardised paths),
+    /// renumbered and cut to `keep`.
+    static func excludingImage(_ path: String, from hits: [GalleryHit], keep: Int) -> [GalleryHit] {
+        func canonical(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
+        let own = canonical(path)
+        var kept = hits.filter { $0.record.path.map(canonical) != own }.prefix(keep).map { $0 }
+        for i in kept.indices { kept[i].rank = i + 1 }
+        return kept
     }
 }

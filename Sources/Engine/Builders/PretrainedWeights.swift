@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import NN
 import TensorCore
 
@@ -18,10 +19,16 @@ public enum PretrainedWeights {
         case exceptHead(prefix: String)
     }
 
+    /// The file a weights path names: a PyTorch file as it is, else the checkpoint's .safetensors.
+    public static func fileURL(_ path: String) -> URL {
+        let url = URL(fileURLWithPath: path)
+        return TorchCheckpoint.fileExtensions.contains(url.pathExtension) ? url : Checkpoint(path: path).weightsURL
+    }
+
     /// Loads `path` into `model`; `key` names the config key in errors.
     public static func load(_ path: String, into model: Module, fit: Fit, key: String) throws {
-        let isTorch = TorchCheckpoint.fileExtensions.contains(URL(fileURLWithPath: path).pathExtension)
-        let url = isTorch ? URL(fileURLWithPath: path) : Checkpoint(path: path).weightsURL
+        let url = fileURL(path)
+        let isTorch = TorchCheckpoint.fileExtensions.contains(url.pathExtension)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw EngineError.checkpoint("\(key): no weights at \(url.path)")
         }
@@ -41,5 +48,19 @@ public enum PretrainedWeights {
                 && report.mismatched.allSatisfy { $0.key.hasPrefix(prefix) }
         }
         guard fits else { throw EngineError.checkpoint("\(key) \(url.path) does not fit the model: \(report)") }
+    }
+
+    /// Loads a RecModel config's `Arch.Backbone.pretrained` into the backbone (its tensors only:
+    /// a classifier's `fc` in the file is ignored) and returns the path, or nil when the config
+    /// names none. Training starts from it; inference without other weights embeds with it
+    /// (a zero-shot gallery).
+    @discardableResult
+    public static func loadBackbone(_ config: Config, into model: Layer) throws -> String? {
+        let core = (model as? L2NormalizedOutput)?.inner ?? model
+        guard let rec = core as? RecModel, case let .string(path)? = try config.section("Arch").section("Backbone").raw("pretrained") else {
+            return nil
+        }
+        try load(path, into: rec.backbone, fit: .modelTensors, key: "Arch.Backbone.pretrained")
+        return path
     }
 }

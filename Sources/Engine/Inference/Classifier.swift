@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Models
 import NN
 import TensorCore
 
@@ -185,13 +186,19 @@ public final class Classifier: @unchecked Sendable {
         }
     }
 
-    /// The config `magpie predict --model_name NAME` uses: PaddleClas's ImageNet inference
-    /// preprocessing (resize short side 256, centre crop 224, ImageNet normalisation) and a Topk
+    /// The config `magpie predict --model_name NAME` uses: the model's published inference
+    /// preprocessing (PaddleClas's for 224-pixel ImageNet models: resize short side 256, centre
+    /// crop 224, ImageNet normalisation; the entry's own size and normalisation otherwise) and a Topk
     /// post-process; `person_exists` is PULC's PP-LCNet_x1_0 binary classifier with ThreshOutput.
     public static func defaultConfig(modelName: String, classNum: Int?, classIDMapFile: String?, topk: Int) throws -> Config {
         let person = modelName == "person_exists"
         let arch = person ? "PPLCNet_x1_0" : modelName
         let classes = person ? 2 : classNum
+        // The preprocessing the zoo entry's published weights expect: resize the short side to
+        // the input size + 32 (256 for 224), centre crop, and its own normalisation.
+        let entry = try ModelRegistry.entry(arch)
+        let size = entry.inputSize, norm = entry.normalization
+        func list(_ v: [Double]) -> String { "[" + v.map { "\($0)" }.joined(separator: ", ") + "]" }
         let post: String
         if person {
             post = "    name: ThreshOutput\n    threshold: 0.5\n    label_0: nobody\n    label_1: someone\n"
@@ -209,13 +216,13 @@ public final class Classifier: @unchecked Sendable {
             - DecodeImage:
                 to_rgb: True
             - ResizeImage:
-                resize_short: 256
+                resize_short: \(size + 32)
             - CropImage:
-                size: 224
+                size: \(size)
             - NormalizeImage:
-                scale: 0.00392156862745098
-                mean: [0.485, 0.456, 0.406]
-                std: [0.229, 0.224, 0.225]
+                scale: \(norm.scale)
+                mean: \(list(norm.mean))
+                std: \(list(norm.std))
                 order: ''
             - ToCHWImage:
           PostProcess:

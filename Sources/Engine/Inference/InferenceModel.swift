@@ -28,9 +28,13 @@ public final class InferenceModel: @unchecked Sendable {
         arch = built.arch
         let global = config.section("Global")
         let normalize = model is L2NormalizedOutput
-        let path = try weights ?? global.string("pretrained_model")
-        weightsPath = path.map { Checkpoint(path: $0).weightsURL.path }
-        if let path { try PretrainedWeights.load(path, into: model, fit: .exact, key: weights == nil ? "Global.pretrained_model" : "--weights") }
+        if let path = try weights ?? global.string("pretrained_model") {
+            try PretrainedWeights.load(path, into: model, fit: .exact, key: weights == nil ? "Global.pretrained_model" : "--weights")
+            weightsPath = PretrainedWeights.fileURL(path).path
+        } else {
+            // No trained weights: embed with the pretrained backbone alone (zero-shot), if any.
+            weightsPath = try PretrainedWeights.loadBackbone(config, into: model)
+        }
         model.eval()
         let transforms = try InferenceModel.evalTransforms(config)
         transform = transforms.chain

@@ -92,10 +92,7 @@ public final class MetricLearningTrainer {
 
     /// Loads `Arch.Backbone.pretrained` (backbone only, matching keys) and `Global.pretrained_model` (whole model).
     static func loadPretrained(_ config: Config, into model: Layer) throws {
-        let core = (model as? L2NormalizedOutput)?.inner ?? model
-        if let rec = core as? RecModel, case let .string(path)? = try config.section("Arch").section("Backbone").raw("pretrained") {
-            try PretrainedWeights.load(path, into: rec.backbone, fit: .modelTensors, key: "Arch.Backbone.pretrained")
-        }
+        try PretrainedWeights.loadBackbone(config, into: model)
         if let path = try config.section("Global").string("pretrained_model") {
             try PretrainedWeights.load(path, into: model, fit: .exact, key: "Global.pretrained_model")
         }
