@@ -48,6 +48,9 @@ FAMILIES = [
     ("ResNet18 + neck 128 + L2 (retrieval)", "ResNet18", 224, ["--class_num", "0", "--embedding_size", "128"]),
     ("XBM demo config: RecModel R18 max-pool", "configs/metric_learning/xbm_demo.yaml", None, []),
     ("XBM config: RecModel R50 max-pool", "configs/metric_learning/xbm_resnet50.yaml", None, []),
+    # TensorFlow SAME padding: uneven Pad nodes before every stride-2 convolution.
+    ("EfficientNet_lite0", "EfficientNet_lite0", 224, []),
+    ("EfficientNet_lite0 at 225 px (even SAME pads)", "EfficientNet_lite0", 225, []),
 ]
 
 SAFETENSORS_DTYPES = {"F32": np.float32, "I64": np.int64}

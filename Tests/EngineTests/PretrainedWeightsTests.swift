@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import TestSupport
 import Testing
 @testable import Engine
 @testable import NN
@@ -45,6 +46,36 @@ import Testing
         let built = try ModelBuilder.buildEmbedding(config)
         try MetricLearningTrainer.loadPretrained(config, into: built.model)
         let rec = try #require((built.model as? L2NormalizedOutput)?.inner as? RecModel)
+        let loaded = Dictionary(uniqueKeysWithValues: rec.backbone.stateDict().map { ($0.0, $0.1.data) })
+        for (key, t) in donor.stateDict() { #expect(loaded[key] == t.data, "\(key)") }
+    }
+
+    /// Without trained weights, inference embeds with the pretrained backbone alone (a zero-shot
+    /// gallery), and says which file it used.
+    @Test func inferenceWithoutWeightsUsesThePretrainedBackbone() throws {
+        let dir = try Self.folder(); defer { try? FileManager.default.removeItem(at: dir) }
+        let donor = try ModelRegistry.entry("PPLCNet_x0_25").make(ModelOptions(classNum: 0))
+        for (_, t) in donor.stateDict() { for i in t.data.indices { t.data[i] = Float(i % 3) * 0.02 } }
+        let file = dir.appendingPathComponent("backbone.safetensors")
+        try donor.saveSafeTensors(to: file)
+        let yaml = """
+        Global:
+          feature_normalize: True
+        Arch:
+          name: RecModel
+          Backbone:
+            name: PPLCNet_x0_25
+            pretrained: \(file.path)
+        DataLoader:
+          Eval:
+            dataset:
+              name: SOP
+              transform_ops:
+        \(TinyRetrieval.evalOps(indent: 8))
+        """
+        let model = try InferenceModel(config: Config(yaml: yaml))
+        #expect(model.weightsPath == file.path)
+        let rec = try #require((model.model as? L2NormalizedOutput)?.inner as? RecModel)
         let loaded = Dictionary(uniqueKeysWithValues: rec.backbone.stateDict().map { ($0.0, $0.1.data) })
         for (key, t) in donor.stateDict() { #expect(loaded[key] == t.data, "\(key)") }
     }
