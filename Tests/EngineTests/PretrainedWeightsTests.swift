@@ -13,6 +13,22 @@ import Testing
         return url
     }
 
+    /// A PP-LCNet x0.25 backbone with recognisable weights (i mod 5 · step), saved in `dir`.
+    static func donorBackbone(in dir: URL, step: Float) throws -> (model: Layer, file: URL) {
+        let donor = try ModelRegistry.entry("PPLCNet_x0_25").make(ModelOptions(classNum: 0))
+        for (_, t) in donor.stateDict() { for i in t.data.indices { t.data[i] = Float(i % 5) * step } }
+        let file = dir.appendingPathComponent("backbone.safetensors")
+        try donor.saveSafeTensors(to: file)
+        return (donor, file)
+    }
+
+    /// The backbone inside a normalised RecModel holds exactly `donor`'s tensors.
+    static func expectBackbone(of model: Layer, equals donor: Layer) throws {
+        let rec = try #require((model as? L2NormalizedOutput)?.inner as? RecModel)
+        let loaded = Dictionary(uniqueKeysWithValues: rec.backbone.stateDict().map { ($0.0, $0.1.data) })
+        for (key, t) in donor.stateDict() { #expect(loaded[key] == t.data, "\(key)") }
+    }
+
     @Test func classifierHeadOfAnotherSizeIsLeftOnlyWhenFineTuning() throws {
         let dir = try Self.folder(); defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("ten.safetensors")
@@ -26,10 +42,7 @@ import Testing
     /// `Arch.Backbone.pretrained` reaches the backbone inside the normalised embedding model.
     @Test func backboneWeightsReachTheEmbeddingModel() throws {
         let dir = try Self.folder(); defer { try? FileManager.default.removeItem(at: dir) }
-        let donor = try ModelRegistry.entry("PPLCNet_x0_25").make(ModelOptions(classNum: 0))
-        for (_, t) in donor.stateDict() { for i in t.data.indices { t.data[i] = Float(i % 5) * 0.01 } }
-        let file = dir.appendingPathComponent("backbone.safetensors")
-        try donor.saveSafeTensors(to: file)
+        let (donor, file) = try Self.donorBackbone(in: dir, step: 0.01)
         let config = try Config(yaml: """
         Global:
           feature_normalize: True
@@ -45,19 +58,14 @@ import Testing
         """)
         let built = try ModelBuilder.buildEmbedding(config)
         try MetricLearningTrainer.loadPretrained(config, into: built.model)
-        let rec = try #require((built.model as? L2NormalizedOutput)?.inner as? RecModel)
-        let loaded = Dictionary(uniqueKeysWithValues: rec.backbone.stateDict().map { ($0.0, $0.1.data) })
-        for (key, t) in donor.stateDict() { #expect(loaded[key] == t.data, "\(key)") }
+        try Self.expectBackbone(of: built.model, equals: donor)
     }
 
     /// Without trained weights, inference embeds with the pretrained backbone alone (a zero-shot
     /// gallery), and says which file it used.
     @Test func inferenceWithoutWeightsUsesThePretrainedBackbone() throws {
         let dir = try Self.folder(); defer { try? FileManager.default.removeItem(at: dir) }
-        let donor = try ModelRegistry.entry("PPLCNet_x0_25").make(ModelOptions(classNum: 0))
-        for (_, t) in donor.stateDict() { for i in t.data.indices { t.data[i] = Float(i % 3) * 0.02 } }
-        let file = dir.appendingPathComponent("backbone.safetensors")
-        try donor.saveSafeTensors(to: file)
+        let (donor, file) = try Self.donorBackbone(in: dir, step: 0.02)
         let yaml = """
         Global:
           feature_normalize: True
@@ -75,8 +83,6 @@ import Testing
         """
         let model = try InferenceModel(config: Config(yaml: yaml))
         #expect(model.weightsPath == file.path)
-        let rec = try #require((model.model as? L2NormalizedOutput)?.inner as? RecModel)
-        let loaded = Dictionary(uniqueKeysWithValues: rec.backbone.stateDict().map { ($0.0, $0.1.data) })
-        for (key, t) in donor.stateDict() { #expect(loaded[key] == t.data, "\(key)") }
+        try Self.expectBackbone(of: model.model, equals: donor)
     }
 }

@@ -21,16 +21,7 @@ import Testing
         let model = EfficientNetLite(variant, options: options, dropPath: 0)
         let file = try ReferenceParityTests.fixture("efficientnet_lite_w025")
         #expect(Int(file.metadata["params"] ?? "") == model.parameterCount)
-        try model.load(stateDict: file.tensors.filter { !["input", "y_eval", "y_train"].contains($0.key) })
-        let x = try file.tensor("input")
-        for (mode, key) in [(false, "y_eval"), (true, "y_train")] {
-            model.train(mode)
-            let y = withNoGrad { model(x) }, expected = try file.tensor(key)
-            #expect(y.shape == expected.shape)
-            let scale = expected.data.map(abs).max()!
-            let diff = zip(y.data, expected.data).map { abs($0 - $1) }.max()!
-            #expect(diff <= 1e-4 * scale, "\(key): max diff \(diff) (scale \(scale))")
-        }
+        try ReferenceParityTests().expectParity(model, fixture: "efficientnet_lite_w025")
     }
 
     /// The real ImageNet weights, read from the legacy PyTorch file as published, give the port's
