@@ -58,4 +58,15 @@ import Testing
         #expect(name == "os.system")
         #expect(TorchCheckpoint.stateDict(value) == nil)
     }
+
+    /// A dict that holds itself under a wrapper key ends the search instead of recursing forever.
+    @Test func aSelfReferencingDictIsNotFollowedForever() throws {
+        // PROTO 2, EMPTY_DICT, BINPUT 0, SHORT_BINUNICODE 'model', BINGET 0, SETITEM, STOP
+        let bytes: [UInt8] = [0x80, 0x02, 0x7D, 0x71, 0x00, 0x8C, 5] + Array("model".utf8) + [0x68, 0x00, 0x73, 0x2E]
+        let value = try bytes.withUnsafeBytes { raw -> PickleValue in
+            var r = PickleReader(raw, path: "p")
+            return try r.load()
+        }
+        #expect(TorchCheckpoint.stateDict(value) == nil)
+    }
 }

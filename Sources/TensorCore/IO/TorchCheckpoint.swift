@@ -158,6 +158,11 @@ public enum TorchCheckpoint {
                         last = sum
                     }
                     guard last < storage.count else { throw invalid("a tensor reads past the end of storage '\(storage.key)'") }
+                    // More elements than the storage holds means overlapping views (expand); a
+                    // state dict has none, and refusing them bounds what a file can make us allocate.
+                    guard Shape.count(shape) <= storage.count else {
+                        throw invalid("a tensor of \(Shape.count(shape)) elements overlaps itself in storage '\(storage.key)' (expanded views are not supported)")
+                    }
                 }
                 return .host(View(storage: storage, offset: offset, shape: shape, strides: strides))
             case "_rebuild_parameter", "_rebuild_parameter_with_state":
@@ -189,15 +194,16 @@ public enum TorchCheckpoint {
     }
 
     /// The dict holding the tensors: the top level when it holds any, else a conventional wrapper key.
-    static func stateDict(_ value: PickleValue) -> PickleDict? {
-        guard case let .dict(dict) = value else { return nil }
+    static func stateDict(_ value: PickleValue, depth: Int = 0) -> PickleDict? {
+        // A few wrapper levels at most: a dict that holds itself must not recurse forever.
+        guard depth < 4, case let .dict(dict) = value else { return nil }
         let holdsTensors = dict.keys.contains { key in
             if case let .host(object)? = dict[key], object is View { return true }
             return false
         }
         if holdsTensors { return dict }
         for wrapper in ["state_dict", "model_state_dict", "model", "net", "module"] {
-            if let inner = dict[wrapper], let found = stateDict(inner) { return found }
+            if let inner = dict[wrapper], let found = stateDict(inner, depth: depth + 1) { return found }
         }
         return nil
     }
