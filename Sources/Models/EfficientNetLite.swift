@@ -63,7 +63,7 @@ public final class EfficientNetLite: Layer {
             let inC = i == 0 ? stem : makeDivisible(Double(s.inC) * variant.width)
             let outC = makeDivisible(Double(s.outC) * variant.width)
             specs.append((inC, outC, s.kernel, s.stride, s.expand))
-            for _ in 1..<max(repeats, 1) { specs.append((outC, outC, s.kernel, 1, s.expand)) }
+            for _ in 1..<repeats { specs.append((outC, outC, s.kernel, 1, s.expand)) }
         }
         blocks = Sequential(specs.enumerated().map { index, s in
             MBConv(s.inC, s.outC, kernel: s.kernel, stride: s.stride, expand: s.expand,
@@ -83,7 +83,8 @@ public final class EfficientNetLite: Layer {
          ("_dropout", dropout)] + (fc.map { [("_fc", $0)] } ?? [])
     }
 
-    /// Pooled features [N, 1280] (average pooling unless `options.pooling` says max) without `_fc` (what a class_num-0 model returns).
+    /// Pooled features [N, 1280] without `_fc`, what a class_num-0 model returns (average pooling
+    /// unless `options.pooling` says max).
     public func features(_ x: Tensor) -> Tensor {
         var y = sameConvBN(x, convStem, bn0).relu6()
         y = blocks(y)

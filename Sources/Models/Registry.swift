@@ -21,7 +21,7 @@ public struct ModelEntry: Sendable {
     public let inputSize: Int
     public let defaultClassNum: Int
     /// The pixel normalisation its published weights were trained with.
-    public var normalization: InputNormalization = .imageNet
+    public let normalization: InputNormalization
     let build: @Sendable (ModelOptions) throws -> Layer
 
     init(name: String, family: String, inputSize: Int, defaultClassNum: Int, normalization: InputNormalization = .imageNet,

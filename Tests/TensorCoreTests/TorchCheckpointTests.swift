@@ -38,6 +38,13 @@ import Testing
         }
     }
 
+    /// An expanded tensor (stride 0) has more elements than its storage: refused, so a small file
+    /// cannot ask for an unbounded allocation.
+    @Test func overlappingViewsAreRefused() throws {
+        let error = #expect(throws: TensorCoreError.self) { _ = try TorchCheckpoint.read(Self.url("expanded.pth")) }
+        #expect(error.map(String.init(describing:))?.contains("overlaps itself") == true)
+    }
+
     @Test func otherFilesAreNotMistakenForCheckpoints() throws {
         let safetensors = try Data(contentsOf: Self.url("expected.safetensors"))
         let error = #expect(throws: TensorCoreError.self) { _ = try TorchCheckpoint.read(data: safetensors, path: "x.pth") }

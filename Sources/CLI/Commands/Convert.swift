@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import Models
 import NN
@@ -48,8 +49,9 @@ struct ConvertCommand: ParsableCommand {
 
     func readWeights(_ url: URL) throws -> [String: Tensor] {
         guard FileManager.default.fileExists(atPath: url.path) else { throw ValidationError("no such file: \(url.path)") }
-        if url.pathExtension == "safetensors" { return try SafeTensors.read(url).tensors }
-        if TorchCheckpoint.fileExtensions.contains(url.pathExtension) { return try TorchCheckpoint.read(url) }
+        if url.pathExtension == "safetensors" || TorchCheckpoint.fileExtensions.contains(url.pathExtension) {
+            return try PretrainedWeights.readTensors(url.path)
+        }
         let script = try ScriptLocator.find("convert_weights.py")
         let temp = FileManager.default.temporaryDirectory.appendingPathComponent("magpie-convert-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: temp) }

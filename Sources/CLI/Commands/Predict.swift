@@ -87,12 +87,7 @@ struct PredictCommand: ParsableCommand {
 
     /// The class count of a checkpoint's classifier (`fc.bias`), when it has one.
     static func classCount(weights: String) -> Int? {
-        let tensors: [String: Tensor]?
-        if TorchCheckpoint.fileExtensions.contains(URL(fileURLWithPath: weights).pathExtension) {
-            tensors = try? TorchCheckpoint.read(URL(fileURLWithPath: weights))
-        } else {
-            tensors = try? SafeTensors.read(Checkpoint(path: weights).weightsURL).tensors
-        }
+        let tensors = try? PretrainedWeights.readTensors(weights)
         return (tensors?["fc.bias"] ?? tensors?["_fc.bias"])?.shape.first
     }
 }

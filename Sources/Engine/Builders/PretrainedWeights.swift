@@ -25,14 +25,19 @@ public enum PretrainedWeights {
         return TorchCheckpoint.fileExtensions.contains(url.pathExtension) ? url : Checkpoint(path: path).weightsURL
     }
 
+    /// The tensors of the file `path` names (see `fileURL`): a PyTorch file read natively, else safetensors.
+    public static func readTensors(_ path: String) throws -> [String: Tensor] {
+        let url = fileURL(path)
+        return TorchCheckpoint.fileExtensions.contains(url.pathExtension) ? try TorchCheckpoint.read(url) : try SafeTensors.read(url).tensors
+    }
+
     /// Loads `path` into `model`; `key` names the config key in errors.
     public static func load(_ path: String, into model: Module, fit: Fit, key: String) throws {
         let url = fileURL(path)
-        let isTorch = TorchCheckpoint.fileExtensions.contains(url.pathExtension)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw EngineError.checkpoint("\(key): no weights at \(url.path)")
         }
-        let tensors = isTorch ? try TorchCheckpoint.read(url) : try SafeTensors.read(url).tensors
+        let tensors = try readTensors(path)
         let report: LoadReport
         do {
             report = try model.load(stateDict: tensors, strict: { if case .exact = fit { return true } else { return false } }())

@@ -62,16 +62,15 @@ public enum TorchCheckpoint {
             throw TensorCoreError.invalidFile(path: path, reason: "zip archive without data.pkl: not a torch.save checkpoint")
         }
         let prefix = String(pickle.name.dropLast("data.pkl".count))
-        if let order = members.first(where: { $0.name == prefix + "byteorder" }),
-           String(decoding: UnsafeRawBufferPointer(rebasing: raw[order.bytes]), as: UTF8.self) != "little" {
+        let byName = Dictionary(members.map { ($0.name, $0.bytes) }, uniquingKeysWith: { a, _ in a })
+        if let order = byName[prefix + "byteorder"],
+           String(decoding: UnsafeRawBufferPointer(rebasing: raw[order]), as: UTF8.self) != "little" {
             throw TensorCoreError.invalidFile(path: path, reason: "big-endian checkpoints are not supported")
         }
-        let dataMembers = Dictionary(members.map { ($0.name, $0.bytes) }, uniquingKeysWith: { a, _ in a })
-        var storages: [String: Storage] = [:]
         var reader = PickleReader(UnsafeRawBufferPointer(rebasing: raw[pickle.bytes]), path: path)
-        let top = try load(&reader, path: path, storages: &storages)
+        let (top, storages) = try load(&reader, path: path)
         for storage in storages.values {
-            guard let bytes = dataMembers[prefix + "data/" + storage.key] else {
+            guard let bytes = byName[prefix + "data/" + storage.key] else {
                 throw TensorCoreError.invalidFile(path: path, reason: "storage '\(storage.key)' has no member \(prefix)data/\(storage.key)")
             }
             guard bytes.count / storage.kind.itemSize >= storage.count else {
@@ -83,7 +82,6 @@ public enum TorchCheckpoint {
     }
 
     private static func readLegacy(_ raw: UnsafeRawBufferPointer, path: String) throws -> [String: Tensor] {
-        var storages: [String: Storage] = [:]
         var reader = PickleReader(raw, path: path)
         _ = try reader.load()                        // magic number (checked by the caller)
         guard try reader.load().int == 1001 else {
@@ -92,7 +90,7 @@ public enum TorchCheckpoint {
         if case let .dict(info) = try reader.load(), case .bool(false)? = info["little_endian"] {
             throw TensorCoreError.invalidFile(path: path, reason: "big-endian checkpoints are not supported")
         }
-        let top = try load(&reader, path: path, storages: &storages)
+        let (top, storages) = try load(&reader, path: path)
         guard let keys = try reader.load().elements?.compactMap(\.string) else {
             throw TensorCoreError.invalidFile(path: path, reason: "the list of storage keys is missing")
         }
@@ -121,8 +119,9 @@ public enum TorchCheckpoint {
 
     // MARK: Pickle hooks
 
-    /// Loads the object pickle, turning persistent ids into storages and tensor rebuilds into views.
-    private static func load(_ reader: inout PickleReader, path: String, storages: inout [String: Storage]) throws -> PickleValue {
+    /// Loads the object pickle, turning persistent ids into storages and tensor rebuilds into views;
+    /// returns it with the storages it uses, by key.
+    private static func load(_ reader: inout PickleReader, path: String) throws -> (PickleValue, [String: Storage]) {
         func invalid(_ reason: String) -> TensorCoreError { .invalidFile(path: path, reason: reason) }
         var found: [String: Storage] = [:]
         reader.persistentLoad = { pid in
@@ -172,8 +171,7 @@ public enum TorchCheckpoint {
             }
         }
         let top = try reader.load()
-        storages = found
-        return top
+        return (top, found)
     }
 
     // MARK: Result

@@ -22,8 +22,6 @@ public struct Padding2D: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var isZero: Bool { top == 0 && bottom == 0 && left == 0 && right == 0 }
-    /// True when each axis has the same padding on both sides (a convolution can then pad itself).
-    public var isSymmetric: Bool { top == bottom && left == right }
     public var description: String { "(top \(top), bottom \(bottom), left \(left), right \(right))" }
 }
 
