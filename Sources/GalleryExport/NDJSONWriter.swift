@@ -68,12 +68,14 @@ struct NDJSONWriter {
         }
     }
 
-    /// `text` as one-line JSON when it is a JSON object or array, else nil.
+    /// `text` as one-line JSON when it is a JSON value (object, array, string, number, boolean or
+    /// null: `gallery import` keeps any JSON value of an NDJSON row's "metadata"), else nil. A scalar
+    /// is embedded as itself, so metadata `5` exports as 5 and `"red"` as "red", not as the strings
+    /// "5" and "\"red\"" (which `gallery import` would then store as different metadata).
     static func compactJSON(_ text: String) -> [UInt8]? {
-        let trimmed = text.drop { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
-        guard trimmed.first == "{" || trimmed.first == "[",
-              let value = try? JSONSerialization.jsonObject(with: Data(text.utf8)),
-              let data = try? JSONSerialization.data(withJSONObject: value, options: [.withoutEscapingSlashes]) else { return nil }
+        guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]),
+              let data = try? JSONSerialization.data(withJSONObject: value, options: [.withoutEscapingSlashes, .fragmentsAllowed])
+        else { return nil }
         return [UInt8](data)
     }
 

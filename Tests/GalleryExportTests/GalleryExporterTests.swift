@@ -106,6 +106,54 @@ import Testing
         }
     }
 
+    /// `gallery import` keeps any JSON value as metadata (`5`, `"red"`, `true`...): the NDJSON
+    /// flavors embed it as that value, not as a string of its text, so a plain export imports back
+    /// to the same metadata and Qdrant/OpenSearch payloads hold the number, string or boolean.
+    @Test func ndjsonEmbedsScalarJSONMetadataAsItself() throws {
+        let texts = ["5", #""red""#, "true", "3.5", "[1,2]", #"{"a":{"b":[null]}}"#]
+        var m = GalleryManifest(dimension: 1)
+        m.count = texts.count
+        let snap = GallerySnapshot(manifest: m, ids: texts.indices.map { Int64($0) }, vectors: texts.map { _ in Float(1) },
+                                   records: texts.map { GalleryRecord(metadata: $0) })
+        for flavor in NDJSONFlavor.allCases {
+            var text: [UInt8] = []
+            let writer = NDJSONWriter(flavor: flavor, target: ExportTarget())
+            snap.vectors.withUnsafeBufferPointer { v in
+                for i in texts.indices {
+                    writer.appendRow(id: snap.ids[i], vector: UnsafeBufferPointer(rebasing: v[i..<(i + 1)]), record: snap.records[i], to: &text)
+                }
+            }
+            var docs = try String(decoding: text, as: UTF8.self).split(separator: "\n").map {
+                try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+            if flavor == .opensearch { docs = stride(from: 1, to: docs.count, by: 2).map { docs[$0] } }
+            let values = docs.map { doc -> Any? in
+                switch flavor {
+                case .qdrant: return (doc["payload"] as? [String: Any])?["metadata"]
+                case .vespa: return (doc["fields"] as? [String: Any])?["metadata"]
+                default: return doc["metadata"]
+                }
+            }
+            if flavor == .vespa {
+                #expect(values.map { $0 as? String } == texts.map { Optional($0) }, "Vespa gets metadata as JSON text")
+                continue
+            }
+            #expect((values[0] as? NSNumber)?.intValue == 5 && !(values[0] is String), "\(flavor): \(String(describing: values[0]))")
+            #expect(values[1] as? String == "red", "\(flavor): \(String(describing: values[1]))")
+            #expect(values[2] as? Bool == true && !(values[2] is String), "\(flavor): \(String(describing: values[2]))")
+            #expect((values[3] as? NSNumber)?.doubleValue == 3.5 && !(values[3] is String), "\(flavor)")
+            #expect((values[4] as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue } == [1, 2], "\(flavor)")
+            if flavor == .plain {
+                let dir = TemporaryFolder(); defer { dir.cleanup() }
+                try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+                let file = dir.path + "/rows.ndjson"
+                try Data(text).write(to: URL(fileURLWithPath: file))
+                let back = try EmbeddingSet.fromNDJSON(file)
+                #expect(back.records.map(\.metadata) == texts.map { Optional($0) }, "plain export → gallery import keeps the metadata")
+            }
+        }
+    }
+
     @Test(arguments: GalleryExportFormat.allCases)
     func exportFolderHoldsFilesManifestAndSample(format: GalleryExportFormat) throws {
         let dir = TemporaryFolder(); defer { dir.cleanup() }
