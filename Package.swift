@@ -42,6 +42,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // oneDNN (no pkg-config file in Debian): convolution primitives for TensorCore.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        // OpenMPI: the collectives of data-parallel training under `mpirun` (Cluster).
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         // setjmp/longjmp error handling for libjpeg and libpng (Swift cannot catch their longjmp).
         .target(
@@ -56,7 +58,9 @@ let package = Package(
         // PaddleClas-style YAML configs (with Yams): the one config model, read by Datasets (transform
         // parameters) and Engine (everything else).
         .target(name: "MagpieConfig", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "Engine", dependencies: ["MagpieConfig", "Models", "Datasets", "Retrieval"], swiftSettings: kernelFlags),
+        // The processes of one training job: MPI's world under `mpirun`, else one process.
+        .target(name: "Cluster", dependencies: ["CMPI"]),
+        .target(name: "Engine", dependencies: ["MagpieConfig", "Models", "Datasets", "Retrieval", "Cluster"], swiftSettings: kernelFlags),
         .target(name: "Retrieval", dependencies: ["TensorCore", "CLMDB"], swiftSettings: kernelFlags),
         .target(name: "Datasets", dependencies: ["MagpieConfig", "TensorCore", "CImageCodec"], swiftSettings: kernelFlags),
         // Gallery → npy / Parquet / NDJSON files for vector databases (`magpie gallery export`).
@@ -76,6 +80,7 @@ let package = Package(
                 "Models",
                 "Retrieval",
                 "Engine",
+                "Cluster",
                 "Datasets",
                 "ONNXExport",
                 "GalleryExport",

@@ -8,7 +8,7 @@
 # Idempotent: a machine that has them all returns at once without touching apt.
 set -euo pipefail
 
-PACKAGES=(libopenblas-dev libdnnl-dev liblmdb-dev libjpeg62-turbo-dev libpng-dev pkg-config)
+PACKAGES=(libopenblas-dev libdnnl-dev libopenmpi-dev openmpi-bin liblmdb-dev libjpeg62-turbo-dev libpng-dev pkg-config)
 LOAD_TEST_PACKAGES=(wrk curl)
 FAULT_TEST_PACKAGES=(curl bc python3 python3-numpy python3-pil)
 PRETRAINED_PACKAGES=(python3 python3-pip)

@@ -50,3 +50,41 @@ import Testing
         }
     }
 }
+
+/// Synchronised BatchNorm, with a reduction that stands for two ranks holding the same batch
+/// (every sum doubled): each rank must normalise and back-propagate exactly as one process
+/// running both copies as one batch of twice the size.
+@Suite struct BatchNormSyncTests {
+    @Test(arguments: [FusedActivation.identity, .relu])
+    func twoIdenticalRanksEqualOneDoubleBatch(activation: FusedActivation) {
+        let x = GradCheck.random([3, 4, 3, 2], seed: 11, low: -2, high: 2)
+        let w = GradCheck.random([4], seed: 12, low: 0.5, high: 1.5), b = GradCheck.random([4], seed: 13)
+        let upstream = GradCheck.random([3, 4, 3, 2], seed: 14)
+
+        // One process: both copies in one batch, the same upstream gradient on each.
+        let first = Tensor(shape: x.shape, data: x.data, requiresGrad: true)
+        let second = Tensor(shape: x.shape, data: x.data, requiresGrad: true)
+        let wholeMean = Tensor.zeros([4]), wholeVar = Tensor.ones([4])
+        let whole = batchNorm(concat([first, second], axis: 0), weight: w, bias: b, runningMean: wholeMean, runningVar: wholeVar,
+                              training: true, activation: activation)
+        (whole * concat([upstream, upstream], axis: 0)).sum().backward()
+
+        // One rank of two: its own copy, statistics summed "over ranks".
+        let mine = Tensor(shape: x.shape, data: x.data, requiresGrad: true)
+        let rankMean = Tensor.zeros([4]), rankVar = Tensor.ones([4])
+        let synced = BatchNormSync.$reduce.withValue({ values in for i in values.indices { values[i] *= 2 } }) {
+            let y = batchNorm(mine, weight: w, bias: b, runningMean: rankMean, runningVar: rankVar, training: true, activation: activation)
+            (y * upstream).sum().backward()
+            return y
+        }
+        #expect(maxAbsDiff(synced.data, Array(whole.data.prefix(x.count))) < 1e-5)
+        #expect(maxAbsDiff(mine.grad ?? [], first.grad ?? []) < 1e-5)
+        #expect(maxAbsDiff(rankMean.data, wholeMean.data) < 1e-6)
+        #expect(maxAbsDiff(rankVar.data, wholeVar.data) < 1e-6)
+        // Unsynchronised, the rank normalises by its own copy alone: the running variance
+        // (unbiased by M/(M-1) instead of 2M/(2M-1)) tells the two apart.
+        let alone = Tensor.ones([4])
+        _ = batchNorm(x, weight: w, bias: b, runningMean: Tensor.zeros([4]), runningVar: alone, training: true, activation: activation)
+        #expect(maxAbsDiff(alone.data, wholeVar.data) > 1e-4)
+    }
+}

@@ -20,6 +20,11 @@ struct TrainCommand: ParsableCommand {
         smoothing epsilon), mixup/cutmix (DataLoader.Train.dataset.batch_transform_ops) and TopkAcc / \
         TprAtFpr evaluation; Arch.name: DistillationModel distils a frozen Teacher into a Student \
         with DistillationDMLLoss (SKL-UGI). See README, "Classification".
+        Data parallel: `mpirun -np N magpie train -c CONFIG` runs N ranks (OpenMPI); each takes 1/N \
+        of every batch, gradients are summed over ranks, rank 0 writes logs and checkpoints and \
+        evaluates. Threads per rank default to cores / ranks on the machine (MAGPIE_NUM_THREADS \
+        overrides). Global.sync_batch_norm: true normalises by the whole batch. See README, \
+        "Training on several processes".
         """
     )
 
@@ -27,11 +32,19 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let c = try config.require()
+        let parallel = DataParallel.world()
         Interruption.shared.install()
-        print("convolutions: \(ConvolutionOptions.defaults) (oneDNN \(KernelReport.oneDNNVersion))")
-        defer { print("convolution kernels: \(KernelReport.summary)") }
-        let outcome = try TrainingRun.run(c)
-        print(outcome.summary)
-        if outcome.interrupted { throw ExitCode(130) }
+        let leader = parallel.isLeader
+        if leader { print("convolutions: \(ConvolutionOptions.defaults) (oneDNN \(KernelReport.oneDNNVersion))") }
+        defer { if leader { print("convolution kernels: \(KernelReport.summary)") } }
+        do {
+            let outcome = try TrainingRun.run(c, parallel: parallel)
+            if leader { print(outcome.summary) }
+            if outcome.interrupted { throw ExitCode(130) }
+        } catch where parallel.isDistributed && !(error is ExitCode) {
+            // The other ranks are waiting in a collective for this one: stop the whole job.
+            FileHandle.standardError.write(Data("Error (rank \(parallel.rank) of \(parallel.size)): \(error)\n".utf8))
+            parallel.communicator.abort(code: 1)
+        }
     }
 }

@@ -29,7 +29,10 @@ public struct DataLoader<Source: ImageSource>: Sendable {
     }
 
     /// Starts loading `batches` (from a sampler) for `epoch`; iterate with `next()`.
-    public func makeIterator(batches: [[Int]], epoch: Int = 0) -> LoaderIterator {
+    /// `firstSlots[b]` is where batch b starts inside the larger batch it is part of (a
+    /// data-parallel rank's share), so every item draws the same random stream it would there;
+    /// empty: each batch is whole.
+    public func makeIterator(batches: [[Int]], epoch: Int = 0, firstSlots: [Int] = []) -> LoaderIterator {
         let count = source.count
         for (b, batch) in batches.enumerated() {
             if let bad = batch.first(where: { $0 < 0 || $0 >= count }) {
@@ -41,7 +44,7 @@ public struct DataLoader<Source: ImageSource>: Sendable {
         let state = LoaderState(total: batches.count)
         let loader = self
         for _ in 0..<min(workers, max(batches.count, 1)) {
-            let thread = Thread { loader.work(state: state, batches: batches, epoch: epoch) }
+            let thread = Thread { loader.work(state: state, batches: batches, epoch: epoch, firstSlots: firstSlots) }
             thread.stackSize = 4 << 20
             thread.start()
         }
@@ -49,13 +52,13 @@ public struct DataLoader<Source: ImageSource>: Sendable {
     }
 
     /// Loads batch `position` on the calling thread.
-    public func load(_ indices: [Int], epoch: Int, position: Int) throws -> Batch {
+    public func load(_ indices: [Int], epoch: Int, position: Int, firstSlot: Int = 0) throws -> Batch {
         var perView: [[FloatImage]] = Array(repeating: [], count: views.count)
         var labels: [Int] = [], kept: [Int] = [], skipped: [(Int, String)] = []
         for (slot, index) in indices.enumerated() {
             do {
                 let payload = try source.payload(at: index)
-                var rng = RNG.derived(seed, epoch, position, slot)
+                var rng = RNG.derived(seed, epoch, position, firstSlot + slot)
                 var outputs: [FloatImage] = []
                 for chain in views { outputs.append(try DataLoader.floats(try chain.apply(payload, rng: &rng), chain: chain)) }
                 for v in views.indices { perView[v].append(outputs[v]) }
@@ -69,9 +72,10 @@ public struct DataLoader<Source: ImageSource>: Sendable {
         return Batch(views: tensors, labels: labels, indices: kept, skipped: skipped.map { (index: $0.0, error: $0.1) }, position: position)
     }
 
-    private func work(state: LoaderState, batches: [[Int]], epoch: Int) {
+    private func work(state: LoaderState, batches: [[Int]], epoch: Int, firstSlots: [Int]) {
         while let position = state.claim(prefetch: prefetch) {
-            let result = Result { try load(batches[position], epoch: epoch, position: position) }
+            let first = position < firstSlots.count ? firstSlots[position] : 0
+            let result = Result { try load(batches[position], epoch: epoch, position: position, firstSlot: first) }
             state.deliver(position, result)
         }
     }

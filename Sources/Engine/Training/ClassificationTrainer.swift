@@ -52,10 +52,15 @@ public final class ClassificationTrainer {
     let itersPerEpoch: Int
     var rng: RNG
     public let log: TrainLog
+    public let parallel: DataParallel
+    let parameters: [Tensor]
     /// The report of the last evaluation.
     private(set) var lastReport: ClassificationReport?
 
-    public init(config: Config, echo: Bool = true) throws {
+    /// `parallel`: the ranks of a data-parallel job; each trains on its share of every batch
+    /// (BatchMixing mixes within that share) and the gradients are averaged by image count.
+    public init(config: Config, echo: Bool = true, parallel: DataParallel = DataParallel()) throws {
+        self.parallel = parallel
         self.config = config
         let global = config.section("Global")
         let trainingSchedule = try TrainingSchedule(config)
@@ -80,6 +85,7 @@ public final class ClassificationTrainer {
         teacher = built.teacher
         arch = built.arch
         classNum = built.classNum
+        parameters = model.namedParameters().map(\.1)
         if let path = try global.string("pretrained_model") {
             try PretrainedWeights.load(path, into: model, fit: .exact, key: "Global.pretrained_model")
         }
@@ -98,7 +104,7 @@ public final class ClassificationTrainer {
         config.section("Loss").ignore("Eval")
         config.ignore("Infer")
         try config.checkUnknownKeys()
-        log = try TrainLog(directory: trainingSchedule.outputDirectory.appendingPathComponent(arch), echo: echo)
+        log = try TrainLog.forRank(parallel, directory: trainingSchedule.outputDirectory.appendingPathComponent(arch), echo: echo)
     }
 
     static func parseLosses(_ config: Config, distillation: Bool) throws -> Losses {
@@ -195,6 +201,8 @@ extension ClassificationTrainer: TrainingTask {
                 throw EngineError.data("the loss became \(total.item) at epoch \(epoch), iteration \(iter); lower Optimizer.lr.learning_rate")
             }
             total.backward()
+            let images = Double(batch.labels.count)
+            parallel.sumGradients(of: parameters, localWeight: Float(images / parallel.sum(images)))
             optimizer.step()
             optimizer.zeroGrad()
             var values = parts
@@ -203,7 +211,7 @@ extension ClassificationTrainer: TrainingTask {
                 try acc.update(logits: logits.data, classes: classNum, labels: batch.labels)
                 values.append(("top1", acc.accuracies[0]))
             }
-            return values
+            return parallel.mean(values)
         }
     }
 
@@ -212,9 +220,13 @@ extension ClassificationTrainer: TrainingTask {
         guard let evalSplit else { return nil }
         let report = try ClassificationEvaluator.evaluate(model: model, split: evalSplit, metrics: evalMetrics)
         lastReport = report
-        if let plateau { optimizer.learningRate = plateau.step(metric: report.primary) }
+        follow(metric: report.primary)
         return TrainingEvaluation(metric: report.primary, named: report.named,
                                   lines: report.tpr.map { ["[Eval][Epoch \(epoch)][TprAtFpr]\($0.info)"] } ?? [])
+    }
+
+    func follow(metric: Double) {
+        if let plateau { optimizer.learningRate = plateau.step(metric: metric) }
     }
 
     func save(_ name: String, state: Checkpoint.State) throws {

@@ -13,6 +13,10 @@ public final class FixMatchStep {
     public let ema: ModelEMA?
     /// Apply interleave/de-interleave (a no-op for the result on one device; kept to match the reference).
     public var interleaves = true
+    /// The ranks of a data-parallel job: each runs its share of the labelled and unlabelled
+    /// batches, and the gradients are averaged by labelled image count before the update.
+    public var parallel = DataParallel()
+    private let parameters: [Tensor]
 
     public struct Result {
         public var loss: Float
@@ -30,6 +34,16 @@ public final class FixMatchStep {
 
     public init(model: Layer, optimizer: Optimizer, loss: FixMatchLoss, ema: ModelEMA?) {
         self.model = model; self.optimizer = optimizer; self.loss = loss; self.ema = ema
+        parameters = model.namedParameters().map(\.1)
+    }
+
+    /// The update after backward: gradients summed over ranks (weighted by labelled images), the
+    /// optimizer step and the EMA.
+    private func update(labeledImages: Int) {
+        let images = Double(labeledImages)
+        parallel.sumGradients(of: parameters, localWeight: Float(images / parallel.sum(images)))
+        optimizer.step()
+        ema?.update()
     }
 
     /// One step. `weak` and `strong` are the two views of the same μB unlabelled images (nil for
@@ -40,8 +54,7 @@ public final class FixMatchStep {
         guard let weak, let strong else {
             let lx = crossEntropy(model(labeled), labels: labels)
             lx.backward()
-            optimizer.step()
-            ema?.update()
+            update(labeledImages: labels.count)
             return Result(loss: lx.item, labeledLoss: lx.item, unlabeledLoss: 0, maskRate: 0, pseudoLabelAccuracy: nil,
                           pseudoLabelAccuracyAll: nil, images: labels.count)
         }
@@ -62,8 +75,7 @@ public final class FixMatchStep {
         let out = loss(labeledLogits: logits.slice(axis: 0, 0..<b), labels: labels, weakLogits: weakLogits,
                        strongLogits: logits.slice(axis: 0, (b + u)..<n))
         out.total.backward()
-        optimizer.step()
-        ema?.update()
+        update(labeledImages: b)
         var accuracy: Double?, accuracyAll: Double?
         if let truth = unlabeledLabels, truth.count == u {
             let hits = zip(out.pseudoLabels, truth).map { $0 == $1 }

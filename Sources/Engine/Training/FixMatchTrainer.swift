@@ -41,6 +41,7 @@ public final class FixMatchTrainer {
     public let trainingSchedule: TrainingSchedule
     let itersPerEpoch: Int
     public let log: TrainLog
+    public let parallel: DataParallel
     /// Top-k accuracies of the last evaluation.
     private(set) var lastAccuracy: [String: Double]?
 
@@ -50,8 +51,10 @@ public final class FixMatchTrainer {
         return Mode(rawValue: mode) != nil
     }
 
-    public init(config: Config, echo: Bool = true) throws {
+    /// `parallel`: the ranks of a data-parallel job (see `FixMatchStep.parallel`).
+    public init(config: Config, echo: Bool = true, parallel: DataParallel = DataParallel()) throws {
         self.config = config
+        self.parallel = parallel
         let global = config.section("Global")
         mode = Mode(rawValue: try global.choice("train_mode", Mode.allCases.map(\.rawValue), default: "fixmatch"))!
         let trainingSchedule = try TrainingSchedule(config)
@@ -94,6 +97,7 @@ public final class FixMatchTrainer {
         optimizer = opt.optimizer
         schedule = opt.schedule
         step = FixMatchStep(model: model, optimizer: optimizer, loss: loss, ema: ema)
+        step.parallel = parallel
 
         var ks = [1, 5]
         for (metric, params) in try config.section("Metric").namedList("Eval") where metric == "TopkAcc" {
@@ -103,7 +107,7 @@ public final class FixMatchTrainer {
         config.section("Metric").ignore("Train")
         config.ignore("Infer")
         try config.checkUnknownKeys()
-        log = try TrainLog(directory: trainingSchedule.outputDirectory.appendingPathComponent(arch), echo: echo)
+        log = try TrainLog.forRank(parallel, directory: trainingSchedule.outputDirectory.appendingPathComponent(arch), echo: echo)
     }
 
     /// `Arch` → classifier. PaddleClas's `{name: WideResNet, depth, widen_factor, dropout, num_classes}`
@@ -184,8 +188,10 @@ extension FixMatchTrainer: TrainingTask {
     func trainEpoch(_ epoch: Int, progress: inout TrainingProgress, step stepCount: inout Int) throws -> TrainingProgress.EpochEnd {
         progress.startEpoch()
         let (labeledBatches, unlabeledBatches) = data.trainBatches(epoch: epoch, iterations: itersPerEpoch)
-        let labeledIterator = data.labeledLoader.makeIterator(batches: labeledBatches, epoch: epoch)
-        let unlabeledIterator = data.unlabeledLoader?.makeIterator(batches: unlabeledBatches, epoch: epoch)
+        let labeledIterator = try parallel.iterator(data.labeledLoader, batches: labeledBatches, epoch: epoch, what: "DataLoader.Train")
+        let unlabeledIterator = try data.unlabeledLoader.map {
+            try parallel.iterator($0, batches: unlabeledBatches, epoch: epoch, what: "DataLoader.UnLabelTrain")
+        }
         var iter = 0
         var readStart = Date()
         while let labeled = try labeledIterator.next() {
@@ -206,10 +212,9 @@ extension FixMatchTrainer: TrainingTask {
                 if let a = r.pseudoLabelAccuracyAll { values.append(("pseudo_acc_all", a)) }
             }
             let budgetReached = progress.reachesBudget(adding: cost)
-            progress.step(epoch: epoch, iter: iter, iters: labeledBatches.count, step: stepCount, lr: lr, values: values,
+            progress.step(epoch: epoch, iter: iter, iters: labeledBatches.count, step: stepCount, lr: lr, values: parallel.mean(values),
                           cost: cost, readerCost: readerCost, batchSize: r.images, forcePrint: budgetReached)
-            if Interruption.shared.isRequested { return .interrupted }
-            if budgetReached { return .budgetReached }
+            if let end = progress.end(budgetReached: budgetReached) { return end }
             readStart = Date()
         }
         return .completed

@@ -36,10 +36,15 @@ public final class MetricLearningTrainer {
     let itersPerEpoch: Int
     let rerank: Bool
     public let log: TrainLog
+    public let parallel: DataParallel
+    let parameters: [Tensor]
     /// The report of the last evaluation.
     private(set) var lastReport: EvaluationReport?
 
-    public init(config: Config, echo: Bool = true) throws {
+    /// `parallel`: the ranks of a data-parallel job; each embeds its share of every batch, and the
+    /// loss and the memory see the whole batch (see `trainEpoch`).
+    public init(config: Config, echo: Bool = true, parallel: DataParallel = DataParallel()) throws {
+        self.parallel = parallel
         self.config = config
         let global = config.section("Global")
         let trainingSchedule = try TrainingSchedule(config)
@@ -59,6 +64,7 @@ public final class MetricLearningTrainer {
         model = built.model
         arch = built.arch
         try MetricLearningTrainer.loadPretrained(config, into: model)
+        parameters = model.namedParameters().map(\.1)
 
         // Loss.Train: one pair loss, with or without the memory.
         let builtLoss = try MetricLossBuilder.build(config, embeddingSize: built.embeddingSize ?? 128)
@@ -87,7 +93,7 @@ public final class MetricLearningTrainer {
         config.section("Metric").ignore("Train")
         config.ignore("Infer"); config.ignore("IndexProcess")
         try config.checkUnknownKeys()
-        log = try TrainLog(directory: trainingSchedule.outputDirectory.appendingPathComponent(arch), echo: echo)
+        log = try TrainLog.forRank(parallel, directory: trainingSchedule.outputDirectory.appendingPathComponent(arch), echo: echo)
     }
 
     /// Loads `Arch.Backbone.pretrained` (backbone only, matching keys) and `Global.pretrained_model` (whole model).
@@ -134,12 +140,17 @@ extension MetricLearningTrainer: TrainingTask {
         return state
     }
 
+    /// Under data parallelism every rank computes the loss of the whole batch (its own features
+    /// on the tape, the others' gathered as constants) and enqueues the whole batch, so the
+    /// memory is the same on every rank; the backward pass gives each rank the exact gradient of
+    /// that loss through its own images, and the sum over ranks is the single-process gradient.
     func trainEpoch(_ epoch: Int, progress: inout TrainingProgress, step: inout Int) throws -> TrainingProgress.EpochEnd {
         try progress.runEpoch(epoch, of: train, iterations: itersPerEpoch, step: &step,
                               learningRate: { optimizer.applyLearningRate(at: $0, schedule: schedule, plateau: plateau) }) { batch, _, _ in
-            let features = model(batch.images)
-            let (total, batchLoss, memoryLoss) = loss(features, labels: batch.labels)
+            let features = parallel.gatherRows(model(batch.images))
+            let (total, batchLoss, memoryLoss) = loss(features, labels: parallel.gather(batch.labels))
             total.backward()
+            parallel.sumGradients(of: parameters)
             optimizer.step()
             optimizer.zeroGrad()
             var values: [(String, Double)] = [("loss", Double(total.item)), (batchLossKey, Double(batchLoss.item))]
@@ -154,8 +165,12 @@ extension MetricLearningTrainer: TrainingTask {
         let report = try evaluate(evalSplit, epoch: epoch)
         lastReport = report
         let metric = report.recall(at: ks.first ?? 1) ?? report.mAP
-        if let plateau { optimizer.learningRate = plateau.step(metric: metric) }
+        follow(metric: metric)
         return TrainingEvaluation(metric: metric, named: metrics(report))
+    }
+
+    func follow(metric: Double) {
+        if let plateau { optimizer.learningRate = plateau.step(metric: metric) }
     }
 
     func save(_ name: String, state: Checkpoint.State) throws {

@@ -45,6 +45,12 @@ public final class TrainLog {
 
     deinit { try? handle?.close() }
 
+    /// The log of a trainer on `parallel`'s rank: rank 0 writes `directory` and echoes; the
+    /// other ranks stay silent.
+    static func forRank(_ parallel: DataParallel, directory: URL, echo: Bool) throws -> TrainLog {
+        try TrainLog(directory: parallel.isLeader ? directory : nil, echo: echo && parallel.isLeader)
+    }
+
     /// `[Train][Epoch 3/35][Iter: 20/1000]lr: 0.00010000, loss: 0.41234, …, ips: 206.37913 samples/s, eta: 2:41:07`
     public func train(epoch: Int, epochs: Int, iter: Int, iters: Int, step: Int, lr: Float, values: [(String, Double)],
                       batchCost: Double, readerCost: Double, ips: Double, eta: Double) {

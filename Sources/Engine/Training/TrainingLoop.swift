@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 import NN
 
 /// What a trainer plugs into `TrainingLoop`: its steps, its evaluation and what its checkpoints
@@ -10,16 +11,26 @@ protocol TrainingTask: AnyObject {
     var log: TrainLog { get }
     var trainingSchedule: TrainingSchedule { get }
     var itersPerEpoch: Int { get }
+    /// The ranks this trainer runs on (one process unless started by `mpirun`).
+    var parallel: DataParallel { get }
     /// One line on the model, the data and the schedule, logged at the start.
     var overview: String { get }
     /// Loads a checkpoint to continue from (model, optimizer and the trainer's own state).
     func resume(from path: String) throws -> Checkpoint.State?
     /// Runs one epoch of steps, recording each in `progress`.
     func trainEpoch(_ epoch: Int, progress: inout TrainingProgress, step: inout Int) throws -> TrainingProgress.EpochEnd
-    /// Evaluates the model; nil when the config has nothing to evaluate on.
+    /// Evaluates the model; nil when the config has nothing to evaluate on. Rank 0 alone
+    /// evaluates; the other ranks get the metric through `follow(metric:)`.
     func evaluate(epoch: Int) throws -> TrainingEvaluation?
+    /// On ranks other than 0: what evaluating would have changed besides the log (the
+    /// ReduceOnPlateau learning rate), from rank 0's metric.
+    func follow(metric: Double)
     /// Writes a checkpoint under `<output_dir>/<arch>/<name>`.
     func save(_ name: String, state: Checkpoint.State) throws
+}
+
+extension TrainingTask {
+    func follow(metric: Double) {}
 }
 
 /// One evaluation: the metric that chooses `best_model` (higher is better), every value to log,
@@ -51,7 +62,11 @@ enum TrainingLoop {
     }
 
     static func run(_ task: TrainingTask) throws -> Outcome {
-        let s = task.trainingSchedule, log = task.log
+        try task.parallel.withBatchNorm(synchronised: task.trainingSchedule.syncBatchNorm) { try runEpochs(task) }
+    }
+
+    private static func runEpochs(_ task: TrainingTask) throws -> Outcome {
+        let s = task.trainingSchedule, log = task.log, parallel = task.parallel
         let start = Date()
         var epoch = 1, step = 0
         var best: Double?, bestEpoch: Int?
@@ -63,9 +78,15 @@ enum TrainingLoop {
         }
         log.line("[Config] \(task.config.path)\n" + task.config.yaml)
         log.line(task.overview)
+        if parallel.isDistributed {
+            log.line("data parallel over \(parallel.size) ranks (mpirun), \(Parallel.cores) threads each; each rank runs 1/\(parallel.size) of every batch; "
+                     + "BatchNorm statistics \(s.syncBatchNorm ? "over the whole batch (sync_batch_norm)" : "per rank")")
+        }
         let folder = s.outputDirectory.appendingPathComponent(task.arch)
         func save(_ name: String, epoch: Int) throws -> String {
-            try task.save(name, state: .init(epoch: epoch, step: step, bestMetric: best, bestEpoch: bestEpoch, arch: task.arch))
+            if parallel.isLeader {
+                try task.save(name, state: .init(epoch: epoch, step: step, bestMetric: best, bestEpoch: bestEpoch, arch: task.arch))
+            }
             return folder.appendingPathComponent(name).path
         }
         var latest = folder.appendingPathComponent("latest").path
@@ -74,7 +95,7 @@ enum TrainingLoop {
         var end = TrainingProgress.EpochEnd.completed
         var completed = epoch - 1
         var progress = TrainingProgress(log: log, epochs: s.epochs, totalSteps: s.epochs * task.itersPerEpoch,
-                                        printEvery: s.printEvery, budget: s.maxSeconds)
+                                        printEvery: s.printEvery, budget: s.maxSeconds, parallel: parallel)
         task.model.train()
         while epoch <= s.epochs {
             end = try task.trainEpoch(epoch, progress: &progress, step: &step)
@@ -86,7 +107,7 @@ enum TrainingLoop {
                 break
             }
             if end == .budgetReached { log.line(String(format: "time budget of %.0f s reached after %d steps", s.maxSeconds ?? 0, step)) }
-            if s.evaluates(after: epoch, budgetReached: end == .budgetReached), let evaluation = try task.evaluate(epoch: epoch) {
+            if s.evaluates(after: epoch, budgetReached: end == .budgetReached), let evaluation = try evaluate(task, epoch: epoch) {
                 lastEvaluation = evaluation
                 if best == nil || evaluation.metric > best! {
                     best = evaluation.metric
@@ -102,8 +123,21 @@ enum TrainingLoop {
             if end == .budgetReached { break }
             epoch += 1
         }
+        if parallel.isDistributed {
+            log.line(parallel.report(trainingSeconds: progress.trainSeconds))
+        }
         return Outcome(epochs: completed, steps: step, best: best, bestEpoch: bestEpoch, bestCheckpoint: bestPath, latestCheckpoint: latest,
                        lastEvaluation: lastEvaluation, interrupted: end == .interrupted, budgetReached: end == .budgetReached,
                        wallSeconds: Date().timeIntervalSince(start), firstEpochLoss: firstLoss, lastEpochLoss: lastLoss)
+    }
+
+    /// Rank 0 evaluates; the others wait for its metric and follow it (nil on them: nothing to log).
+    private static func evaluate(_ task: TrainingTask, epoch: Int) throws -> TrainingEvaluation? {
+        let parallel = task.parallel
+        let evaluation = parallel.isLeader ? try task.evaluate(epoch: epoch) : nil
+        guard parallel.isDistributed else { return evaluation }
+        let metric = parallel.fromLeader(evaluation?.metric ?? .nan)
+        if !parallel.isLeader && !metric.isNaN { task.follow(metric: metric) }
+        return evaluation
     }
 }

@@ -16,15 +16,24 @@ struct TrainingProgress {
     let budget: Double?
     /// Step time spent so far.
     private(set) var trainSeconds = 0.0
+    /// The ranks stepping together: stops are agreed, and ips counts the whole batch.
+    let parallel: DataParallel
     private var meters = AverageMeters()
     private var epochMeters = AverageMeters()
     private var stepTimes: [Double] = []
     /// Recorded for the timing fields and ips, not printed as values.
     private static let timing: Set<String> = ["batch_cost", "reader_cost", "images"]
 
-    init(log: TrainLog, epochs: Int, totalSteps: Int, printEvery: Int, budget: Double? = nil) {
+    init(log: TrainLog, epochs: Int, totalSteps: Int, printEvery: Int, budget: Double? = nil, parallel: DataParallel = DataParallel()) {
         self.log = log; self.epochs = epochs; self.totalSteps = totalSteps; self.printEvery = max(1, printEvery)
-        self.budget = budget
+        self.budget = budget; self.parallel = parallel
+    }
+
+    /// How the epoch ends after this step, if it does: on Ctrl-C or when the time budget is
+    /// spent, on any rank (every rank stops after the same step).
+    func end(budgetReached: Bool) -> EpochEnd? {
+        let stops = parallel.any([Interruption.shared.isRequested, budgetReached])
+        return stops[0] ? .interrupted : stops[1] ? .budgetReached : nil
     }
 
     /// Whether a step costing `cost` more seconds reaches the budget.
@@ -52,27 +61,28 @@ struct TrainingProgress {
             let budgetReached = reachesBudget(adding: cost)
             self.step(epoch: epoch, iter: iter, iters: iters, step: step, lr: lr, values: values,
                       cost: cost, readerCost: readerCost, batchSize: batch.labels.count, forcePrint: budgetReached)
-            if Interruption.shared.isRequested { return .interrupted }
-            if budgetReached { return .budgetReached }
+            if let end = end(budgetReached: budgetReached) { return end }
             readStart = Date()
         }
         return .completed
     }
 
-    /// `runEpoch` over the first `iterations` batches the split's sampler gives for `epoch`.
+    /// `runEpoch` over the first `iterations` batches the split's sampler gives for `epoch` (this
+    /// rank's share of each).
     mutating func runEpoch(_ epoch: Int, of split: DataBuilder.Split, iterations: Int, step: inout Int,
                            learningRate: (Int) -> Float,
                            trainStep: (_ batch: Batch, _ iter: Int, _ lr: Float) throws -> [(String, Double)]) throws -> EpochEnd {
         let batches = Array(split.sampler.batches(epoch: epoch).prefix(iterations))
-        return try runEpoch(epoch, iterator: split.loader.makeIterator(batches: batches, epoch: epoch), iters: batches.count,
-                            step: &step, learningRate: learningRate, trainStep: trainStep)
+        let iterator = try parallel.iterator(split.loader, batches: batches, epoch: epoch, what: "DataLoader.Train")
+        return try runEpoch(epoch, iterator: iterator, iters: batches.count, step: &step, learningRate: learningRate, trainStep: trainStep)
     }
 
     /// Records one step's values (losses, metrics) and timings; prints every `printEvery` iterations
     /// and at the epoch's last one.
     /// `batchSize` is the images the step ran (for ips); `forcePrint` prints now (e.g. the last step of a time budget).
     mutating func step(epoch: Int, iter: Int, iters: Int, step: Int, lr: Float, values: [(String, Double)],
-                       cost: Double, readerCost: Double, batchSize: Int, forcePrint: Bool = false) {
+                       cost: Double, readerCost: Double, batchSize localBatch: Int, forcePrint: Bool = false) {
+        let batchSize = localBatch * parallel.size
         trainSeconds += cost
         stepTimes.append(cost)
         if stepTimes.count > 50 { stepTimes.removeFirst(stepTimes.count - 50) }

@@ -38,20 +38,21 @@ public enum TrainingRun {
         return mode == "classification" ? .classification : .metricLearning
     }
 
-    /// Builds the trainer the config asks for and runs it to the end (or to Ctrl-C).
-    public static func run(_ config: Config) throws -> Outcome {
+    /// Builds the trainer the config asks for and runs it to the end (or to Ctrl-C), on the
+    /// ranks of `parallel` (one process by default).
+    public static func run(_ config: Config, parallel: DataParallel = DataParallel()) throws -> Outcome {
         switch try kind(of: config) {
         case .metricLearning:
-            let s = try MetricLearningTrainer(config: config).run()
+            let s = try MetricLearningTrainer(config: config, parallel: parallel).run()
             return Outcome(kind: .metricLearning, steps: s.steps, wallSeconds: s.wallSeconds, latestCheckpoint: s.latestCheckpoint,
                            bestCheckpoint: s.bestCheckpoint, best: s.bestMetric.map { ("recall@1", $0) }, interrupted: s.interrupted)
         case .classification:
-            let s = try ClassificationTrainer(config: config).run()
+            let s = try ClassificationTrainer(config: config, parallel: parallel).run()
             let name = s.lastReport.map { $0.primaryKind == .tprAtFpr ? "TprAtFpr" : "top\($0.topk?.ks.first ?? 1)" } ?? "metric"
             return Outcome(kind: .classification, steps: s.steps, wallSeconds: s.wallSeconds, latestCheckpoint: s.latestCheckpoint,
                            bestCheckpoint: s.bestCheckpoint, best: s.bestMetric.map { (name, $0) }, interrupted: s.interrupted)
         case .fixMatch:
-            let s = try FixMatchTrainer(config: config).run()
+            let s = try FixMatchTrainer(config: config, parallel: parallel).run()
             return Outcome(kind: .fixMatch, steps: s.steps, wallSeconds: s.wallSeconds, latestCheckpoint: s.latestCheckpoint,
                            bestCheckpoint: s.bestCheckpoint, best: s.bestTop1.map { ("top-1", $0) }, interrupted: s.interrupted,
                            lastEvaluation: (s.lastAccuracy ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) })

@@ -25,6 +25,9 @@ public struct TrainingSchedule: Sendable {
     public var outputDirectory: URL
     /// `Global.checkpoints`: a checkpoint to resume from.
     public var resumeFrom: String?
+    /// `Global.sync_batch_norm` (false): under `mpirun`, BatchNorm statistics over the whole batch
+    /// (all ranks) instead of each rank's slice; no effect on one process.
+    public var syncBatchNorm: Bool
 
     public init(_ config: Config) throws {
         let g = config.section("Global")
@@ -39,6 +42,7 @@ public struct TrainingSchedule: Sendable {
         maxSeconds = try g.double("max_train_seconds")
         outputDirectory = URL(fileURLWithPath: try g.string("output_dir", default: "./output/"))
         resumeFrom = try g.string("checkpoints")
+        syncBatchNorm = try g.bool("sync_batch_norm", default: false)
         guard epochs > 0, itersPerEpoch.map({ $0 > 0 }) ?? true else {
             throw ConfigError.invalidValue(path: config.path, key: "Global.epochs", reason: "and Global.iter_per_epoch must be positive")
         }

@@ -3,17 +3,27 @@ import Dispatch
 /// Splits loops across the machine's cores when the work is big enough to pay for the hand-off.
 public enum Parallel {
     /// Worker count for our own loops, and the thread count of OpenBLAS and of oneDNN's OpenMP
-    /// (they take turns, never nest): the machine's cores, or MAGPIE_NUM_THREADS when set.
+    /// (they take turns, never nest): MAGPIE_NUM_THREADS when set; else the machine's cores,
+    /// shared out among the ranks `mpirun` started on this machine (OMPI_COMM_WORLD_LOCAL_SIZE),
+    /// so a data-parallel job never oversubscribes the cores.
     public static let cores: Int = {
-        if let text = getenv("MAGPIE_NUM_THREADS").map({ String(cString: $0) }), let n = Int(text), n > 0 { return n }
-        return max(1, sysconf_cores())
+        if let n = positiveEnvironmentInteger("MAGPIE_NUM_THREADS") { return n }
+        return max(1, sysconf_cores() / (localRanks ?? 1))
     }()
 
-    /// Applies MAGPIE_NUM_THREADS to OpenBLAS (oneDNN takes `cores` on every call). The one
-    /// knob for all three pools; without it each uses every core, which is the same thing.
+    /// Ranks of an MPI job on this machine; nil outside `mpirun`.
+    static var localRanks: Int? { positiveEnvironmentInteger("OMPI_COMM_WORLD_LOCAL_SIZE") }
+
+    /// Applies `cores` to OpenBLAS (oneDNN takes `cores` on every call): the one knob for all
+    /// three pools. Without MAGPIE_NUM_THREADS or mpirun each uses every core, the same thing.
     public static func applyThreadSetting() {
-        guard getenv("MAGPIE_NUM_THREADS") != nil else { return }
+        guard getenv("MAGPIE_NUM_THREADS") != nil || localRanks != nil else { return }
         GEMM.threads = cores
+    }
+
+    private static func positiveEnvironmentInteger(_ name: String) -> Int? {
+        guard let text = getenv(name).map({ String(cString: $0) }), let n = Int(text), n > 0 else { return nil }
+        return n
     }
 
     /// Calls `body(range)` over contiguous chunks of 0..<count, in parallel when

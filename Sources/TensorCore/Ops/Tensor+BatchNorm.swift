@@ -23,9 +23,14 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
     }
     let active = activation != .identity, slope = activation.negativeSlope
     var mean = [Float](repeating: 0, count: c), invStd = [Float](repeating: 0, count: c)
+    // Values per channel in the whole batch: M here, the sum over ranks when synchronised.
+    var count = m
     if training {
         precondition(m > 1, "batchNorm in training needs more than one value per channel, got input \(x.shape)")
         var variance = [Float](repeating: 0, count: c)
+        if let reduce = BatchNormSync.reduce {
+            (mean, variance, count) = synchronisedStatistics(x, n: n, c: c, s: s, reduce: reduce)
+        } else {
         mean.withUnsafeMutableBufferPointer { meanOut in
         variance.withUnsafeMutableBufferPointer { varOut in
         x.data.withUnsafeBufferPointer { px in
@@ -47,9 +52,10 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
         }
         }
         }
+        }
         for ch in 0..<c { invStd[ch] = 1 / (variance[ch] + eps).squareRoot() }
         if let runningMean, let runningVar {
-            let unbias = Float(m) / Float(m - 1)
+            let unbias = Float(count) / Float(count - 1)
             for ch in 0..<c {
                 runningMean.data[ch] = (1 - momentum) * runningMean.data[ch] + momentum * mean[ch]
                 runningVar.data[ch] = (1 - momentum) * runningVar.data[ch] + momentum * variance[ch] * unbias
@@ -86,6 +92,35 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
     let out = Tensor(shape: x.shape, data: y, op: op, inputs: inputs) { g in
         var sumG = [Float](repeating: 0, count: c), sumGX = [Float](repeating: 0, count: c)
         let wantX = x.requiresGrad
+        // Synchronised: the input gradient needs Σgz and Σgz·x̂ over all ranks, so a first pass
+        // sums and the input gradient waits for the reduction (the affine gradients stay local).
+        let reduce = training ? BatchNormSync.reduce : nil
+        let global: [Double]? = reduce.map { reduce in
+            var sums = [Double](repeating: 0, count: 2 * c)
+            x.data.withUnsafeBufferPointer { px in
+            (active ? y : []).withUnsafeBufferPointer { pyd in
+            g.withUnsafeBufferPointer { pg in
+                let py = active ? pyd.baseAddress! : pg.baseAddress!
+                sums.withUnsafeMutableBufferPointer { out in
+                    Parallel.chunks(c, costPerItem: 2 * m) { channels in
+                        for ch in channels {
+                            var sg: Float = 0, sgx: Float = 0
+                            for img in 0..<n {
+                                let base = (img * c + ch) * s
+                                let (a, b) = BatchNormKernel.sums(pg.baseAddress! + base, py + base, px.baseAddress! + base, s,
+                                                                  mean: mean[ch], active: active, slope: slope)
+                                sg += a; sgx += b
+                            }
+                            out[ch] = Double(sg); out[c + ch] = Double(sgx * invStd[ch])
+                        }
+                    }
+                }
+            }
+            }
+            }
+            reduce(&sums)
+            return sums
+        }
         // y is only read when an activation is fused; identity passes g in its place.
         let yData = active ? y : []
         let gx = [Float].overwritten(count: wantX ? xData.count : 0) { pgx in
@@ -110,7 +145,9 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
                         sumGOut[ch] = sg; sumGXOut[ch] = sgx
                         guard wantX else { continue }
                         // Training: dx = γ·σ⁻¹/M · (M·gz − Σgz − x̂·Σgz·x̂); eval: dx = γ·σ⁻¹·gz.
-                        let k = gamma[ch] * inv, a = sg / Float(m), b = sgx / Float(m)
+                        let k = gamma[ch] * inv
+                        let a = Float((global?[ch] ?? Double(sg)) / Double(count))
+                        let b = Float((global?[c + ch] ?? Double(sgx)) / Double(count))
                         for img in 0..<n {
                             let base = (img * c + ch) * s
                             BatchNormKernel.inputGradient(pg.baseAddress! + base, py + base, px.baseAddress! + base,
@@ -130,4 +167,44 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
         bias?.accumulateGrad(sumG)
     }
     return active ? out : out.traced(.batchNorm(eps: eps, training: training), [x, weight, bias, runningMean, runningVar])
+}
+
+/// Synchronised BatchNorm across the ranks of a data-parallel job: when `reduce` is set, every
+/// training-mode `batchNorm` sums its per-channel statistics over all ranks (forward: Σx, the
+/// count, then Σ(x−μ)²; backward: Σgz and Σgz·x̂), so each rank normalises by the whole batch's
+/// mean and variance as a single process with that batch would. The affine gradients stay
+/// per rank (the gradient all-reduce sums them). Every rank must run the same BatchNorm calls in
+/// the same order. Nil (the default): per-rank statistics. Task-local: bound with
+/// `BatchNormSync.$reduce.withValue(…) { … }` around the training that synchronises.
+public enum BatchNormSync {
+    @TaskLocal public static var reduce: (@Sendable (inout [Double]) -> Void)?
+}
+
+/// Batch mean, variance and count summed over the ranks through `reduce` (two reductions: the
+/// sums and count first, then the squared deviations from the global mean).
+private func synchronisedStatistics(_ x: Tensor, n: Int, c: Int, s: Int,
+                                    reduce: (inout [Double]) -> Void) -> (mean: [Float], variance: [Float], count: Int) {
+    /// Σ over the batch of `body(channel, image block)` for each channel, in Double.
+    func perChannel(_ body: (Int, UnsafePointer<Float>) -> Double) -> [Double] {
+        var out = [Double](repeating: 0, count: c)
+        x.data.withUnsafeBufferPointer { px in
+            out.withUnsafeMutableBufferPointer { o in
+                Parallel.chunks(c, costPerItem: n * s) { channels in
+                    for ch in channels {
+                        var total: Double = 0
+                        for img in 0..<n { total += body(ch, px.baseAddress! + (img * c + ch) * s) }
+                        o[ch] = total
+                    }
+                }
+            }
+        }
+        return out
+    }
+    var sums = perChannel { Vectorized.sum($1, s) } + [Double(n * s)]
+    reduce(&sums)
+    let count = Int(sums[c])
+    let mean = (0..<c).map { Float(sums[$0] / Double(count)) }
+    var squares = perChannel { Vectorized.sumSquaredDeviation($1, s, mean: mean[$0]) }
+    reduce(&squares)
+    return (mean, squares.map { Float($0 / Double(count)) }, count)
 }
