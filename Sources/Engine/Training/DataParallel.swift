@@ -144,16 +144,24 @@ public final class DataParallel {
         return v[0]
     }
 
-    /// The mean over ranks of each logged value, when every rank logged the same names (else
-    /// this rank's own values).
+    /// The mean over ranks of each logged value, over the ranks that logged it (a rank may
+    /// leave one out, e.g. FixMatch's pseudo-label accuracy when it has no confident label). In
+    /// the order this rank logged them, then names only other ranks logged.
     public func mean(_ values: [(String, Double)]) -> [(String, Double)] {
         guard isDistributed else { return values }
-        var shape = [Double(values.count), -Double(values.count)]
-        timed { communicator.maximum(&shape) }
-        guard shape[0] == -shape[1] else { return values }
-        var sums = values.map(\.1)
-        timed { communicator.sum(&sums) }
-        return zip(values, sums).map { ($0.0.0, $0.1 / Double(size)) }
+        // Names travel as text: "name\tvalue" lines, gathered from every rank.
+        let text = values.map { "\($0.0)\t\($0.1.bitPattern)" }.joined(separator: "\n") + "\n"
+        let all = timed { communicator.gather(text.utf8.map { Int64($0) }) }
+        var sums: [String: (total: Double, count: Int)] = [:], order = values.map(\.0)
+        for line in String(decoding: all.map { UInt8(truncatingIfNeeded: $0) }, as: UTF8.self).split(separator: "\n") {
+            let parts = line.split(separator: "\t")
+            guard parts.count == 2, let bits = UInt64(parts[1]) else { continue }
+            let name = String(parts[0])
+            if sums[name] == nil && !order.contains(name) { order.append(name) }
+            sums[name, default: (0, 0)].total += Double(bitPattern: bits)
+            sums[name, default: (0, 0)].count += 1
+        }
+        return order.compactMap { name in sums[name].map { (name, $0.total / Double($0.count)) } }
     }
 
     /// Runs `body` with BatchNorm statistics summed over all ranks when `synchronised` (and
