@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Cluster", "TestSupport"], resources: [.copy("Fixtures")]),
         // Shared by the test targets: fixtures, temporary folders, the built `magpie` binary.
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport", resources: [.copy("Fixtures")]),
         .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "TensorCore", "TestSupport"]),

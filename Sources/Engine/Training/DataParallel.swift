@@ -172,6 +172,25 @@ public final class DataParallel {
         return try BatchNormSync.$reduce.withValue({ values in parallel.timed { parallel.communicator.sum(&values) } }, operation: body)
     }
 
+    /// Checks that every rank holds the same state, from fingerprints each rank computes the
+    /// same way (sums of its weights, of its memory, …): ranks that drifted apart would go on
+    /// training different models without a word. Throws naming what differs.
+    public func expectIdentical(_ fingerprints: [(String, Double)]) throws {
+        guard isDistributed else { return }
+        var extremes = fingerprints.map(\.1) + fingerprints.map { -$0.1 }
+        timed { communicator.maximum(&extremes) }
+        let n = fingerprints.count
+        for (i, (name, _)) in fingerprints.enumerated() where extremes[i] != -extremes[n + i] {
+            throw EngineError.data("the ranks hold different \(name) (fingerprints from \(-extremes[n + i]) to \(extremes[i])): "
+                                   + "they no longer train one model; check that every rank reads the same config and data")
+        }
+    }
+
+    /// The sum of `values` in Double, a fingerprint for `expectIdentical`.
+    public static func fingerprint<C: Collection>(_ values: C) -> Double where C.Element == Float {
+        values.reduce(0.0) { $0 + Double($1) }
+    }
+
     /// One line on the time spent communicating, for the end of a run.
     public func report(trainingSeconds: Double) -> String {
         String(format: "data parallel: gradient sums %.2f s (%d sums of %d values, %.1f ms each), other collectives %.2f s, of %.1f s training",
