@@ -27,16 +27,22 @@ struct GalleryBuildCommand: ParsableCommand {
     @Option(name: .customLong("image-root"), help: "Folder the list's paths are relative to (default: the list's folder).") var imageRoot: String?
     @Option(help: "Gallery folder to create or append to, e.g. indexes/demo.") var out: String
     @OptionGroup var commit: GalleryIngestFlags
+    @OptionGroup var index: IndexOptions
 
     func run() throws {
+        let spec = try index.spec()
         let model = try self.model.load()
         let root = imageRoot ?? URL(fileURLWithPath: images).deletingLastPathComponent().path
         let dataset = try ImageListDataset.read(listFile: images, imageRoot: root)
-        let manifest = GalleryManifest(dimension: model.embeddingSize, metric: .innerProduct, model: model.arch,
+        var manifest = GalleryManifest(dimension: model.embeddingSize, metric: .innerProduct, model: model.arch,
                                        fingerprint: model.fingerprint, preprocessing: model.preprocessing)
+        manifest.index = spec == .flat ? nil : spec
         let fresh = NewGalleryCleanup(path: out)
         let gallery = try Gallery.openOrCreate(at: out, manifest: manifest)
         try gallery.checkCompatible(dimension: model.embeddingSize, metric: .innerProduct, fingerprint: model.fingerprint)
+        if let spec, try gallery.manifest().indexSpec != spec {
+            throw ValidationError("\(out) searches with \(try gallery.manifest().indexSpec); change it with `magpie gallery index --gallery \(out) --index …`")
+        }
         let records = dataset.records.map { GalleryRecord(label: Int64($0.originalLabel), path: $0.path) }
         do {
             let result = try commit.ingest(records, model: model, gallery: gallery, label: "gallery build")
@@ -46,5 +52,13 @@ struct GalleryBuildCommand: ParsableCommand {
             throw error
         }
         print("gallery \(out): \(try gallery.manifest().count) items, \(model.embeddingSize)-d, model \(model.arch), fingerprint \(model.fingerprint)")
+        if case .hnsw = try gallery.manifest().indexSpec {
+            // Build the graph now, so the first query does not.
+            gallery.close()
+            let start = Date()
+            let opened = try SearchableGallery(path: out, log: { print($0) })
+            opened.close()
+            print(String(format: "index %@ ready in %.1f s", "\(try Gallery.open(at: out, readOnly: true).manifest().indexSpec)", Date().timeIntervalSince(start)))
+        }
     }
 }

@@ -16,6 +16,7 @@ struct GalleryStatsCommand: ParsableCommand {
         let g = try Gallery.open(at: gallery, readOnly: true)
         let m = try g.manifest()
         let date = ISO8601DateFormatter()
+        let index = indexState(m, transaction: try g.lastTransactionID())
         if json {
             var object: [String: Any] = [
                 "path": gallery, "count": m.count, "embedding_size": m.dimension, "dist_type": m.metric.rawValue,
@@ -23,6 +24,8 @@ struct GalleryStatsCommand: ParsableCommand {
                 "created": date.string(from: m.created), "updated": date.string(from: m.updated), "bytes": g.fileSize(),
             ]
             if let preprocessing = m.preprocessing { object["preprocessing"] = preprocessing }
+            object["index"] = "\(m.indexSpec)"
+            object["index_file"] = index
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             print("""
@@ -35,10 +38,24 @@ struct GalleryStatsCommand: ParsableCommand {
             preprocessing \(Self.indented(m.preprocessing ?? "-"))
             created       \(date.string(from: m.created))
             updated       \(date.string(from: m.updated))
+            index         \(m.indexSpec)\(index.map { "; \($0)" } ?? "")
             format        \(m.formatVersion)
             size          \(g.fileSize()) bytes
             """)
         }
+    }
+
+    /// Whether the derived index file is current: "index.hnsw 12.3 MB, current" / "stale (rebuilt
+    /// at the next open)" / "missing (…)"; nil for an exact index, which has no file.
+    func indexState(_ m: GalleryManifest, transaction: Int) -> String? {
+        guard let url = GalleryIndexFile.url(gallery: gallery, spec: m.indexSpec) else { return nil }
+        guard let (_, stamp) = try? HNSWIndex.load(from: url) else {
+            return "\(url.lastPathComponent) missing or unreadable (built at the next open)"
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+        let current = stamp == GalleryIndexFile.stamp(transaction: transaction, count: m.count)
+        return String(format: "%@ %.1f MB, %@", url.lastPathComponent, Double(size) / 1e6,
+                      current ? "current" : "stale (rebuilt at the next open)")
     }
 
     /// Continuation lines of a multi-line value start under the value column.

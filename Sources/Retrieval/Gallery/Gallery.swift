@@ -90,6 +90,20 @@ public final class Gallery: @unchecked Sendable {
 
     // MARK: Writing
 
+    /// Records the index searches should use (one transaction); the derived index file is
+    /// rebuilt by the next `SearchableGallery` to open the gallery. Returns the previous choice.
+    @discardableResult
+    public func setIndex(_ spec: IndexSpec) throws -> IndexSpec {
+        guard !readOnly else { throw RetrievalError.invalidArgument("the gallery \(path) is open read-only") }
+        return try environment.write { txn in
+            var m = try manifest(in: txn)
+            let previous = m.indexSpec
+            m.index = spec == .flat ? nil : spec
+            _ = try txn.put("meta", key: Self.manifestKey, bytes: m.encoded())
+            return previous
+        }
+    }
+
     /// Adds new items in one transaction. Nothing is written if any id exists already or repeats,
     /// any vector has the wrong dimension or a NaN/infinity.
     public func add(_ items: [GalleryItem]) throws {

@@ -38,11 +38,16 @@ public struct GalleryManifest: Codable, Equatable, Sendable {
     /// never handed out again. Nil in galleries written before it was recorded (then the largest
     /// stored id decides).
     public var nextID: Int64?
+    /// The index searches use (`gallery build --index`, `gallery index`); nil: exact (`FLAT`).
+    public var index: IndexSpec?
+
+    /// The index searches use, exact when none was chosen.
+    public var indexSpec: IndexSpec { index ?? .flat }
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version", dimension = "embedding_size", metric = "dist_type", count
         case model, fingerprint, preprocessing, created, updated
-        case nextID = "next_id"
+        case nextID = "next_id", index
     }
 
     public init(dimension: Int, metric: DistanceMetric = .innerProduct, model: String = "", fingerprint: String = "",

@@ -3,9 +3,9 @@ import Foundation
 /// The searchable gallery at one moment, never mutated once built: a write makes the next
 /// snapshot and swaps it in, so searches holding this one finish undisturbed.
 ///
-/// A write costs O(batch), not O(gallery): the snapshot is an immutable base (an exact index and
-/// its records, shared by every later snapshot) plus a small append segment of the items added
-/// since, and a row mask of the base items removed since (a delete from the base copies that
+/// A write costs O(batch), not O(gallery): the snapshot is an immutable base (the gallery's
+/// index, exact or HNSW, and its records, shared by every later snapshot) plus a small exact
+/// append segment of the items added since, and a row mask of the base items removed since (a delete from the base copies that
 /// mask, one byte per base item, never the vectors or records). Search runs over both and merges.
 /// `SearchableGallery` folds the segment and the removals into a new base in the background when
 /// they grow (`needsCompaction`).
@@ -14,7 +14,7 @@ public final class IndexSnapshot: @unchecked Sendable {
     /// The LMDB transaction this snapshot reflects: when the gallery's last transaction differs,
     /// someone (maybe another process) has committed since.
     public let transaction: Int
-    let base: FlatIndex
+    let base: any VectorIndex
     let baseRecords: RecordTable
     /// Base ids removed since the base was built, and the matching row mask (nil: none removed).
     let removed: Set<Int64>
@@ -22,7 +22,7 @@ public final class IndexSnapshot: @unchecked Sendable {
     let segment: FlatIndex
     let segmentRecords: [Int64: GalleryRecord]
 
-    init(manifest: GalleryManifest, transaction: Int, base: FlatIndex, baseRecords: RecordTable, removed: Set<Int64> = [],
+    init(manifest: GalleryManifest, transaction: Int, base: any VectorIndex, baseRecords: RecordTable, removed: Set<Int64> = [],
          baseMask: [Bool]? = nil, segment: FlatIndex? = nil, segmentRecords: [Int64: GalleryRecord] = [:]) {
         self.manifest = manifest
         self.transaction = transaction
@@ -34,14 +34,23 @@ public final class IndexSnapshot: @unchecked Sendable {
         self.segmentRecords = segmentRecords
     }
 
-    /// Everything in `snapshot` as the base.
-    convenience init(_ snapshot: GallerySnapshot) throws {
+    /// Everything in `snapshot` as the base, in `base` (default: an exact index built here).
+    convenience init(_ snapshot: GallerySnapshot, base: (any VectorIndex)? = nil) throws {
         var records: [Int64: GalleryRecord] = [:]
         records.reserveCapacity(snapshot.ids.count)
         for (i, id) in snapshot.ids.enumerated() { records[id] = snapshot.records[i] }
-        self.init(manifest: snapshot.manifest, transaction: snapshot.transaction, base: try FlatIndex(snapshot),
+        self.init(manifest: snapshot.manifest, transaction: snapshot.transaction, base: try base ?? FlatIndex(snapshot),
                   baseRecords: RecordTable(records))
     }
+
+    /// What the base index searches with.
+    public var indexSpec: IndexSpec { base.spec }
+    /// Bytes held by the base index and the segment.
+    public var indexBytes: Int { base.memoryBytes + segment.memoryBytes }
+    /// Items written since the base was built (added, removed): they search exactly beside it.
+    public var pendingWrites: (added: Int, removed: Int) { (segment.count, removed.count) }
+    /// The base index itself, for saving it beside the gallery.
+    public var baseIndex: any VectorIndex { base }
 
     public var count: Int { base.count - removed.count + segment.count }
     public var dimension: Int { base.dimension }
@@ -59,8 +68,8 @@ public final class IndexSnapshot: @unchecked Sendable {
     public func vector(_ id: Int64) -> [Float]? {
         let d = dimension
         if let i = segment.index(of: id) { return Array(segment.vectors[(i * d)..<((i + 1) * d)]) }
-        guard !removed.contains(id), let i = base.index(of: id) else { return nil }
-        return Array(base.vectors[(i * d)..<((i + 1) * d)])
+        guard !removed.contains(id), let v = base.vector(of: id) else { return nil }
+        return Array(v)
     }
 
     // MARK: Writes, O(batch)
@@ -82,14 +91,14 @@ public final class IndexSnapshot: @unchecked Sendable {
         var nextSegment = segment, records = segmentRecords
         let inSegment = gone.filter { segmentRecords[$0] != nil }
         if !inSegment.isEmpty {
-            nextSegment = try Self.index(of: segment, without: inSegment)
+            nextSegment = try segment.without(inSegment)
             for id in inSegment { records[id] = nil }
         }
-        let fromBase = gone.subtracting(inSegment).filter { !removed.contains($0) && base.index(of: $0) != nil }
+        let fromBase = gone.subtracting(inSegment).filter { !removed.contains($0) && base.row(of: $0) != nil }
         var mask = baseMask
         if !fromBase.isEmpty {
-            var m = baseMask ?? [Bool](repeating: true, count: base.count)
-            for id in fromBase { m[base.index(of: id)!] = false }
+            var m = baseMask ?? [Bool](repeating: true, count: base.rowIDs.count)
+            for id in fromBase { m[base.row(of: id)!] = false }
             mask = m
         }
         var manifest = self.manifest
@@ -107,9 +116,10 @@ public final class IndexSnapshot: @unchecked Sendable {
         return segment.count > limit || removed.count > limit
     }
 
-    /// The same items with everything in one new base (O(gallery): what every write used to cost).
+    /// The same items with everything in one new base of the same kind (O(gallery) to copy; an
+    /// HNSW base inserts the segment into a copy of its graph instead of rebuilding it).
     public func compacted() throws -> IndexSnapshot {
-        let merged = try liveIndex()
+        let merged = try base.merged(without: removed, addingIDs: segment.ids, vectors: segment.vectors)
         var records = baseRecords.records
         for id in removed { records[id] = nil }
         for (id, r) in segmentRecords { records[id] = r }
@@ -141,35 +151,38 @@ public final class IndexSnapshot: @unchecked Sendable {
 
     // MARK: Search
 
-    /// The k best items per query over base and segment, filtered by `filter` inside the scan.
+    /// The k best items per query over base and segment, filtered by `filter` inside the search.
     func search(_ queries: [Float], k: Int, filter: GalleryFilter?) throws -> SearchResults {
-        let fromBase = try base.search(queries, k: k, allowed: Self.both(baseMask, filter.map { mask($0, over: base) }))
+        let fromBase = try base.search(queries, k: k, allowed: Self.both(baseMask, filter.map { mask($0, over: base.rowIDs) }))
         guard segment.count > 0 else { return fromBase }
-        let fromSegment = try segment.search(queries, k: k, allowed: filter.map { mask($0, over: segment) })
+        let fromSegment = try segment.search(queries, k: k, allowed: filter.map { mask($0, over: segment.ids) })
         return Self.merge(fromBase, fromSegment, k: k, higherIsBetter: base.metric == .innerProduct)
     }
 
     /// The k best items per query after k-reciprocal re-ranking, which needs every live item in
-    /// one index (the base itself when nothing was written since it was built).
+    /// one exact index (the base itself when it is exact and nothing was written since).
     func searchReRanked(_ queries: [Float], k: Int, reranker: KReciprocalReRanker, depth: Int?,
                         filter: GalleryFilter?) throws -> SearchResults {
-        let (index, live) = segment.count == 0 ? (base, baseMask) : (try liveIndex(), nil)
+        let (index, live) = segment.count == 0 && base is FlatIndex ? (base as! FlatIndex, baseMask) : (try liveIndex(), nil)
         return try index.searchReRanked(queries, k: k, reranker: reranker, depth: depth,
-                                        allowed: Self.both(live, filter.map { mask($0, over: index) }))
+                                        allowed: Self.both(live, filter.map { mask($0, over: index.ids) }))
     }
 
-    /// Every live item, base without the removals then the segment, in one new index.
+    /// Every live item, base without the removals then the segment, in one new exact index.
     private func liveIndex() throws -> FlatIndex {
-        let merged = try Self.index(of: base, without: removed)
+        let merged = FlatIndex(dimension: dimension, metric: base.metric)
+        let live = base.rowIDs.filter { !removed.contains($0) && base.row(of: $0) != nil }
+        try merged.add(ids: live, vectors: live.flatMap { base.vector(of: $0)! })
         try merged.add(ids: segment.ids, vectors: segment.vectors)
         return merged
     }
 
-    /// One flag per row of `index` (the base, the segment or a live index): which items pass
-    /// `filter`. Base metadata is parsed once per base; a segment item's when it is asked about.
-    private func mask(_ filter: GalleryFilter, over index: FlatIndex) -> [Bool] {
+    /// One flag per row (`rows`: the ids of the base's, the segment's or a live index's rows):
+    /// which items pass `filter`. Base metadata is parsed once per base; a segment item's when it
+    /// is asked about.
+    private func mask(_ filter: GalleryFilter, over rows: [Int64]) -> [Bool] {
         let baseFields = filter.metadata.isEmpty ? nil : baseRecords.metadataFields()
-        return index.ids.map { id in
+        return rows.map { id in
             if let r = segmentRecords[id] {
                 return filter.accepts(r, fields: filter.metadata.isEmpty ? nil : GalleryFilter.fields(ofMetadata: r.metadata))
             }
@@ -194,25 +207,6 @@ public final class IndexSnapshot: @unchecked Sendable {
             for (r, c) in candidates.prefix(k).enumerated() { ids[q * k + r] = c.0; scores[q * k + r] = c.1 }
         }
         return SearchResults(k: k, ids: ids, scores: scores)
-    }
-
-    /// `index` without the ids in `gone`.
-    static func index(of index: FlatIndex, without gone: Set<Int64>) throws -> FlatIndex {
-        let d = index.dimension
-        let next = FlatIndex(dimension: d, metric: index.metric)
-        if gone.isEmpty {
-            try next.add(ids: index.ids, vectors: index.vectors)
-            return next
-        }
-        var keptIDs: [Int64] = [], keptVectors: [Float] = []
-        keptIDs.reserveCapacity(index.count)
-        keptVectors.reserveCapacity(index.vectors.count)
-        for (i, id) in index.ids.enumerated() where !gone.contains(id) {
-            keptIDs.append(id)
-            keptVectors += index.vectors[(i * d)..<((i + 1) * d)]
-        }
-        try next.add(ids: keptIDs, vectors: keptVectors)
-        return next
     }
 }
 

@@ -13,9 +13,14 @@ import Foundation
 /// search and write first compares LMDB's last transaction id with the snapshot's and reloads
 /// when they differ. Ids are assigned inside the write transaction, so an automatic id never
 /// collides with one committed elsewhere.
+///
+/// A gallery whose manifest asks for HNSW searches its graph (`GalleryIndexFile`): loaded from
+/// `index.hnsw` when it matches LMDB, else rebuilt; another process's writes are applied to the
+/// graph as a difference; `close()` saves the graph with this process's writes folded in.
 public final class SearchableGallery: @unchecked Sendable {
     public let path: String
     private let store: Gallery
+    private let log: @Sendable (String) -> Void
     private var current: IndexSnapshot
     private var closed = false
     /// Guards `current` and `closed`.
@@ -26,11 +31,27 @@ public final class SearchableGallery: @unchecked Sendable {
     private let compactionQueue = DispatchQueue(label: "magpie.gallery-compaction", qos: .utility)
     private let compactions = DispatchGroup()
 
-    /// Opens the gallery at `path` and loads its snapshot; `readOnly` for searching only.
-    public init(path: String, readOnly: Bool = false) throws {
+    /// Opens the gallery at `path` and loads its snapshot; `readOnly` for searching only (the
+    /// derived index file is still refreshed when the folder is writable). `log` gets progress
+    /// lines (building an index); standard error by default.
+    public init(path: String, readOnly: Bool = false,
+                log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws {
         self.path = path
+        self.log = log
         store = try Gallery.open(at: path, readOnly: readOnly)
-        current = try IndexSnapshot(store.snapshot())
+        current = try Self.loadSnapshot(store, path: path, previous: nil, log: log)
+    }
+
+    /// The gallery as LMDB holds it now, with its index (derived from `previous` when given).
+    private static func loadSnapshot(_ store: Gallery, path: String, previous: IndexSnapshot?,
+                                     log: (String) -> Void) throws -> IndexSnapshot {
+        let snapshot = try store.snapshot()
+        let base = try GalleryIndexFile.base(for: snapshot, gallery: path, previous: previous, save: true, log: log)
+        return try IndexSnapshot(snapshot, base: base)
+    }
+
+    private func loadSnapshot(previous: IndexSnapshot?) throws -> IndexSnapshot {
+        try Self.loadSnapshot(store, path: path, previous: previous, log: log)
     }
 
     /// The `k` nearest items of each row-major query vector in the current snapshot, joined to
@@ -118,14 +139,33 @@ public final class SearchableGallery: @unchecked Sendable {
         }
         guard !wasClosed else { return }
         compactions.wait()  // no write can start a new one now; a running one finds the gallery closed
-        writeLock.withLock { store.close() }
+        writeLock.withLock {
+            saveDerivedIndex()
+            store.close()
+        }
+    }
+
+    /// Writes the HNSW graph with this process's writes folded in, stamped with the current
+    /// transaction, so the next open loads it instead of rebuilding. The caller holds `writeLock`.
+    private func saveDerivedIndex() {
+        let snap = snapshotLock.withLock { current }
+        guard let url = GalleryIndexFile.url(gallery: path, spec: snap.indexSpec),
+              (try? store.lastTransactionID()) == snap.transaction else { return }
+        let pending = snap.pendingWrites
+        guard pending.added > 0 || pending.removed > 0,
+              let merged = try? snap.compacted().baseIndex as? HNSWIndex else { return }
+        do {
+            try merged.save(to: url, stamp: GalleryIndexFile.stamp(transaction: snap.transaction, count: snap.count))
+        } catch {
+            log("could not save \(url.path): \(error) (it is rebuilt next time)")
+        }
     }
 
     /// Makes the snapshot after this process's commit `transaction` current: `base` with the
     /// write applied when nothing else committed in between, else a reload from LMDB. The caller
     /// holds `writeLock`.
     private func swapIn(after base: IndexSnapshot, transaction: Int, applying write: () throws -> IndexSnapshot) throws {
-        let updated = transaction == base.transaction + 1 ? try write() : try IndexSnapshot(store.snapshot())
+        let updated = transaction == base.transaction + 1 ? try write() : try loadSnapshot(previous: base)
         snapshotLock.withLock { current = updated }
         compactIfNeeded(updated)
     }
@@ -160,7 +200,7 @@ public final class SearchableGallery: @unchecked Sendable {
         let (snap, isClosed) = snapshotLock.withLock { (current, closed) }
         guard !isClosed else { throw RetrievalError.invalidArgument("the gallery is closed (the service is shutting down)") }
         guard try store.lastTransactionID() != snap.transaction else { return snap }
-        let fresh = try IndexSnapshot(store.snapshot())
+        let fresh = try loadSnapshot(previous: snap)
         snapshotLock.withLock { current = fresh }
         return fresh
     }

@@ -9,6 +9,10 @@ import Foundation
 ///
 /// Scores follow `FlatIndex`: inner products (higher is closer) or squared L2 distances (lower is
 /// closer). Removed items stay in the graph as waypoints but are never returned.
+///
+/// Searches may run concurrently (each takes its own visited set); `add` and `remove` must not
+/// run while another call is in flight. Galleries never mutate an index they search: a write
+/// goes to a new one (`merged`).
 public final class HNSWIndex: @unchecked Sendable {
     public struct Parameters: Equatable, Sendable {
         /// Neighbours per item on the upper layers (2·M on layer 0).
@@ -39,8 +43,8 @@ public final class HNSWIndex: @unchecked Sendable {
     var position: [Int64: Int] = [:]
     var removedRows = Set<Int>()
     private var rngState: UInt64
-    var visitMarks: [UInt32] = []
-    private var visitEpoch: UInt32 = 0
+    /// Visited sets for searches and inserts, reused; one per concurrent call.
+    private let visitedPool = VisitedPool()
 
     private var maxLinks0: Int { parameters.m * 2 }
 
@@ -55,9 +59,10 @@ public final class HNSWIndex: @unchecked Sendable {
     /// Items that can be returned.
     public var count: Int { ids.count - removedRows.count }
 
-    /// Inserts items one by one (ids new and non-negative; vectors finite).
+    /// Inserts items one by one (ids not live and non-negative; vectors finite). A removed id may
+    /// come back: it gets a new row, the old one stays a removed waypoint.
     public func add(ids newIDs: [Int64], vectors newVectors: [Float]) throws {
-        try validateAdditions(ids: newIDs, vectors: newVectors, dimension: dimension, index: "HNSWIndex.add") { position[$0] != nil }
+        try validateAdditions(ids: newIDs, vectors: newVectors, dimension: dimension, index: "HNSWIndex.add") { row(of: $0) != nil }
         vectors.reserveCapacity(vectors.count + newVectors.count)
         for (i, id) in newIDs.enumerated() {
             vectors += newVectors[(i * dimension)..<((i + 1) * dimension)]
@@ -73,15 +78,26 @@ public final class HNSWIndex: @unchecked Sendable {
         return true
     }
 
-    /// The k best items for each row-major query (ids −1 past the items found).
-    public func search(_ queries: [Float], k: Int) throws -> SearchResults {
+    /// The k best items for each row-major query (ids −1 past the items found). With `allowed`
+    /// (one flag per row) only those rows are returned; the beam still walks through the others,
+    /// so a restrictive filter costs more graph steps, never fewer results than exist nearby.
+    public func search(_ queries: [Float], k: Int, allowed: [Bool]? = nil) throws -> SearchResults {
         guard k >= 0, queries.count % dimension == 0 else {
             throw RetrievalError.invalidArgument("queries must be a multiple of the dimension \(dimension) and k non-negative")
+        }
+        if let allowed, allowed.count != ids.count {
+            throw RetrievalError.invalidArgument("the filter has \(allowed.count) flags for \(ids.count) rows")
         }
         let nq = queries.count / dimension
         var outIDs = [Int64](repeating: -1, count: nq * k)
         var outScores = [Float](repeating: metric == .innerProduct ? -.infinity : .infinity, count: nq * k)
         guard k > 0, entryPoint >= 0 else { return SearchResults(k: k, ids: outIDs, scores: outScores) }
+        let removed = removedRows
+        let accept: ((Int) -> Bool)? = allowed == nil && removed.isEmpty ? nil : { row in
+            (allowed?[row] ?? true) && (removed.isEmpty || !removed.contains(row))
+        }
+        let visited = visitedPool.take(count: ids.count)
+        defer { visitedPool.give(visited) }
         for q in 0..<nq {
             let query = Array(queries[(q * dimension)..<((q + 1) * dimension)])
             var current = entryPoint
@@ -91,17 +107,23 @@ public final class HNSWIndex: @unchecked Sendable {
                     (current, currentDistance) = greedy(query, from: current, distance: currentDistance, level: level)
                 }
             }
-            let found = searchLayer(query, entry: current, entryDistance: currentDistance,
-                                    ef: max(parameters.efSearch, k + min(removedRows.count, k)), level: 0)
-            var r = 0
-            for hit in found where !removedRows.contains(hit.row) {
-                guard r < k else { break }
+            let found = searchLayer(query, entry: current, entryDistance: currentDistance, ef: max(parameters.efSearch, k), level: 0,
+                                    visited: visited, accept: accept)
+            for (r, hit) in found.prefix(k).enumerated() {
                 outIDs[q * k + r] = ids[hit.row]
                 outScores[q * k + r] = metric == .innerProduct ? -hit.d : hit.d
-                r += 1
             }
         }
         return SearchResults(k: k, ids: outIDs, scores: outScores)
+    }
+
+    /// A copy sharing nothing with this index.
+    func copy() -> HNSWIndex {
+        let c = HNSWIndex(dimension: dimension, metric: metric, parameters: parameters)
+        c.ids = ids; c.vectors = vectors; c.levels = levels; c.links0 = links0; c.upper = upper
+        c.entryPoint = entryPoint; c.topLevel = topLevel; c.position = position; c.removedRows = removedRows
+        c.rngState = rngState
+        return c
     }
 
     // MARK: Graph construction
@@ -114,7 +136,6 @@ public final class HNSWIndex: @unchecked Sendable {
         levels.append(level)
         links0 += [Int32](repeating: -1, count: maxLinks0)
         upper.append([[Int32]](repeating: [], count: level))
-        visitMarks.append(0)
         guard entryPoint >= 0 else {
             entryPoint = row; topLevel = level
             return
@@ -127,8 +148,11 @@ public final class HNSWIndex: @unchecked Sendable {
                 (current, currentDistance) = greedy(query, from: current, distance: currentDistance, level: l)
             }
         }
+        let visited = visitedPool.take(count: ids.count)
+        defer { visitedPool.give(visited) }
         for l in stride(from: min(level, topLevel), through: 0, by: -1) {
-            let candidates = searchLayer(query, entry: current, entryDistance: currentDistance, ef: parameters.efConstruction, level: l)
+            let candidates = searchLayer(query, entry: current, entryDistance: currentDistance, ef: parameters.efConstruction, level: l,
+                                         visited: visited, accept: nil)
             let capacity = l == 0 ? maxLinks0 : parameters.m
             let chosen = selectNeighbours(candidates, count: parameters.m)
             setLinks(row, level: l, to: chosen.map(\.row))
@@ -201,22 +225,24 @@ public final class HNSWIndex: @unchecked Sendable {
         }
     }
 
-    /// A beam search of width `ef` on one layer; the result nearest first.
-    private func searchLayer(_ query: [Float], entry: Int, entryDistance: Float, ef: Int, level: Int) -> [(d: Float, row: Int)] {
-        visitEpoch &+= 1
-        if visitEpoch == 0 { for i in visitMarks.indices { visitMarks[i] = 0 }; visitEpoch = 1 }
-        visitMarks[entry] = visitEpoch
+    /// A beam search of width `ef` on one layer; the result nearest first. With `accept`, only
+    /// accepted rows enter the result, and the walk goes on through the others until the
+    /// nearest unexplored candidate is farther than the ef-th accepted row (hnswlib's filter).
+    private func searchLayer(_ query: [Float], entry: Int, entryDistance: Float, ef: Int, level: Int,
+                             visited: VisitedSet, accept: ((Int) -> Bool)?) -> [(d: Float, row: Int)] {
+        let epoch = visited.next(count: ids.count)
+        visited.marks[entry] = epoch
         var candidates = NeighbourHeap(nearestFirst: true, capacity: ef * 4)
         var results = NeighbourHeap(nearestFirst: false, capacity: ef + 1)
         candidates.push(entryDistance, entry)
-        results.push(entryDistance, entry)
-        let epoch = visitEpoch, width = maxLinks0, d = dimension
+        if accept?(entry) ?? true { results.push(entryDistance, entry) }
+        let width = maxLinks0, d = dimension
         // Raw pointers for the hot loop: class properties would be checked for exclusive access
         // on every read.
         query.withUnsafeBufferPointer { qp in
         vectors.withUnsafeBufferPointer { vp in
         links0.withUnsafeBufferPointer { lp in
-        visitMarks.withUnsafeMutableBufferPointer { mp in
+        visited.marks.withUnsafeMutableBufferPointer { mp in
             let q = qp.baseAddress!, v = vp.baseAddress!, marks = mp.baseAddress!
             while let (dist, row) = candidates.pop() {
                 if results.count >= ef, dist > results.top!.0 { break }
@@ -226,6 +252,7 @@ public final class HNSWIndex: @unchecked Sendable {
                     let dn = kernel(q, v + n * d)
                     if results.count < ef || dn < results.top!.0 {
                         candidates.push(dn, n)
+                        guard accept?(n) ?? true else { return }
                         results.push(dn, n)
                         if results.count > ef { _ = results.pop() }
                     }
@@ -297,4 +324,55 @@ public final class HNSWIndex: @unchecked Sendable {
         while j < dimension { let t = a[j] - b[j]; s += t * t; j += 1 }
         return s
     }
+}
+
+extension HNSWIndex: VectorIndex {
+    public var spec: IndexSpec { .hnsw(parameters) }
+    public var rowIDs: [Int64] { ids }
+
+    public func row(of id: Int64) -> Int? {
+        guard let row = position[id], !removedRows.contains(row) else { return nil }
+        return row
+    }
+
+    public func vector(of id: Int64) -> ArraySlice<Float>? {
+        row(of: id).map { vectors[($0 * dimension)..<(($0 + 1) * dimension)] }
+    }
+
+    /// A copy with `gone` marked removed and the new items inserted: O(items) to copy, then
+    /// O(new · log items) to insert; the graph is not rebuilt.
+    public func merged(without gone: Set<Int64>, addingIDs: [Int64], vectors added: [Float]) throws -> any VectorIndex {
+        let next = copy()
+        for id in gone { next.remove(id) }
+        try next.add(ids: addingIDs, vectors: added)
+        return next
+    }
+
+    public var memoryBytes: Int {
+        vectors.count * 4 + links0.count * 4 + ids.count * (8 + 8 + 32) + upper.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count * 4 + 32 } }
+    }
+}
+
+/// Visit marks for one search: a row is visited in this search when its mark equals the epoch,
+/// so starting a search costs nothing until the epoch wraps.
+final class VisitedSet {
+    var marks: [UInt32] = []
+    private var epoch: UInt32 = 0
+
+    /// The epoch of a new search over `count` rows.
+    func next(count: Int) -> UInt32 {
+        if marks.count < count { marks += [UInt32](repeating: 0, count: count - marks.count) }
+        epoch &+= 1
+        if epoch == 0 { for i in marks.indices { marks[i] = 0 }; epoch = 1 }
+        return epoch
+    }
+}
+
+/// Visited sets handed to concurrent calls, kept for reuse.
+final class VisitedPool: @unchecked Sendable {
+    private var free: [VisitedSet] = []
+    private let lock = NSLock()
+
+    func take(count: Int) -> VisitedSet { lock.withLock { free.popLast() } ?? VisitedSet() }
+    func give(_ set: VisitedSet) { lock.withLock { free.append(set) } }
 }

@@ -37,6 +37,24 @@ public final class FlatIndex: @unchecked Sendable {
     /// Position of `id` in `ids`, if present.
     public func index(of id: Int64) -> Int? { position[id] }
 
+    /// A copy of `ids`/`vectors` without the ids in `gone` (one pass, order kept).
+    public func without(_ gone: Set<Int64>) throws -> FlatIndex {
+        let next = FlatIndex(dimension: dimension, metric: metric)
+        if gone.isEmpty {
+            try next.add(ids: ids, vectors: vectors)
+            return next
+        }
+        var keptIDs: [Int64] = [], keptVectors: [Float] = []
+        keptIDs.reserveCapacity(count)
+        keptVectors.reserveCapacity(vectors.count)
+        for (i, id) in ids.enumerated() where !gone.contains(id) {
+            keptIDs.append(id)
+            keptVectors += vectors[(i * dimension)..<((i + 1) * dimension)]
+        }
+        try next.add(ids: keptIDs, vectors: keptVectors)
+        return next
+    }
+
     /// The k best gallery entries for each of the row-major `queries`. When `excluding` is given
     /// (one id per query), a query never gets that id back — pass the queries' own ids to run
     /// the query = gallery protocol without self matches. When `allowed` is given (one flag per
@@ -144,4 +162,41 @@ public final class FlatIndex: @unchecked Sendable {
             j += 1
         }
     }
+}
+
+extension FlatIndex: VectorIndex {
+    public var spec: IndexSpec { .flat }
+    public var rowIDs: [Int64] { ids }
+    public func row(of id: Int64) -> Int? { position[id] }
+
+    public func vector(of id: Int64) -> ArraySlice<Float>? {
+        position[id].map { vectors[($0 * dimension)..<(($0 + 1) * dimension)] }
+    }
+
+    /// Moves the last row into the removed one's place (O(dimension)).
+    @discardableResult
+    public func remove(_ id: Int64) -> Bool {
+        guard let row = position.removeValue(forKey: id) else { return false }
+        let last = ids.count - 1
+        if row != last {
+            ids[row] = ids[last]
+            position[ids[row]] = row
+            for j in 0..<dimension { vectors[row * dimension + j] = vectors[last * dimension + j] }
+        }
+        ids.removeLast()
+        vectors.removeLast(dimension)
+        return true
+    }
+
+    public func search(_ queries: [Float], k: Int, allowed: [Bool]?) throws -> SearchResults {
+        try search(queries, k: k, excluding: nil, allowed: allowed)
+    }
+
+    public func merged(without gone: Set<Int64>, addingIDs: [Int64], vectors added: [Float]) throws -> any VectorIndex {
+        let next = try without(gone)
+        try next.add(ids: addingIDs, vectors: added)
+        return next
+    }
+
+    public var memoryBytes: Int { vectors.count * 4 + ids.count * (8 + 24) }
 }

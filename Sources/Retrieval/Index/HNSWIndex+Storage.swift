@@ -57,7 +57,8 @@ extension HNSWIndex {
                               parameters: .init(m: m, efConstruction: efc, efSearch: efs))
         for row in 0..<n {
             let id = Int64(try reader.int64()), level = Int(try reader.int32())
-            guard id >= 0, level >= 0, level < 64, index.position[id] == nil else { throw reader.damaged("bad item \(row)") }
+            // An id may repeat when it was removed and added again: the last row is the live one.
+            guard id >= 0, level >= 0, level < 64 else { throw reader.damaged("bad item \(row)") }
             index.ids.append(id); index.levels.append(level); index.position[id] = row
         }
         index.vectors = try reader.floats(n * d)
@@ -82,9 +83,11 @@ extension HNSWIndex {
             index.removedRows.insert(row)
         }
         guard reader.atEnd else { throw reader.damaged("trailing bytes") }
+        for (row, id) in index.ids.enumerated() where index.position[id] != row && !index.removedRows.contains(row) {
+            throw reader.damaged("id \(id) is live in two rows")
+        }
         index.entryPoint = entry
         index.topLevel = top
-        index.visitMarks = [UInt32](repeating: 0, count: n)
         return (index, stamp)
     }
 }
