@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # HNSW against its peers on the same vectors, in one run: Magpie's HNSWIndex (`magpie bench ann`)
-# and hnswlib and faiss's IndexHNSWFlat (PyPI), same M and efConstruction, all queries on one
-# thread (the peers get them in one call, so Python adds no per-query cost), recall@10 against
-# exact search.
+# and hnswlib and faiss's IndexHNSWFlat (PyPI), same M and efConstruction, every build on all
+# cores, all queries on one thread (the peers get them in one call, so Python adds no per-query
+# cost), recall@10 against exact search.
 #
 #   Scripts/bench-ann-peer.sh [N] [DIM] [M] [EF_CONSTRUCTION]      (defaults 100000 128 16 200)
 #
@@ -18,7 +18,7 @@ MAGPIE="$(swift build -c release --show-bin-path)/magpie"
 [ -x "$MAGPIE" ] || { echo "error: build the release binary first: swift build -c release --product magpie" >&2; exit 1; }
 WORK="$(mktemp -d /tmp/magpie-ann.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
-EFS="16,32,64,128,256"
+EFS="8,10,12,16,32,64,128,256"
 
 python3 - "$WORK" "$N" "$DIM" <<'PY'
 import sys, numpy as np
@@ -33,7 +33,7 @@ PY
 echo "==> magpie"
 "$MAGPIE" bench ann --base "$WORK/base.npy" --query-file "$WORK/queries.npy" --m "$M" --ef-construction "$EFC" --ef-search "$EFS" --json > "$WORK/magpie.json"
 OMP_NUM_THREADS=1 python3 - "$WORK" "$M" "$EFC" "$EFS" <<'PY'
-import json, sys, time, numpy as np, hnswlib, faiss
+import json, os, sys, time, numpy as np, hnswlib, faiss
 work, m, efc, efs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), [int(e) for e in sys.argv[4].split(",")]
 base, queries = np.load(f"{work}/base.npy"), np.load(f"{work}/queries.npy")
 n, d = base.shape
@@ -43,8 +43,11 @@ rows = {}
 ours = json.load(open(f"{work}/magpie.json"))
 rows["magpie"] = (ours["build_s"], [(r["ef_search"], r["queries_per_s"], r["recall_at_10"]) for r in ours["search"]])
 
-h = hnswlib.Index(space="ip", dim=d); h.init_index(max_elements=n, M=m, ef_construction=efc); h.set_num_threads(1)
+# Builds use every core (Magpie's does too), searches one thread.
+cores = os.cpu_count()
+h = hnswlib.Index(space="ip", dim=d); h.init_index(max_elements=n, M=m, ef_construction=efc); h.set_num_threads(cores)
 t = time.perf_counter(); h.add_items(base, np.arange(n)); build = time.perf_counter() - t
+h.set_num_threads(1)
 res = []
 for ef in efs:
     h.set_ef(ef); t = time.perf_counter()
@@ -52,9 +55,10 @@ for ef in efs:
     res.append((ef, len(queries) / (time.perf_counter() - t), recall(found)))
 rows["hnswlib"] = (build, res)
 
-faiss.omp_set_num_threads(1)
+faiss.omp_set_num_threads(cores)
 f = faiss.IndexHNSWFlat(d, m, faiss.METRIC_INNER_PRODUCT); f.hnsw.efConstruction = efc
 t = time.perf_counter(); f.add(base); build = time.perf_counter() - t
+faiss.omp_set_num_threads(1)
 res = []
 for ef in efs:
     f.hnsw.efSearch = ef; t = time.perf_counter()
@@ -62,7 +66,7 @@ for ef in efs:
     res.append((ef, len(queries) / (time.perf_counter() - t), recall(found)))
 rows["faiss"] = (build, res)
 
-print(f"\n{n} x {d}, M={m}, efConstruction={efc}, one thread; recall@10 against exact")
+print(f"\n{n} x {d}, M={m}, efConstruction={efc}; build on {cores} threads, queries on one; recall@10 against exact")
 for name, (build, res) in rows.items():
     print(f"  {name:8s} build {build:7.1f} s   " + "   ".join(f"ef {ef}: {qps:7.0f} q/s ({r:.3f})" for ef, qps, r in res))
 def at95(res): return next(((ef, qps) for ef, qps, r in res if r >= 0.95), None)

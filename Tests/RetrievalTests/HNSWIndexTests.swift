@@ -43,6 +43,31 @@ import Testing
         #expect(r >= 0.95, "recall@10 \(r)")
     }
 
+    /// Inserting a batch on several threads (striped locks) keeps the recall of a one-thread
+    /// build; one thread gives the same graph every time.
+    @Test func parallelBuildKeepsRecallAndOneThreadIsDeterministic() throws {
+        let n = 6000, d = 24, k = 10
+        let all = Self.mixture(n + 200, d, clusters: 50, seed: 12)
+        let base = Array(all[0..<(n * d)]), queries = Array(all[(n * d)...])
+        let ids = (0..<n).map(Int64.init)
+        let exact = FlatIndex(dimension: d)
+        try exact.add(ids: ids, vectors: base)
+        let truth = try exact.search(queries, k: k)
+        var graphs: [[Int32]] = []
+        for threads in [4, 1, 1] {
+            let hnsw = HNSWIndex(dimension: d, parameters: .init(m: 12, efConstruction: 80, efSearch: 48))
+            hnsw.buildThreads = threads
+            // Two batches: the second inserts into a graph that already has an entry point.
+            try hnsw.add(ids: Array(ids[0..<1000]), vectors: Array(base[0..<(1000 * d)]))
+            try hnsw.add(ids: Array(ids[1000...]), vectors: Array(base[(1000 * d)...]))
+            let r = Self.recall(try hnsw.search(queries, k: k), truth, k: k)
+            #expect(r >= 0.95, "\(threads) threads: recall@10 \(r)")
+            #expect((0..<n).allSatisfy { row in hnsw.links(row, level: 0).allSatisfy { $0 >= 0 && Int($0) < n && Int($0) != row } })
+            if threads == 1 { graphs.append(hnsw.links0) }
+        }
+        #expect(graphs[0] == graphs[1])
+    }
+
     @Test func removedItemsAreNeverReturned() throws {
         let n = 2000, d = 16
         let base = Self.mixture(n, d, clusters: 20, seed: 3)

@@ -24,8 +24,9 @@ extension HNSWIndex {
         }
         vectors.withUnsafeBytes { out.append(contentsOf: $0) }
         links0.withUnsafeBytes { out.append(contentsOf: $0) }
-        for row in upper {
-            for links in row {
+        for row in ids.indices where levels[row] > 0 {
+            for level in 1...Int(levels[row]) {
+                let links = self.links(row, level: level)
                 withUnsafeBytes(of: Int32(links.count).littleEndian) { out.append(contentsOf: $0) }
                 links.withUnsafeBytes { out.append(contentsOf: $0) }
             }
@@ -59,21 +60,20 @@ extension HNSWIndex {
             let id = Int64(try reader.int64()), level = Int(try reader.int32())
             // An id may repeat when it was removed and added again: the last row is the live one.
             guard id >= 0, level >= 0, level < 64 else { throw reader.damaged("bad item \(row)") }
-            index.ids.append(id); index.levels.append(level); index.position[id] = row
+            index.ids.append(id); index.levels.append(Int32(level)); index.position[id] = row
         }
         index.vectors = try reader.floats(n * d)
         index.links0 = try reader.int32s(n * 2 * m)
         guard index.links0.allSatisfy({ $0 < n }) else { throw reader.damaged("a link points past the items") }
         for row in 0..<n {
-            var layers: [[Int32]] = []
-            for _ in 0..<index.levels[row] {
+            index.upperStart.append(index.upperLinks.count)
+            for _ in 0..<Int(index.levels[row]) {
                 let count = Int(try reader.int32())
                 guard (0...m).contains(count) else { throw reader.damaged("bad link count") }
                 let links = try reader.int32s(count)
                 guard links.allSatisfy({ $0 >= 0 && $0 < n }) else { throw reader.damaged("a link points past the items") }
-                layers.append(links)
+                index.upperLinks += links + [Int32](repeating: -1, count: m - count)
             }
-            index.upper.append(layers)
         }
         let removed = try reader.int64()
         guard removed >= 0, removed <= n else { throw reader.damaged("bad removal count") }

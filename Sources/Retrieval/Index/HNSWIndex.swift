@@ -1,3 +1,5 @@
+import Dispatch
+import TensorCore
 import Foundation
 
 /// Approximate nearest-neighbour search on a hierarchical navigable small-world graph (Malkov &
@@ -10,9 +12,11 @@ import Foundation
 /// Scores follow `FlatIndex`: inner products (higher is closer) or squared L2 distances (lower is
 /// closer). Removed items stay in the graph as waypoints but are never returned.
 ///
-/// Searches may run concurrently (each takes its own visited set); `add` and `remove` must not
-/// run while another call is in flight. Galleries never mutate an index they search: a write
-/// goes to a new one (`merged`).
+/// A batch of items is inserted on all cores (`Parallel.cores`; each item's neighbour lists are
+/// guarded by striped locks, as hnswlib and faiss do), so the graph depends on thread timing
+/// unless one thread builds it. Searches may run concurrently (each takes its own visited
+/// set); `add` and `remove` must not run while another call is in flight. Galleries never
+/// mutate an index they search: a write goes to a new one (`merged`).
 public final class HNSWIndex: @unchecked Sendable {
     public struct Parameters: Equatable, Sendable {
         /// Neighbours per item on the upper layers (2·M on layer 0).
@@ -33,11 +37,13 @@ public final class HNSWIndex: @unchecked Sendable {
     public var parameters: Parameters
     public internal(set) var ids: [Int64] = []
     var vectors: [Float] = []
-    var levels: [Int] = []
-    /// Layer-0 neighbours: `maxLinks0` slots per item, `-1` past the end.
+    var levels: [Int32] = []
+    /// Layer-0 neighbours: `2·M` slots per item, `-1` past the end.
     var links0: [Int32] = []
-    /// Upper-layer neighbours per item, `upper[i][l - 1]` for layer l ≥ 1.
-    var upper: [[[Int32]]] = []
+    /// Upper-layer neighbours: for item i, `M` slots per layer 1...levels[i] from
+    /// `upperStart[i]` on, `-1` past the end.
+    var upperLinks: [Int32] = []
+    var upperStart: [Int] = []
     var entryPoint = -1
     var topLevel = -1
     var position: [Int64: Int] = [:]
@@ -45,8 +51,10 @@ public final class HNSWIndex: @unchecked Sendable {
     private var rngState: UInt64
     /// Visited sets for searches and inserts, reused; one per concurrent call.
     private let visitedPool = VisitedPool()
+    /// Worker threads for batch inserts (1: one thread, the same graph every time).
+    public var buildThreads = Parallel.cores
 
-    private var maxLinks0: Int { parameters.m * 2 }
+    var maxLinks0: Int { parameters.m * 2 }
 
     public init(dimension: Int, metric: DistanceMetric = .innerProduct, parameters: Parameters = Parameters()) {
         precondition(dimension > 0 && parameters.m >= 2, "dimension must be positive and M at least 2")
@@ -59,15 +67,44 @@ public final class HNSWIndex: @unchecked Sendable {
     /// Items that can be returned.
     public var count: Int { ids.count - removedRows.count }
 
-    /// Inserts items one by one (ids not live and non-negative; vectors finite). A removed id may
-    /// come back: it gets a new row, the old one stays a removed waypoint.
+    /// Inserts items (ids not live and non-negative; vectors finite). A removed id may come back:
+    /// it gets a new row, the old one stays a removed waypoint. Levels are drawn in id order
+    /// from the seed; the inserts run on `buildThreads` threads.
     public func add(ids newIDs: [Int64], vectors newVectors: [Float]) throws {
         try validateAdditions(ids: newIDs, vectors: newVectors, dimension: dimension, index: "HNSWIndex.add") { row(of: $0) != nil }
-        vectors.reserveCapacity(vectors.count + newVectors.count)
-        for (i, id) in newIDs.enumerated() {
-            vectors += newVectors[(i * dimension)..<((i + 1) * dimension)]
-            insert(id)
+        guard !newIDs.isEmpty else { return }
+        let first = ids.count
+        vectors += newVectors
+        for id in newIDs {
+            let row = ids.count
+            ids.append(id)
+            position[id] = row
+            let level = randomLevel()
+            levels.append(Int32(level))
+            links0 += [Int32](repeating: -1, count: maxLinks0)
+            upperStart.append(upperLinks.count)
+            upperLinks += [Int32](repeating: -1, count: level * parameters.m)
         }
+        var rows = first..<ids.count
+        if entryPoint < 0 {
+            entryPoint = first; topLevel = Int(levels[first])
+            rows = (first + 1)..<ids.count
+        }
+        guard !rows.isEmpty else { return }
+        let efConstruction = parameters.efConstruction
+        let threads = rows.count >= 256 ? max(1, buildThreads) : 1
+        let pool = visitedPool
+        let entry = GraphEntry(point: entryPoint, level: topLevel)
+        withGraph(mutable: true, lockStripes: threads > 1 ? 4096 : 0) { graph in
+            let next = RowCounter(rows)
+            let work = { (_: Int) in
+                let visited = pool.take(count: graph.count)
+                defer { pool.give(visited) }
+                while let row = next.take() { graph.insert(row, entry: entry, ef: efConstruction, visited: visited) }
+            }
+            if threads > 1 { DispatchQueue.concurrentPerform(iterations: threads, execute: work) } else { work(0) }
+        }
+        entryPoint = entry.point; topLevel = entry.level
     }
 
     /// Marks `id` removed: it is never returned again. False when it was not there.
@@ -98,20 +135,23 @@ public final class HNSWIndex: @unchecked Sendable {
         }
         let visited = visitedPool.take(count: ids.count)
         defer { visitedPool.give(visited) }
-        for q in 0..<nq {
-            let query = Array(queries[(q * dimension)..<((q + 1) * dimension)])
-            var current = entryPoint
-            var currentDistance = distance(query, current)
-            if topLevel > 0 {
-                for level in stride(from: topLevel, to: 0, by: -1) {
-                    (current, currentDistance) = greedy(query, from: current, distance: currentDistance, level: level)
+        let ef = max(parameters.efSearch, k), entry = entryPoint, top = topLevel
+        withGraph(mutable: false, lockStripes: 0) { graph in
+            queries.withUnsafeBufferPointer { qp in
+                for q in 0..<nq {
+                    let query = qp.baseAddress! + q * dimension
+                    var current = entry
+                    var currentDistance = graph.distance(query, current)
+                    for level in stride(from: top, to: 0, by: -1) {
+                        (current, currentDistance) = graph.greedy(query, from: current, distance: currentDistance, level: level)
+                    }
+                    let found = graph.searchLayer(query, entry: current, entryDistance: currentDistance, ef: ef, level: 0,
+                                                  visited: visited, accept: accept)
+                    for (r, hit) in found.prefix(k).enumerated() {
+                        outIDs[q * k + r] = ids[hit.row]
+                        outScores[q * k + r] = metric == .innerProduct ? -hit.d : hit.d
+                    }
                 }
-            }
-            let found = searchLayer(query, entry: current, entryDistance: currentDistance, ef: max(parameters.efSearch, k), level: 0,
-                                    visited: visited, accept: accept)
-            for (r, hit) in found.prefix(k).enumerated() {
-                outIDs[q * k + r] = ids[hit.row]
-                outScores[q * k + r] = metric == .innerProduct ? -hit.d : hit.d
             }
         }
         return SearchResults(k: k, ids: outIDs, scores: outScores)
@@ -120,69 +160,47 @@ public final class HNSWIndex: @unchecked Sendable {
     /// A copy sharing nothing with this index.
     func copy() -> HNSWIndex {
         let c = HNSWIndex(dimension: dimension, metric: metric, parameters: parameters)
-        c.ids = ids; c.vectors = vectors; c.levels = levels; c.links0 = links0; c.upper = upper
+        c.ids = ids; c.vectors = vectors; c.levels = levels; c.links0 = links0; c.upperLinks = upperLinks; c.upperStart = upperStart
         c.entryPoint = entryPoint; c.topLevel = topLevel; c.position = position; c.removedRows = removedRows
-        c.rngState = rngState
+        c.rngState = rngState; c.buildThreads = buildThreads
         return c
     }
 
-    // MARK: Graph construction
+    /// The neighbours of `row` on `level` (for saving and tests).
+    func links(_ row: Int, level: Int) -> [Int32] {
+        var out: [Int32] = []
+        withGraph(mutable: false, lockStripes: 0) { graph in graph.forEachLink(of: row, level: level) { out.append(Int32($0)) } }
+        return out
+    }
 
-    private func insert(_ id: Int64) {
-        let row = ids.count
-        ids.append(id)
-        position[id] = row
-        let level = randomLevel()
-        levels.append(level)
-        links0 += [Int32](repeating: -1, count: maxLinks0)
-        upper.append([[Int32]](repeating: [], count: level))
-        guard entryPoint >= 0 else {
-            entryPoint = row; topLevel = level
-            return
-        }
-        let query = Array(vectors[(row * dimension)..<((row + 1) * dimension)])
-        var current = entryPoint
-        var currentDistance = distance(query, current)
-        if topLevel > level {
-            for l in stride(from: topLevel, to: level, by: -1) {
-                (current, currentDistance) = greedy(query, from: current, distance: currentDistance, level: l)
+    /// Runs `body` on raw views of the graph: one access to each stored array for the whole
+    /// call, so worker threads never touch the class's properties.
+    /// `mutable` for inserts (the link arrays are written); searches take read access only.
+    private func withGraph(mutable: Bool, lockStripes: Int, _ body: (HNSWGraph) -> Void) {
+        guard !ids.isEmpty else { return }
+        let locks = lockStripes > 0 ? LockStripes(count: lockStripes) : nil
+        vectors.withUnsafeBufferPointer { v in
+        levels.withUnsafeBufferPointer { lv in
+        upperStart.withUnsafeBufferPointer { us in
+            func run(_ l0: UnsafeMutablePointer<Int32>, _ ul: UnsafeMutablePointer<Int32>?) {
+                body(HNSWGraph(dimension: dimension, metric: metric, m: parameters.m, count: ids.count,
+                               vectors: v.baseAddress!, levels: lv.baseAddress!, upperStart: us.baseAddress!,
+                               links0: l0, upperLinks: ul ?? Self.noUpperLinks, locks: locks))
             }
-        }
-        let visited = visitedPool.take(count: ids.count)
-        defer { visitedPool.give(visited) }
-        for l in stride(from: min(level, topLevel), through: 0, by: -1) {
-            let candidates = searchLayer(query, entry: current, entryDistance: currentDistance, ef: parameters.efConstruction, level: l,
-                                         visited: visited, accept: nil)
-            let capacity = l == 0 ? maxLinks0 : parameters.m
-            let chosen = selectNeighbours(candidates, count: parameters.m)
-            setLinks(row, level: l, to: chosen.map(\.row))
-            for neighbour in chosen {
-                var theirs = links(neighbour.row, level: l)
-                if theirs.count < capacity {
-                    theirs.append(row)
-                } else {
-                    // Full: keep the best `capacity` of their neighbours plus the new item.
-                    let all = (theirs + [row]).map { (distance(between: neighbour.row, $0), $0) }.sorted { $0.0 < $1.0 }
-                    theirs = selectNeighbours(all.map { (d: $0.0, row: $0.1) }, count: capacity).map(\.row)
+            if mutable {
+                links0.withUnsafeMutableBufferPointer { l0 in upperLinks.withUnsafeMutableBufferPointer { run(l0.baseAddress!, $0.baseAddress) } }
+            } else {
+                links0.withUnsafeBufferPointer { l0 in
+                    upperLinks.withUnsafeBufferPointer { run(UnsafeMutablePointer(mutating: l0.baseAddress!), $0.baseAddress.map(UnsafeMutablePointer.init(mutating:))) }
                 }
-                setLinks(neighbour.row, level: l, to: theirs)
             }
-            if let best = candidates.first { current = best.row; currentDistance = best.d }
         }
-        if level > topLevel { entryPoint = row; topLevel = level }
+        }
+        }
     }
 
-    /// The paper's heuristic: walk candidates nearest first and keep one only when it is closer
-    /// to the new item than to every one kept so far; fill up with the nearest rejected ones.
-    private func selectNeighbours(_ candidates: [(d: Float, row: Int)], count: Int) -> [(d: Float, row: Int)] {
-        var kept: [(d: Float, row: Int)] = [], rejected: [(d: Float, row: Int)] = []
-        for c in candidates {
-            guard kept.count < count else { break }
-            if kept.allSatisfy({ distance(between: c.row, $0.row) > c.d }) { kept.append(c) } else { rejected.append(c) }
-        }
-        for r in rejected where kept.count < count { kept.append(r) }
-        return kept
-    }
+    /// Stands in for an empty upper-link array (never read: every item is on layer 0 only).
+    private static let noUpperLinks = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
 
     private func randomLevel() -> Int {
         rngState &+= 0x9E37_79B9_7F4A_7C15
@@ -191,139 +209,17 @@ public final class HNSWIndex: @unchecked Sendable {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         z ^= z >> 31
         let u = (Double(z >> 11) + 0.5) / Double(1 << 53)
-        return Int(-log(u) / log(Double(parameters.m)))
+        return min(Int(-log(u) / log(Double(parameters.m))), 60)
     }
+}
 
-    // MARK: Search primitives
-
-    /// Greedy walk on one layer to the nearest item reachable from `start`.
-    private func greedy(_ query: [Float], from start: Int, distance startDistance: Float, level: Int) -> (Int, Float) {
-        var current = start, best = startDistance
-        var improved = true
-        while improved {
-            improved = false
-            forEachLink(of: current, level: level) { n in
-                let d = distance(query, n)
-                if d < best { best = d; current = n; improved = true }
-            }
-        }
-        return (current, best)
-    }
-
-    /// Calls `body` with each neighbour of `row` on `level`, without building an array.
-    @inline(__always)
-    private func forEachLink(of row: Int, level: Int, _ body: (Int) -> Void) {
-        if level == 0 {
-            let start = row * maxLinks0
-            for s in start..<(start + maxLinks0) {
-                let n = links0[s]
-                if n < 0 { return }
-                body(Int(n))
-            }
-        } else if level <= levels[row] {
-            for n in upper[row][level - 1] { body(Int(n)) }
-        }
-    }
-
-    /// A beam search of width `ef` on one layer; the result nearest first. With `accept`, only
-    /// accepted rows enter the result, and the walk goes on through the others until the
-    /// nearest unexplored candidate is farther than the ef-th accepted row (hnswlib's filter).
-    private func searchLayer(_ query: [Float], entry: Int, entryDistance: Float, ef: Int, level: Int,
-                             visited: VisitedSet, accept: ((Int) -> Bool)?) -> [(d: Float, row: Int)] {
-        let epoch = visited.next(count: ids.count)
-        visited.marks[entry] = epoch
-        var candidates = NeighbourHeap(nearestFirst: true, capacity: ef * 4)
-        var results = NeighbourHeap(nearestFirst: false, capacity: ef + 1)
-        candidates.push(entryDistance, entry)
-        if accept?(entry) ?? true { results.push(entryDistance, entry) }
-        let width = maxLinks0, d = dimension
-        // Raw pointers for the hot loop: class properties would be checked for exclusive access
-        // on every read.
-        query.withUnsafeBufferPointer { qp in
-        vectors.withUnsafeBufferPointer { vp in
-        links0.withUnsafeBufferPointer { lp in
-        visited.marks.withUnsafeMutableBufferPointer { mp in
-            let q = qp.baseAddress!, v = vp.baseAddress!, marks = mp.baseAddress!
-            while let (dist, row) = candidates.pop() {
-                if results.count >= ef, dist > results.top!.0 { break }
-                func visit(_ n: Int) {
-                    guard marks[n] != epoch else { return }
-                    marks[n] = epoch
-                    let dn = kernel(q, v + n * d)
-                    if results.count < ef || dn < results.top!.0 {
-                        candidates.push(dn, n)
-                        guard accept?(n) ?? true else { return }
-                        results.push(dn, n)
-                        if results.count > ef { _ = results.pop() }
-                    }
-                }
-                if level == 0 {
-                    let links = lp.baseAddress! + row * width
-                    for s in 0..<width {
-                        let n = links[s]
-                        if n < 0 { break }
-                        visit(Int(n))
-                    }
-                } else if level <= levels[row] {
-                    for n in upper[row][level - 1] { visit(Int(n)) }
-                }
-            }
-        }
-        }
-        }
-        }
-        return results.items.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : ids[$0.1] < ids[$1.1] }.map { (d: $0.0, row: $0.1) }
-    }
-
-    private func links(_ row: Int, level: Int) -> [Int] {
-        var out: [Int] = []
-        out.reserveCapacity(level == 0 ? maxLinks0 : parameters.m)
-        forEachLink(of: row, level: level) { out.append($0) }
-        return out
-    }
-
-    private func setLinks(_ row: Int, level: Int, to neighbours: [Int]) {
-        if level == 0 {
-            for s in 0..<maxLinks0 { links0[row * maxLinks0 + s] = s < neighbours.count ? Int32(neighbours[s]) : -1 }
-        } else {
-            upper[row][level - 1] = neighbours.map(Int32.init)
-        }
-    }
-
-    /// Smaller is closer: −⟨q, v⟩ for inner product, ‖q − v‖² for L2.
-    @inline(__always)
-    private func distance(_ query: [Float], _ row: Int) -> Float {
-        query.withUnsafeBufferPointer { q in vectors.withUnsafeBufferPointer { v in kernel(q.baseAddress!, v.baseAddress! + row * dimension) } }
-    }
-
-    @inline(__always)
-    private func distance(between a: Int, _ b: Int) -> Float {
-        vectors.withUnsafeBufferPointer { v in kernel(v.baseAddress! + a * dimension, v.baseAddress! + b * dimension) }
-    }
-
-    @inline(__always)
-    private func kernel(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Float {
-        var acc = SIMD8<Float>(repeating: 0)
-        var j = 0
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        if metric == .innerProduct {
-            while j + 8 <= dimension {
-                acc += ra.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-                j += 8
-            }
-            var s = acc.sum()
-            while j < dimension { s += a[j] * b[j]; j += 1 }
-            return -s
-        }
-        while j + 8 <= dimension {
-            let diff = ra.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - rb.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-            acc += diff * diff
-            j += 8
-        }
-        var s = acc.sum()
-        while j < dimension { let t = a[j] - b[j]; s += t * t; j += 1 }
-        return s
-    }
+/// The next row to insert, handed to one worker at a time.
+private final class RowCounter: @unchecked Sendable {
+    private var next: Int
+    private let end: Int
+    private let lock = NSLock()
+    init(_ rows: Range<Int>) { next = rows.lowerBound; end = rows.upperBound }
+    func take() -> Int? { lock.withLock { guard next < end else { return nil }; defer { next += 1 }; return next } }
 }
 
 extension HNSWIndex: VectorIndex {
@@ -348,8 +244,9 @@ extension HNSWIndex: VectorIndex {
         return next
     }
 
+    /// Vectors, links, ids and levels, and the id → row table.
     public var memoryBytes: Int {
-        vectors.count * 4 + links0.count * 4 + ids.count * (8 + 8 + 32) + upper.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count * 4 + 32 } }
+        (vectors.count + links0.count + upperLinks.count) * 4 + ids.count * (8 + 4 + 8 + 32)
     }
 }
 

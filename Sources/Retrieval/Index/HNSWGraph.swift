@@ -1,0 +1,221 @@
+import Foundation
+
+/// Raw views of an `HNSWIndex`'s arrays for the hot loops of search and insertion, valid for
+/// one `withGraph` call. During a parallel insert `locks` guards each item's neighbour lists:
+/// a list is read (copied) and written under its item's stripe, and no thread holds two stripes.
+struct HNSWGraph {
+    let dimension: Int
+    let metric: DistanceMetric
+    let m: Int
+    /// Rows, including those still being inserted.
+    let count: Int
+    let vectors: UnsafePointer<Float>
+    let levels: UnsafePointer<Int32>
+    let upperStart: UnsafePointer<Int>
+    let links0: UnsafeMutablePointer<Int32>
+    let upperLinks: UnsafeMutablePointer<Int32>
+    let locks: LockStripes?
+
+    var maxLinks0: Int { 2 * m }
+
+    /// The first slot of `row`'s list on `level` and its capacity.
+    @inline(__always)
+    private func slots(_ row: Int, level: Int) -> (UnsafeMutablePointer<Int32>, Int) {
+        level == 0 ? (links0 + row * maxLinks0, maxLinks0) : (upperLinks + upperStart[row] + (level - 1) * m, m)
+    }
+
+    /// Calls `body` with each neighbour of `row` on `level` (none above the row's top level).
+    @inline(__always)
+    func forEachLink(of row: Int, level: Int, _ body: (Int) -> Void) {
+        guard level <= Int(levels[row]) else { return }
+        let (list, capacity) = slots(row, level: level)
+        guard let locks else {
+            for s in 0..<capacity {
+                let n = list[s]
+                if n < 0 { return }
+                body(Int(n))
+            }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { copy in
+            locks.lock(row)
+            for s in 0..<capacity { copy[s] = list[s] }
+            locks.unlock(row)
+            for s in 0..<capacity {
+                let n = copy[s]
+                if n < 0 { return }
+                body(Int(n))
+            }
+        }
+    }
+
+    /// The neighbours of `row` on `level`; the caller holds its stripe during a parallel insert.
+    private func linksHeld(_ row: Int, level: Int) -> [Int] {
+        let (list, capacity) = slots(row, level: level)
+        var out: [Int] = []
+        out.reserveCapacity(capacity + 1)
+        for s in 0..<capacity where list[s] >= 0 { out.append(Int(list[s])) }
+        return out
+    }
+
+    private func writeHeld(_ row: Int, level: Int, _ neighbours: [Int]) {
+        let (list, capacity) = slots(row, level: level)
+        for s in 0..<capacity { list[s] = s < neighbours.count ? Int32(neighbours[s]) : -1 }
+    }
+
+    // MARK: Search
+
+    /// Greedy walk on one layer to the nearest item reachable from `start`.
+    func greedy(_ query: UnsafePointer<Float>, from start: Int, distance startDistance: Float, level: Int) -> (Int, Float) {
+        var current = start, best = startDistance
+        var improved = true
+        while improved {
+            improved = false
+            forEachLink(of: current, level: level) { n in
+                let d = distance(query, n)
+                if d < best { best = d; current = n; improved = true }
+            }
+        }
+        return (current, best)
+    }
+
+    /// A beam search of width `ef` on one layer; the result nearest first. With `accept`, only
+    /// accepted rows enter the result, and the walk goes on through the others until the
+    /// nearest unexplored candidate is farther than the ef-th accepted row (hnswlib's filter).
+    func searchLayer(_ query: UnsafePointer<Float>, entry: Int, entryDistance: Float, ef: Int, level: Int,
+                     visited: VisitedSet, accept: ((Int) -> Bool)?) -> [(d: Float, row: Int)] {
+        let epoch = visited.next(count: count)
+        var candidates = NeighbourHeap(nearestFirst: true, capacity: ef * 4)
+        var results = NeighbourHeap(nearestFirst: false, capacity: ef + 1)
+        visited.marks.withUnsafeMutableBufferPointer { mp in
+            let marks = mp.baseAddress!
+            marks[entry] = epoch
+            candidates.push(entryDistance, entry)
+            if accept?(entry) ?? true { results.push(entryDistance, entry) }
+            while let (dist, row) = candidates.pop() {
+                if results.count >= ef, dist > results.top!.0 { break }
+                forEachLink(of: row, level: level) { n in
+                    guard marks[n] != epoch else { return }
+                    marks[n] = epoch
+                    let dn = distance(query, n)
+                    if results.count < ef || dn < results.top!.0 {
+                        candidates.push(dn, n)
+                        guard accept?(n) ?? true else { return }
+                        results.push(dn, n)
+                        if results.count > ef { _ = results.pop() }
+                    }
+                }
+            }
+        }
+        return results.items.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }.map { (d: $0.0, row: $0.1) }
+    }
+
+    // MARK: Insertion
+
+    /// Links `row` (its vector and level already stored) into the graph. A row that reaches
+    /// above the current top level holds the entry lock for its whole insert, so two rows never
+    /// both become the entry point.
+    func insert(_ row: Int, entry: GraphEntry, ef: Int, visited: VisitedSet) {
+        let level = Int(levels[row])
+        entry.lock.lock()
+        let (start, top) = (entry.point, entry.level)
+        let raisesTop = level > top
+        if !raisesTop { entry.lock.unlock() }
+        defer {
+            if raisesTop { entry.point = row; entry.level = level; entry.lock.unlock() }
+        }
+        let query = vectors + row * dimension
+        var current = start
+        var currentDistance = distance(query, current)
+        for l in stride(from: top, to: level, by: -1) {
+            (current, currentDistance) = greedy(query, from: current, distance: currentDistance, level: l)
+        }
+        for l in stride(from: min(level, top), through: 0, by: -1) {
+            let candidates = searchLayer(query, entry: current, entryDistance: currentDistance, ef: ef, level: l,
+                                         visited: visited, accept: nil)
+            let capacity = l == 0 ? maxLinks0 : m
+            let chosen = selectNeighbours(candidates.filter { $0.row != row }, count: m)
+            locks?.lock(row)
+            writeHeld(row, level: l, chosen.map(\.row))
+            locks?.unlock(row)
+            for neighbour in chosen {
+                locks?.lock(neighbour.row)
+                var theirs = linksHeld(neighbour.row, level: l)
+                if !theirs.contains(row) {
+                    if theirs.count < capacity {
+                        theirs.append(row)
+                    } else {
+                        // Full: keep the best `capacity` of their neighbours plus the new item.
+                        let all = (theirs + [row]).map { (d: distance(between: neighbour.row, $0), row: $0) }.sorted { $0.d < $1.d }
+                        theirs = selectNeighbours(all, count: capacity).map(\.row)
+                    }
+                    writeHeld(neighbour.row, level: l, theirs)
+                }
+                locks?.unlock(neighbour.row)
+            }
+            if let best = candidates.first { current = best.row; currentDistance = best.d }
+        }
+    }
+
+    /// The paper's heuristic: walk candidates nearest first and keep one only when it is closer
+    /// to the new item than to every one kept so far; fill up with the nearest rejected ones.
+    func selectNeighbours(_ candidates: [(d: Float, row: Int)], count: Int) -> [(d: Float, row: Int)] {
+        var kept: [(d: Float, row: Int)] = [], rejected: [(d: Float, row: Int)] = []
+        kept.reserveCapacity(count)
+        for c in candidates {
+            guard kept.count < count else { break }
+            if kept.allSatisfy({ distance(between: c.row, $0.row) > c.d }) { kept.append(c) } else { rejected.append(c) }
+        }
+        for r in rejected where kept.count < count { kept.append(r) }
+        return kept
+    }
+
+    // MARK: Distances
+
+    /// Smaller is closer: −⟨q, v⟩ for inner product, ‖q − v‖² for L2.
+    @inline(__always)
+    func distance(_ query: UnsafePointer<Float>, _ row: Int) -> Float { kernel(query, vectors + row * dimension) }
+
+    @inline(__always)
+    func distance(between a: Int, _ b: Int) -> Float { kernel(vectors + a * dimension, vectors + b * dimension) }
+
+    @inline(__always)
+    private func kernel(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Float {
+        var acc = SIMD8<Float>(repeating: 0)
+        var j = 0
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        if metric == .innerProduct {
+            while j + 8 <= dimension {
+                acc += ra.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+                j += 8
+            }
+            var s = acc.sum()
+            while j < dimension { s += a[j] * b[j]; j += 1 }
+            return -s
+        }
+        while j + 8 <= dimension {
+            let diff = ra.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - rb.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            acc += diff * diff
+            j += 8
+        }
+        var s = acc.sum()
+        while j < dimension { let t = a[j] - b[j]; s += t * t; j += 1 }
+        return s
+    }
+}
+
+/// The entry point and top level of a graph being built, shared by the inserting threads.
+final class GraphEntry: @unchecked Sendable {
+    let lock = NSLock()
+    var point: Int
+    var level: Int
+    init(point: Int, level: Int) { self.point = point; self.level = level }
+}
+
+/// Striped locks over rows: row r uses stripe r mod count.
+final class LockStripes: @unchecked Sendable {
+    private let locks: [NSLock]
+    init(count: Int) { locks = (0..<count).map { _ in NSLock() } }
+    @inline(__always) func lock(_ row: Int) { locks[row & (locks.count - 1)].lock() }
+    @inline(__always) func unlock(_ row: Int) { locks[row & (locks.count - 1)].unlock() }
+}
