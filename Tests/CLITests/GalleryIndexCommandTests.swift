@@ -47,6 +47,11 @@ import Testing
         #expect(try g.search(probe, k: 1).hits[0].first?.id == 123)
         g.close()
 
+        // Only a search setting changes: the graph is kept (re-stamped), not rebuilt.
+        let retuned = try MagpieBinary.run(["gallery", "index", "--gallery", gallery, "--index", "HNSW16", "--ef-search", "32"])
+        #expect(retuned.status == 0 && !retuned.stdout.contains("building"), "\(retuned.stdout)")
+        #expect((try Self.stats(gallery)["index_file"] as? String)?.hasSuffix("current") == true)
+
         // Back to exact search.
         #expect(try MagpieBinary.run(["gallery", "index", "--gallery", gallery, "--index", "flat"]).status == 0)
         #expect(try Self.stats(gallery)["index"] as? String == "FLAT (exact)")

@@ -71,8 +71,11 @@ import Testing
         _ = try store.delete([0, 1, 2])
         store.close()
 
-        let gallery = try SearchableGallery(path: dir.path)
+        let lines = LogLines()
+        let gallery = try SearchableGallery(path: dir.path, log: lines.append)
         #expect(try Self.stamp(dir) != before)
+        // The stale graph was brought up to date, not rebuilt.
+        #expect(lines.all.contains { $0.hasPrefix("brought index.hnsw up to date") }, "\(lines.all)")
         let hits = try gallery.search(fresh + Array(vectors[0..<(3 * Self.d)]), k: 1).hits
         #expect(hits[0..<20].map { $0.first?.id } == (5000..<5020).map { Optional(Int64($0)) })
         #expect(hits[20...].allSatisfy { !($0.first.map { [0, 1, 2].contains($0.id) } ?? false) })
@@ -172,4 +175,12 @@ import Testing
         #expect(throws: RetrievalError.self) { try IndexSpec(parsing: "flat", m: 8) }
         #expect(throws: RetrievalError.self) { try IndexSpec(parsing: "HNSW1") }
     }
+}
+
+/// Collects a gallery's log lines.
+final class LogLines: @unchecked Sendable {
+    private var lines: [String] = []
+    private let lock = NSLock()
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
 }

@@ -45,7 +45,7 @@ struct GalleryStatsCommand: ParsableCommand {
         }
     }
 
-    /// Whether the derived index file is current: "index.hnsw 12.3 MB, current" / "stale (rebuilt
+    /// Whether the derived index file is current: "index.hnsw 12.3 MB, current" / "stale (updated
     /// at the next open)" / "missing (…)"; nil for an exact index, which has no file.
     func indexState(_ m: GalleryManifest, transaction: Int) -> String? {
         guard let url = GalleryIndexFile.url(gallery: gallery, spec: m.indexSpec) else { return nil }
@@ -55,7 +55,7 @@ struct GalleryStatsCommand: ParsableCommand {
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
         let current = stamp == GalleryIndexFile.stamp(transaction: transaction, count: m.count)
         return String(format: "%@ %.1f MB, %@", url.lastPathComponent, Double(size) / 1e6,
-                      current ? "current" : "stale (rebuilt at the next open)")
+                      current ? "current" : "stale (brought up to date at the next open)")
     }
 
     /// Continuation lines of a multi-line value start under the value column.

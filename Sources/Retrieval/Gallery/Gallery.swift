@@ -90,18 +90,27 @@ public final class Gallery: @unchecked Sendable {
 
     // MARK: Writing
 
-    /// Records the index searches should use (one transaction); the derived index file is
-    /// rebuilt by the next `SearchableGallery` to open the gallery. Returns the previous choice.
+    /// Records the index searches should use (one transaction; none when it is already the
+    /// choice). A derived index file that was current and holds the same graph (only efSearch
+    /// changed) is re-stamped; otherwise the next `SearchableGallery` to open the gallery
+    /// rebuilds it. Returns the previous choice.
     @discardableResult
     public func setIndex(_ spec: IndexSpec) throws -> IndexSpec {
         guard !readOnly else { throw RetrievalError.invalidArgument("the gallery \(path) is open read-only") }
-        return try environment.write { txn in
+        let before = try lastTransactionID()
+        let (previous, count) = try environment.write { txn -> (IndexSpec, Int) in
             var m = try manifest(in: txn)
+            guard m.indexSpec != spec else { return (spec, m.count) }
             let previous = m.indexSpec
             m.index = spec == .flat ? nil : spec
             _ = try txn.put("meta", key: Self.manifestKey, bytes: m.encoded())
-            return previous
+            return (previous, m.count)
         }
+        if previous != spec {
+            GalleryIndexFile.restamp(gallery: path, spec: spec, from: GalleryIndexFile.stamp(transaction: before, count: count),
+                                     to: GalleryIndexFile.stamp(transaction: try lastTransactionID(), count: count))
+        }
+        return previous
     }
 
     /// Adds new items in one transaction. Nothing is written if any id exists already or repeats,

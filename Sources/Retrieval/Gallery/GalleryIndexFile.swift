@@ -2,10 +2,11 @@ import Foundation
 
 /// A gallery's approximate index, derived from its LMDB data and kept beside it (`index.hnsw`),
 /// so opening a large gallery does not rebuild the graph. LMDB stays the source of truth: the
-/// file is stamped with the transaction and item count it was built from, loaded only when both
-/// match the gallery, and otherwise rebuilt (with a progress line) and rewritten. A crash while
-/// writing leaves the old file or the new one (temporary file, then rename); a damaged or
-/// foreign file is rebuilt like a stale one.
+/// file is stamped with the transaction and item count it was built from and loaded as it is
+/// when both match the gallery. A stale file (the gallery was written since, e.g. by `gallery
+/// add`) is brought up to date by removing and inserting only what differs; a missing, damaged
+/// or foreign file is rebuilt (with a progress line). Either way the result is rewritten. A
+/// crash while writing leaves the old file or the new one (temporary file, then rename).
 public enum GalleryIndexFile {
     /// What a derived index is stamped with: the LMDB transaction and the item count it reflects.
     public static func stamp(transaction: Int, count: Int) -> Int {
@@ -29,16 +30,21 @@ public enum GalleryIndexFile {
         let spec = snapshot.manifest.indexSpec
         guard case .hnsw(let parameters) = spec, let url = url(gallery: path, spec: spec) else { return try FlatIndex(snapshot) }
         let stamp = stamp(transaction: snapshot.transaction, count: snapshot.ids.count)
-        if let (index, saved) = try? HNSWIndex.load(from: url), saved == stamp, index.dimension == snapshot.manifest.dimension,
+        var stale: HNSWIndex?
+        if let (index, saved) = try? HNSWIndex.load(from: url), index.dimension == snapshot.manifest.dimension,
            index.metric == snapshot.manifest.metric, index.parameters.m == parameters.m,
            index.parameters.efConstruction == parameters.efConstruction {
             index.parameters.efSearch = parameters.efSearch
-            return index
+            if saved == stamp { return index }
+            stale = index
         }
         let start = Date()
         let index: any VectorIndex
-        if let previous, previous.indexSpec == spec, let updated = try? updatedIndex(previous, to: snapshot) {
+        if let previous, previous.indexSpec == spec, let updated = try? updatedIndex(previous.base, removed: previous.removed, to: snapshot) {
             index = updated
+        } else if let stale, let updated = try? updatedIndex(stale, removed: [], to: snapshot) {
+            index = updated
+            log(String(format: "brought %@ up to date with the gallery's writes in %.1f s", url.lastPathComponent, Date().timeIntervalSince(start)))
         } else {
             if snapshot.ids.count >= 10_000 {
                 log("building the \(spec) index of \(snapshot.ids.count) items (\(url.lastPathComponent) is missing or stale)…")
@@ -56,9 +62,20 @@ public enum GalleryIndexFile {
         return index
     }
 
-    /// `previous`'s base brought to `snapshot`'s items by removing and adding only what differs
-    /// (another process's writes): O(items) to compare, O(changes) to apply.
-    static func updatedIndex(_ previous: IndexSnapshot, to snapshot: GallerySnapshot) throws -> any VectorIndex {
+    /// Re-stamps the index file from `old` to `new` when it was current (`old`) and holds the
+    /// graph `spec` asks for (M and efConstruction; efSearch is a search setting): a manifest-only
+    /// change must not cost a rebuild. Anything else is left for the next open to rebuild.
+    static func restamp(gallery path: String, spec: IndexSpec, from old: Int, to new: Int) {
+        guard case .hnsw(let p) = spec, let url = url(gallery: path, spec: spec),
+              let (index, stamp) = try? HNSWIndex.load(from: url), stamp == old,
+              index.parameters.m == p.m, index.parameters.efConstruction == p.efConstruction else { return }
+        index.parameters.efSearch = p.efSearch
+        try? index.save(to: url, stamp: new)
+    }
+
+    /// `base` (without the ids in `removed`) brought to `snapshot`'s items by removing and adding
+    /// only what differs (another process's writes): O(items) to compare, O(changes) to apply.
+    static func updatedIndex(_ base: any VectorIndex, removed: Set<Int64>, to snapshot: GallerySnapshot) throws -> any VectorIndex {
         let d = snapshot.manifest.dimension
         var gone = Set<Int64>(), addedIDs: [Int64] = [], addedVectors: [Float] = []
         var present = Set<Int64>()
@@ -66,14 +83,14 @@ public enum GalleryIndexFile {
         for (i, id) in snapshot.ids.enumerated() {
             present.insert(id)
             let vector = snapshot.vectors[(i * d)..<((i + 1) * d)]
-            if let old = previous.base.vector(of: id) {
-                if !previous.removed.contains(id) && old.elementsEqual(vector) { continue }
+            if let old = base.vector(of: id) {
+                if !removed.contains(id) && old.elementsEqual(vector) { continue }
                 gone.insert(id)   // deleted and added again, maybe with another vector: a new row
             }
             addedIDs.append(id)
             addedVectors += vector
         }
-        for id in previous.base.rowIDs where !present.contains(id) && previous.base.row(of: id) != nil { gone.insert(id) }
-        return try previous.base.merged(without: gone, addingIDs: addedIDs, vectors: addedVectors)
+        for id in base.rowIDs where !present.contains(id) && base.row(of: id) != nil { gone.insert(id) }
+        return try base.merged(without: gone, addingIDs: addedIDs, vectors: addedVectors)
     }
 }
