@@ -30,7 +30,8 @@ final class ServiceFixture {
 
     static let config = TinyRetrieval.inferenceConfig(dimension: 16, gallerySplit: true)
 
-    init(items: Int = 12, configure: (inout ServiceConfiguration) -> Void = { _ in }) throws {
+    /// `index`: the gallery searches with it (default exact).
+    init(items: Int = 12, index: IndexSpec = .flat, configure: (inout ServiceConfiguration) -> Void = { _ in }) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("magpie-service-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         galleryPath = root.appendingPathComponent("gallery").path
@@ -42,6 +43,7 @@ final class ServiceFixture {
         let vectors = try model.embed(encoded: images.enumerated().map { (bytes: $0.element, source: "item\($0.offset)") })
         try store.add(ids: (0..<items).map(Int64.init), vectors: vectors.data,
                       records: (0..<items).map { GalleryRecord(label: Int64($0 / 2), path: "item\($0).jpg") })
+        try store.setIndex(index)
         store.close()
         var settings = ServiceConfiguration()
         configure(&settings)

@@ -104,6 +104,38 @@ import Testing
         #expect(ids == (0..<12).map(Int64.init) + [500])
     }
 
+    /// A gallery searching an HNSW graph serves writes the same way: an added image is found,
+    /// a deleted one never again; stats name the index and the writes pending beside it.
+    @Test func hnswGalleryServesWritesAndDeletes() async throws {
+        let f = try ServiceFixture(items: 40, index: .hnsw(.init(m: 8, efConstruction: 40, efSearch: 32)))
+        defer { f.cleanup() }
+        let newcomer = f.extra[0]
+        try await f.application.test(.router) { client in
+            let newID: Int64 = try await client.execute(uri: "/v1/gallery/items?label=9", method: .post, body: ByteBuffer(bytes: newcomer)) { response in
+                #expect(response.status == .created)
+                return ((try ServiceFixture.json(response.body)["items"] as! [[String: Any]])[0]["id"] as! NSNumber).int64Value
+            }
+            try await client.execute(uri: "/v1/query?k=1", method: .post, body: ByteBuffer(bytes: newcomer)) { response in
+                let ids = ServiceFixture.neighbourIDs(try ServiceFixture.json(response.body))
+                #expect(ids == [newID])
+            }
+            try await client.execute(uri: "/v1/query?k=1", method: .post, body: ByteBuffer(bytes: f.images[5])) { response in
+                let ids = ServiceFixture.neighbourIDs(try ServiceFixture.json(response.body))
+                #expect(ids == [5])
+            }
+            try await client.execute(uri: "/v1/gallery/items/5", method: .delete) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v1/query?k=40", method: .post, body: ByteBuffer(bytes: f.images[5])) { response in
+                let ids = ServiceFixture.neighbourIDs(try ServiceFixture.json(response.body))
+                #expect(!ids.contains(5) && ids.count == 40)
+            }
+            try await client.execute(uri: "/v1/gallery/stats", method: .get) { response in
+                let object = try ServiceFixture.json(response.body)
+                #expect((object["index"] as? String)?.hasPrefix("HNSW8") == true)
+                #expect((object["pending_adds"] as! NSNumber).intValue == 1 && (object["pending_removals"] as! NSNumber).intValue == 1)
+            }
+        }
+    }
+
     @Test func badRequestsGetJSONErrors() async throws {
         let f = try ServiceFixture(items: 4) { $0.maxBodyBytes = 4096 }
         defer { f.cleanup() }

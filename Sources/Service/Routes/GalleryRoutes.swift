@@ -82,7 +82,8 @@ struct GalleryRoutes<Context: RequestContext> {
         return StatsResponse(path: gallery.path, items: snap.count, embeddingSize: m.dimension,
                              distType: m.metric.rawValue, model: m.model, fingerprint: m.fingerprint,
                              bytes: gallery.fileSize, servedModel: service.model.arch,
-                             servedFingerprint: service.model.fingerprint)
+                             servedFingerprint: service.model.fingerprint, index: "\(snap.indexSpec)", indexBytes: snap.indexBytes,
+                             pendingAdds: snap.pendingWrites.added, pendingRemovals: snap.pendingWrites.removed)
     }
 
     private func id(_ context: Context) throws -> Int64 {
