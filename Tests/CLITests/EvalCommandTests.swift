@@ -30,6 +30,34 @@ import Testing
         }
     }
 
+    /// `--index`: the usual exact metrics, plus the index's agreement with exact search and the
+    /// label recall its answers give; flat agrees completely and gives the exact recall.
+    @Test func evalWithAnIndexReportsItsRecallAgainstExactSearch() throws {
+        try #require(FileManager.default.isExecutableFile(atPath: MagpieBinary.url.path))
+        let dir = TemporaryFolder(); defer { dir.cleanup() }
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        let n = 3000, d = 16
+        let vectors = randomVectors(n, d, seed: 9)
+        let e = dir.path + "/e.npy", l = dir.path + "/l.npy"
+        try NPY.write(Tensor(shape: [n, d], data: vectors), to: URL(fileURLWithPath: e))
+        try NPY.write(Int64Array((0..<n).map { Int64($0 % 50) }), to: URL(fileURLWithPath: l))
+        for (index, floor) in [("flat", 1.0), ("hnsw", 0.9)] {
+            let run = try MagpieBinary.run(["eval", "--embeddings", e, "--labels", l, "--ks", "1,10", "--index", index, "--json"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any] ?? [:]
+            let report = try JSONDecoder().decode(EvaluationReport.self, from: Data(run.stdout.utf8))
+            let agreement = try JSONDecoder().decode(IndexAgreement.self,
+                                                     from: JSONSerialization.data(withJSONObject: object["index"] ?? [:]))
+            #expect(agreement.atK.map(\.k) == [1, 10])
+            for row in agreement.atK {
+                #expect(row.agreement >= floor, "\(index) @\(row.k): \(row.agreement)")
+                if index == "flat" { #expect(abs(row.recall - report.recall(at: row.k)!) < 1e-9) }
+            }
+        }
+        let refused = try MagpieBinary.run(["eval", "--embeddings", e, "--labels", l, "--index", "flat", "--m", "8"])
+        #expect(refused.status != 0)
+    }
+
     @Test func galleryImportThenEvalGivesTheSameNumbers() throws {
         try #require(FileManager.default.isExecutableFile(atPath: MagpieBinary.url.path))
         let dir = TemporaryFolder(); defer { dir.cleanup() }

@@ -55,6 +55,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Re-ranking k2.") var k2 = 6
     @Option(help: "Re-ranking λ (weight of the original distance).") var lambda: Float = 0.3
     @Flag(help: "Print one JSON object.") var json = false
+    @OptionGroup(title: "Index (with --embeddings or --gallery): also build this index over the gallery and report its recall@k against exact search")
+    var index: IndexOptions
     @OptionGroup var config: ConfigOptions
     @Option(help: "With -c: checkpoint to evaluate (default Global.pretrained_model; none = the untrained model).")
     var weights: String?
@@ -62,26 +64,39 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let reranker = rerank ? KReciprocalReRanker(k1: k1, k2: k2, lambda: lambda) : nil
         let proto = try EvaluationProtocol(parsing: `protocol`)
-        if let c = try config.load() { return try printConfigEvaluation(c, reranker: reranker, protocol: proto) }
+        if let c = try config.load() {
+            guard try index.spec() == nil else { throw ValidationError("--index works with --embeddings or --gallery (embed first with export-embeddings)") }
+            return try printConfigEvaluation(c, reranker: reranker, protocol: proto)
+        }
         let evaluator = RetrievalEvaluator(ks: try parsedKs(), protocol: proto)
         let start = Date()
         let report: EvaluationReport
+        let sets: (gallery: EmbeddingSet, query: EmbeddingSet?)
+        let metric = try self.metric.map(DistanceMetric.init(parsing:))
         if let embeddings {
             guard gallery == nil, query == nil else { throw ValidationError("use --embeddings alone, or --gallery [--query]") }
-            report = try evaluator.evaluate(gallery: EmbeddingSet.load(embeddings, labels: labels), galleryName: embeddings,
-                                            metric: metric.map(DistanceMetric.init(parsing:)), reranker: reranker)
+            sets = (try EmbeddingSet.load(embeddings, labels: labels), nil)
+            report = try evaluator.evaluate(gallery: sets.gallery, galleryName: embeddings, metric: metric, reranker: reranker)
         } else if let gallery {
-            report = try evaluator.evaluate(gallery: EmbeddingSet.load(gallery, labels: labels), galleryName: gallery,
-                                            query: query.map { try EmbeddingSet.load($0, labels: queryLabels) }, queryName: query ?? "query",
-                                            metric: metric.map(DistanceMetric.init(parsing:)), reranker: reranker)
+            sets = (try EmbeddingSet.load(gallery, labels: labels), try query.map { try EmbeddingSet.load($0, labels: queryLabels) })
+            report = try evaluator.evaluate(gallery: sets.gallery, galleryName: gallery, query: sets.query, queryName: query ?? "query",
+                                            metric: metric, reranker: reranker)
         } else {
             throw ValidationError("give --embeddings E.npy --labels L.npy, or --gallery PATH [--query Q]")
         }
         let seconds = Date().timeIntervalSince(start)
+        let agreement = try index.spec().map {
+            try IndexAgreement.measure(spec: $0, gallery: sets.gallery, query: sets.query, ks: try parsedKs(),
+                                       metric: metric ?? sets.gallery.metric ?? .innerProduct)
+        }
         if json {
-            print(report.json)
+            guard let agreement else { return print(report.json) }
+            var object = try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as? [String: Any] ?? [:]
+            object["index"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(agreement))
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
             print(report.table)
+            if let agreement { print(agreement.table) }
             print(String(format: "time %.2f s, peak RSS %.0f MiB", seconds, RetrievalBench.peakRSSMiB))
         }
     }

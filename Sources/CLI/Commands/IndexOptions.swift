@@ -4,7 +4,7 @@ import Retrieval
 /// `--index` and its HNSW parameters, shared by `gallery build` and `gallery index`.
 struct IndexOptions: ParsableArguments {
     @Option(name: .customLong("index"),
-            help: "Index to search with: flat (exact), hnsw, or HNSW<M> as PaddleClas names it (HNSW32). Recorded in the gallery.")
+            help: "Index: flat (exact), hnsw, or HNSW<M> as PaddleClas names it (HNSW32).")
     var type: String?
     @Option(name: .customLong("m"), help: "HNSW: neighbours per item on the upper layers (2·M on layer 0). Default 16, or the M of HNSW<M>.")
     var m: Int?
