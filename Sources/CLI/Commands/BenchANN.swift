@@ -3,12 +3,13 @@ import Foundation
 import Retrieval
 import TensorCore
 
-/// `magpie bench ann`: HNSW build time, memory and queries/s at each search beam, with
-/// recall@10 against exact search, on a seeded clustered set.
+/// `magpie bench ann`: an approximate index's build time, memory and queries/s at each search
+/// setting (HNSW efSearch, IVF nprobe), with recall@10 against exact search, on a seeded
+/// clustered set.
 struct BenchANNCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ann",
-        abstract: "HNSW index: build time, peak memory, queries/s and recall@10 against exact search.",
+        abstract: "HNSW or IVF-PQ index: build time, peak memory, queries/s and recall@10 against exact search.",
         discussion: """
         The vectors are a seeded Gaussian mixture (--clusters centres, unit length), the queries \
         held out from the same mixture; --base X.npy --query-file Q.npy bring your own (float32 \
@@ -21,7 +22,12 @@ struct BenchANNCommand: ParsableCommand {
     @Option(help: "Vector dimension.") var dim = 128
     @Option(help: "Query vectors.") var queries = 1000
     @Option(help: "Gaussian centres of the data.") var clusters = 1000
+    @Option(help: "hnsw or ivfpq.") var type = "hnsw"
     @Option(help: "HNSW M (neighbours per item; 2·M on layer 0).") var m = 16
+    @Option(help: "IVF: coarse lists.") var nlist = 1024
+    @Option(name: .customLong("pq-m"), help: "IVF-PQ: sub-quantizers (bytes per item; 0: IVF-Flat).") var pqM = 16
+    @Option(help: "IVF-PQ: candidates re-scored exactly, × k (0: codes only).") var rescore = 4
+    @Option(help: "IVF: lists visited per query, to measure (comma-separated).") var nprobe = "4,8,16,32,64"
     @Option(name: .customLong("ef-construction"), help: "Beam width while building.") var efConstruction = 200
     @Option(name: .customLong("ef-search"), help: "Search beam widths to measure (comma-separated).") var efSearch = "16,32,64,128,256"
     @Option(help: "Items as a .npy (rows × dim float32) instead of the generated mixture.") var base: String?
@@ -29,7 +35,9 @@ struct BenchANNCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let beams = efSearch.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard type == "hnsw" || type == "ivfpq" else { throw ValidationError("--type is hnsw or ivfpq") }
+        let ivf = type == "ivfpq"
+        let beams = (ivf ? nprobe : efSearch).split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard n > 0, dim > 0, queries > 0, m >= 2, efConstruction > 0, !beams.isEmpty, beams.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--n, --dim, --queries and --ef-construction must be positive, --m at least 2, --ef-search positive integers")
         }
@@ -48,7 +56,9 @@ struct BenchANNCommand: ParsableCommand {
             base = Array(all[0..<(n * dim)]); query = Array(all[(n * dim)...])
         }
         let ids = (0..<n).map(Int64.init)
-        let index = HNSWIndex(dimension: dim, parameters: .init(m: m, efConstruction: efConstruction))
+        let hnsw = ivf ? nil : HNSWIndex(dimension: dim, parameters: .init(m: m, efConstruction: efConstruction))
+        let ivfpq = ivf ? try IVFPQIndex(dimension: dim, parameters: .init(nlist: nlist, m: pqM, rescore: rescore)) : nil
+        let index: any VectorIndex = hnsw ?? ivfpq!
         let build = try RetrievalBench.seconds { try index.add(ids: ids, vectors: base) }
         let exact = FlatIndex(dimension: dim)
         try exact.add(ids: ids, vectors: base)
@@ -59,29 +69,32 @@ struct BenchANNCommand: ParsableCommand {
             for q in 0..<sample { _ = try exact.search(Array(query[(q * dim)..<((q + 1) * dim)]), k: 10) }
         }
         var rows: [[String: Any]] = []
-        for ef in beams {
-            index.parameters.efSearch = ef
+        let knob = ivf ? "nprobe" : "ef_search"
+        for setting in beams {
+            hnsw?.parameters.efSearch = setting
+            ivfpq?.parameters.nprobe = setting
             var found: SearchResults?
-            let seconds = try RetrievalBench.seconds { found = try index.search(query, k: 10) }
+            let seconds = try RetrievalBench.seconds { found = try index.search(query, k: 10, allowed: nil) }
             var hits = 0
             for q in 0..<queries { hits += Set(found!.ids(ofQuery: q)).intersection(truth.ids(ofQuery: q)).count }
-            rows.append(["ef_search": ef, "queries_per_s": Double(queries) / seconds, "recall_at_10": Double(hits) / Double(queries * 10)])
+            rows.append([knob: setting, "queries_per_s": Double(queries) / seconds, "recall_at_10": Double(hits) / Double(queries * 10)])
         }
         if json {
-            let object: [String: Any] = ["n": n, "dim": dim, "m": m, "ef_construction": efConstruction, "build_s": build,
+            let object: [String: Any] = ["type": type, "n": n, "dim": dim, "m": m, "ef_construction": efConstruction, "nlist": nlist,
+                                         "pq_m": pqM, "rescore": rescore, "build_s": build,
                                          "peak_rss_mib": RetrievalBench.peakRSSMiB, "search": rows,
                                          "index_bytes": index.memoryBytes, "exact_bytes": exact.memoryBytes,
                                          "exact_queries_per_s": Double(sample) / exactSeconds]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
             return
         }
-        print(String(format: "HNSW M=%d efConstruction=%d over %d × %d (%d clusters): build %.1f s (%.0f items/s), peak RSS %.0f MiB",
-                     m, efConstruction, n, dim, clusters, build, Double(n) / build, RetrievalBench.peakRSSMiB))
+        print(String(format: "%@ over %d × %d (%d clusters): build %.1f s (%.0f items/s), peak RSS %.0f MiB",
+                     "\(index.spec)", n, dim, clusters, build, Double(n) / build, RetrievalBench.peakRSSMiB))
         for row in rows {
-            print(String(format: "  efSearch %4d: %8.0f queries/s (one thread), recall@10 %.4f",
-                         row["ef_search"] as! Int, row["queries_per_s"] as! Double, row["recall_at_10"] as! Double))
+            print(String(format: "  %@ %4d: %8.0f queries/s (one thread), recall@10 %.4f", knob,
+                         row[knob] as! Int, row["queries_per_s"] as! Double, row["recall_at_10"] as! Double))
         }
-        print(String(format: "  exact (FlatIndex, one query per call, %d threads): %.0f queries/s; memory: HNSW %.1f MB, exact %.1f MB",
+        print(String(format: "  exact (FlatIndex, one query per call, %d threads): %.0f queries/s; memory: index %.1f MB, exact %.1f MB",
                      Parallel.cores, Double(sample) / exactSeconds, Double(index.memoryBytes) / 1e6, Double(exact.memoryBytes) / 1e6))
     }
 }

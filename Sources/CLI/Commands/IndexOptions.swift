@@ -1,10 +1,10 @@
 import ArgumentParser
 import Retrieval
 
-/// `--index` and its HNSW parameters, shared by `gallery build` and `gallery index`.
+/// `--index` and its parameters, shared by `gallery build`, `gallery index` and `eval`.
 struct IndexOptions: ParsableArguments {
     @Option(name: .customLong("index"),
-            help: "Index: flat (exact), hnsw, or HNSW<M> as PaddleClas names it (HNSW32).")
+            help: "Index: flat (exact); hnsw or HNSW<M> as PaddleClas names it (HNSW32); ivfpq or IVF<nlist>,PQ<m> / IVF<nlist> as faiss names them (IVF1024,PQ16).")
     var type: String?
     @Option(name: .customLong("m"), help: "HNSW: neighbours per item on the upper layers (2·M on layer 0). Default 16, or the M of HNSW<M>.")
     var m: Int?
@@ -12,16 +12,18 @@ struct IndexOptions: ParsableArguments {
     var efConstruction: Int?
     @Option(name: .customLong("ef-search"), help: "HNSW: beam width while searching, raised to k when smaller (default 64).")
     var efSearch: Int?
+    @Option(help: "IVF: lists visited per query (default 16).") var nprobe: Int?
+    @Option(help: "IVF-PQ: re-score the best rescore × k candidates exactly (default 4; 0: codes only).") var rescore: Int?
 
     /// The spec asked for; nil when no option was given.
     func spec() throws -> IndexSpec? {
         guard let type else {
-            guard m == nil, efConstruction == nil, efSearch == nil else {
-                throw ValidationError("--m, --ef-construction and --ef-search need --index hnsw (or HNSW<M>)")
+            guard m == nil, efConstruction == nil, efSearch == nil, nprobe == nil, rescore == nil else {
+                throw ValidationError("--m, --ef-construction, --ef-search, --nprobe and --rescore need --index")
             }
             return nil
         }
-        do { return try IndexSpec(parsing: type, m: m, efConstruction: efConstruction, efSearch: efSearch) } catch {
+        do { return try IndexSpec(parsing: type, m: m, efConstruction: efConstruction, efSearch: efSearch, nprobe: nprobe, rescore: rescore) } catch {
             throw ValidationError("\(error)")
         }
     }

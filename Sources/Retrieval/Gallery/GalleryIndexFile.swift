@@ -28,6 +28,14 @@ public enum GalleryIndexFile {
     public static func base(for snapshot: GallerySnapshot, gallery path: String, previous: IndexSnapshot? = nil, save: Bool,
                             log: (String) -> Void) throws -> any VectorIndex {
         let spec = snapshot.manifest.indexSpec
+        if case .ivfpq(let p) = spec {
+            // Trained and encoded in memory at every open (no file yet).
+            let start = Date()
+            let index = try IVFPQIndex(dimension: snapshot.manifest.dimension, metric: snapshot.manifest.metric, parameters: p)
+            try index.add(ids: snapshot.ids, vectors: snapshot.vectors)
+            if snapshot.ids.count >= 10_000 { log(String(format: "trained and filled the %@ index in %.1f s", "\(spec)", Date().timeIntervalSince(start))) }
+            return index
+        }
         guard case .hnsw(let parameters) = spec, let url = url(gallery: path, spec: spec) else { return try FlatIndex(snapshot) }
         let stamp = stamp(transaction: snapshot.transaction, count: snapshot.ids.count)
         var stale: HNSWIndex?

@@ -34,6 +34,8 @@ public struct IndexAgreement: Codable, Sendable {
         case .flat: approximate = exact
         case .hnsw(let p):
             approximate = HNSWIndex(dimension: d, metric: metric, parameters: p)
+        case .ivfpq(let p):
+            approximate = try IVFPQIndex(dimension: d, metric: metric, parameters: p)
         }
         let start = Date()
         if !(approximate is FlatIndex) { try approximate.add(ids: gallery.ids, vectors: gallery.vectors) }
