@@ -5,6 +5,8 @@
 # cost), recall@10 against exact search.
 #
 #   Scripts/bench-ann-peer.sh [N] [DIM] [M] [EF_CONSTRUCTION]      (defaults 100000 128 16 200)
+#   TYPE=ivfpq [NLIST=1024 PQM=16 RESCORE=8 NPROBES=4,8,16,32,64] Scripts/bench-ann-peer.sh [N] [DIM]
+#                                     (IVF-PQ against faiss IndexIVFPQ, + IndexRefineFlat when RESCORE > 0)
 #
 # The data is a seeded Gaussian mixture (1000 centres, unit rows; 1000 held-out queries), like
 # real embeddings. Prints, per library, build seconds and queries/s at each efSearch with its
@@ -29,6 +31,42 @@ x = centres[rng.integers(0, 1000, n + 1000)] + 0.35 * rng.standard_normal((n + 1
 x /= np.linalg.norm(x, axis=1, keepdims=True)
 np.save(f"{work}/base.npy", x[:n]); np.save(f"{work}/queries.npy", x[n:])
 PY
+
+if [ "${TYPE:-hnsw}" = ivfpq ]; then
+    # IVF-PQ: Magpie's IVFPQIndex against faiss IndexIVFPQ (+ IndexRefineFlat when RESCORE > 0),
+    # NLIST lists, PQM bytes per item, the same nprobe values; training and adding on all cores.
+    NLIST="${NLIST:-1024}" PQM="${PQM:-16}" RESCORE="${RESCORE:-8}" NPROBES="${NPROBES:-4,8,16,32,64}"
+    echo "==> magpie"
+    "$MAGPIE" bench ann --type ivfpq --base "$WORK/base.npy" --query-file "$WORK/queries.npy" --nlist "$NLIST" --pq-m "$PQM" \
+        --rescore "$RESCORE" --nprobe "$NPROBES" --json > "$WORK/magpie.json"
+    python3 - "$WORK" "$NLIST" "$PQM" "$RESCORE" "$NPROBES" <<'PY'
+import json, os, sys, time, numpy as np, faiss
+work, nlist, pqm, rescore, probes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), [int(p) for p in sys.argv[5].split(",")]
+base, queries = np.load(f"{work}/base.npy"), np.load(f"{work}/queries.npy")
+n, d = base.shape
+truth = np.argsort(-(queries @ base.T), axis=1)[:, :10]
+def recall(found): return np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)])
+ours = json.load(open(f"{work}/magpie.json"))
+rows = {"magpie": (ours["build_s"], [(r["nprobe"], r["queries_per_s"], r["recall_at_10"]) for r in ours["search"]])}
+faiss.omp_set_num_threads(os.cpu_count())
+ivf = faiss.IndexIVFPQ(faiss.IndexFlatIP(d), d, nlist, pqm, 8, faiss.METRIC_INNER_PRODUCT)
+index = ivf
+if rescore > 0:
+    index = faiss.IndexRefineFlat(ivf); index.k_factor = rescore
+t = time.perf_counter(); index.train(base); index.add(base); build = time.perf_counter() - t
+faiss.omp_set_num_threads(1)
+res = []
+for p in probes:
+    ivf.nprobe = p; t = time.perf_counter()
+    found = index.search(queries, 10)[1]  # one call, one thread: no Python overhead per query
+    res.append((p, len(queries) / (time.perf_counter() - t), recall(found)))
+rows["faiss"] = (build, res)
+print(f"\n{n} x {d}, IVF{nlist},PQ{pqm}, rescore {rescore}; train + add on {os.cpu_count()} threads (Magpie: k-means on all cores, encoding on one), queries on one thread")
+for name, (build, res) in rows.items():
+    print(f"  {name:7s} build {build:6.1f} s   " + "   ".join(f"nprobe {p}: {qps:6.0f} q/s ({r:.3f})" for p, qps, r in res))
+PY
+    exit 0
+fi
 
 echo "==> magpie"
 "$MAGPIE" bench ann --base "$WORK/base.npy" --query-file "$WORK/queries.npy" --m "$M" --ef-construction "$EFC" --ef-search "$EFS" --json > "$WORK/magpie.json"

@@ -72,7 +72,7 @@ import Testing
         try store.setIndex(try IndexSpec(parsing: "IVF64,PQ8", nprobe: 16))
         store.close()
         let gallery = try SearchableGallery(path: dir.path)
-        #expect(gallery.loadedSnapshot.indexSpec == .ivfpq(.init(nlist: 64, m: 8, nprobe: 16, rescore: 4)))
+        #expect(gallery.loadedSnapshot.indexSpec == .ivfpq(.init(nlist: 64, m: 8, nprobe: 16)))
         let hits = try gallery.search(Array(base[(100 * Self.d)..<(101 * Self.d)]), k: 1).hits
         #expect(hits[0].first?.id == 100)
         #expect(try gallery.remove(100))

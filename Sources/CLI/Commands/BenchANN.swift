@@ -26,7 +26,7 @@ struct BenchANNCommand: ParsableCommand {
     @Option(help: "HNSW M (neighbours per item; 2·M on layer 0).") var m = 16
     @Option(help: "IVF: coarse lists.") var nlist = 1024
     @Option(name: .customLong("pq-m"), help: "IVF-PQ: sub-quantizers (bytes per item; 0: IVF-Flat).") var pqM = 16
-    @Option(help: "IVF-PQ: candidates re-scored exactly, × k (0: codes only).") var rescore = 4
+    @Option(help: "IVF-PQ: candidates re-scored exactly, × k (0: codes only).") var rescore = 8
     @Option(help: "IVF: lists visited per query, to measure (comma-separated).") var nprobe = "4,8,16,32,64"
     @Option(name: .customLong("ef-construction"), help: "Beam width while building.") var efConstruction = 200
     @Option(name: .customLong("ef-search"), help: "Search beam widths to measure (comma-separated).") var efSearch = "16,32,64,128,256"
@@ -70,6 +70,10 @@ struct BenchANNCommand: ParsableCommand {
         }
         var rows: [[String: Any]] = []
         let knob = ivf ? "nprobe" : "ef_search"
+        // Queries on one thread, IVF's sgemms included.
+        let blasThreads = GEMM.threads
+        GEMM.threads = 1
+        defer { GEMM.threads = blasThreads }
         for setting in beams {
             hnsw?.parameters.efSearch = setting
             ivfpq?.parameters.nprobe = setting

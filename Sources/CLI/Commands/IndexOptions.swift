@@ -13,7 +13,7 @@ struct IndexOptions: ParsableArguments {
     @Option(name: .customLong("ef-search"), help: "HNSW: beam width while searching, raised to k when smaller (default 64).")
     var efSearch: Int?
     @Option(help: "IVF: lists visited per query (default 16).") var nprobe: Int?
-    @Option(help: "IVF-PQ: re-score the best rescore × k candidates exactly (default 4; 0: codes only).") var rescore: Int?
+    @Option(help: "IVF-PQ: re-score the best rescore × k candidates exactly (default 8; 0: codes only).") var rescore: Int?
 
     /// The spec asked for; nil when no option was given.
     func spec() throws -> IndexSpec? {

@@ -181,26 +181,7 @@ struct HNSWGraph {
 
     @inline(__always)
     private func kernel(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Float {
-        var acc = SIMD8<Float>(repeating: 0)
-        var j = 0
-        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-        if metric == .innerProduct {
-            while j + 8 <= dimension {
-                acc += ra.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-                j += 8
-            }
-            var s = acc.sum()
-            while j < dimension { s += a[j] * b[j]; j += 1 }
-            return -s
-        }
-        while j + 8 <= dimension {
-            let diff = ra.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - rb.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-            acc += diff * diff
-            j += 8
-        }
-        var s = acc.sum()
-        while j < dimension { let t = a[j] - b[j]; s += t * t; j += 1 }
-        return s
+        DistanceKernel.distance(a, b, count: dimension, metric: metric)
     }
 }
 

@@ -26,7 +26,7 @@ public final class IVFPQIndex: @unchecked Sendable {
         public var trainingSample: Int
         public var seed: UInt64
 
-        public init(nlist: Int = 1024, m: Int = 16, nprobe: Int = 16, rescore: Int = 4, trainingSample: Int = 65_536, seed: UInt64 = 1) {
+        public init(nlist: Int = 1024, m: Int = 16, nprobe: Int = 16, rescore: Int = 8, trainingSample: Int = 65_536, seed: UInt64 = 1) {
             self.nlist = nlist; self.m = m; self.nprobe = nprobe; self.rescore = rescore
             self.trainingSample = trainingSample; self.seed = seed
         }
@@ -160,16 +160,45 @@ public final class IVFPQIndex: @unchecked Sendable {
         guard k > 0, trainedLists > 0 else { return SearchResults(k: k, ids: outIDs, scores: outScores) }
         let probes = min(parameters.nprobe, trainedLists)
         let depth = parameters.m > 0 && parameters.rescore > 0 ? k * parameters.rescore : k
+        // ⟨q, centre⟩ for a block of queries at once (one sgemm), and the IP code tables (one
+        // sgemm per sub-quantizer): the per-query work left is the list scan.
+        let block = 256, lists = trainedLists, m = parameters.m, ksub = Self.codebookSize, ds = subDimension
+        var centreProducts = [Float](repeating: 0, count: block * lists)
+        var tables = [Float](repeating: 0, count: metric == .innerProduct ? block * m * ksub : 0)
+        let centreNorms = metric == .l2 ? (0..<lists).map { c in centres[(c * d)..<((c + 1) * d)].reduce(0) { $0 + $1 * $1 } } : []
         for q in 0..<nq {
+            let slot = q % block
+            if slot == 0 {
+                let rows = min(block, nq - q)
+                queries.withUnsafeBufferPointer { qp in
+                    centres.withUnsafeBufferPointer { cp in
+                        centreProducts.withUnsafeMutableBufferPointer { out in
+                            GEMM.sgemm(transB: true, m: rows, n: lists, k: d, a: qp.baseAddress! + q * d, lda: d, b: cp.baseAddress!, ldb: d,
+                                       c: out.baseAddress!, ldc: lists)
+                        }
+                    }
+                    guard metric == .innerProduct, m > 0 else { return }
+                    codebooks.withUnsafeBufferPointer { bp in
+                        tables.withUnsafeMutableBufferPointer { out in
+                            for j in 0..<m {
+                                // −⟨q_j, codeword⟩ into row slot, columns j·256 ..< (j+1)·256.
+                                GEMM.sgemm(transB: true, m: rows, n: ksub, k: ds, alpha: -1, a: qp.baseAddress! + q * d + j * ds, lda: d,
+                                           b: bp.baseAddress! + j * ksub * ds, ldb: ds, c: out.baseAddress! + j * ksub, ldc: m * ksub)
+                            }
+                        }
+                    }
+                }
+            }
             let query = Array(queries[(q * d)..<((q + 1) * d)])
-            // Smaller is closer throughout: −⟨q, ·⟩ or ‖q − ·‖².
+            // Smaller is closer throughout: −⟨q, ·⟩ or ‖q − ·‖² (‖q‖² left out: the same for every list).
             var lists = NeighbourHeap(nearestFirst: false, capacity: probes + 1)
             for c in 0..<trainedLists {
-                let dist = distance(query, centres, offset: c * d)
+                let product = centreProducts[slot * trainedLists + c]
+                let dist = metric == .innerProduct ? -product : centreNorms[c] - 2 * product
                 if lists.count < probes { lists.push(dist, c) } else if dist < lists.top!.0 { _ = lists.pop(); lists.push(dist, c) }
             }
             var best = NeighbourHeap(nearestFirst: false, capacity: depth + 1)
-            let table = parameters.m > 0 && metric == .innerProduct ? innerProductTable(query) : []
+            let table = metric == .innerProduct && m > 0 ? Array(tables[(slot * m * ksub)..<((slot + 1) * m * ksub)]) : []
             for (centreDistance, list) in lists.items {
                 let rows = listRows[list]
                 if rows.isEmpty { continue }
@@ -221,21 +250,6 @@ public final class IVFPQIndex: @unchecked Sendable {
         if heap.count < depth { heap.push(dist, row) } else if dist < heap.top!.0 { _ = heap.pop(); heap.push(dist, row) }
     }
 
-    /// −⟨q_j, codeword⟩ for every sub-quantizer j and code (m × 256).
-    private func innerProductTable(_ query: [Float]) -> [Float] {
-        let ds = subDimension
-        var table = [Float](repeating: 0, count: parameters.m * Self.codebookSize)
-        for j in 0..<parameters.m {
-            for c in 0..<Self.codebookSize {
-                var s: Float = 0
-                let book = (j * Self.codebookSize + c) * ds
-                for t in 0..<ds { s += query[j * ds + t] * codebooks[book + t] }
-                table[j * Self.codebookSize + c] = -s
-            }
-        }
-        return table
-    }
-
     /// ‖(q − c)_j − codeword‖² for every sub-quantizer j and code, for list `list`'s centre c.
     private func l2Table(_ query: [Float], list: Int) -> [Float] {
         let d = dimension, ds = subDimension
@@ -257,13 +271,9 @@ public final class IVFPQIndex: @unchecked Sendable {
     /// Smaller is closer: −⟨q, v⟩ or ‖q − v‖², v the `dimension` floats of `store` from `offset`.
     @inline(__always)
     private func distance(_ query: [Float], _ store: [Float], offset: Int) -> Float {
-        var s: Float = 0
-        if metric == .innerProduct {
-            for j in 0..<dimension { s += query[j] * store[offset + j] }
-            return -s
+        query.withUnsafeBufferPointer { q in
+            store.withUnsafeBufferPointer { s in DistanceKernel.distance(q.baseAddress!, s.baseAddress! + offset, count: dimension, metric: metric) }
         }
-        for j in 0..<dimension { let t = query[j] - store[offset + j]; s += t * t }
-        return s
     }
 
     /// A copy sharing nothing with this index (the trained quantizers included).
