@@ -15,8 +15,8 @@ struct GalleryCommand: ParsableCommand {
         `build` embeds an image list into a new or existing gallery; `add` embeds more images \
         (lists, files, folders) with the gallery's model; `remove` deletes items by id; `import` \
         and `export` move embeddings in and out (`export --format npy|parquet|ndjson` writes a folder \
-        for bulk import into Milvus, Qdrant, OpenSearch or Vespa); `index` chooses exact or HNSW \
-        search and builds the graph; `stats` prints the manifest. `magpie serve` does the same live over HTTP.
+        for bulk import into Milvus, Qdrant, OpenSearch or Vespa); `index` chooses exact, HNSW or \
+        IVF-PQ search and builds the index; `stats` prints the manifest. `magpie serve` does the same live over HTTP.
         """,
         subcommands: [GalleryBuildCommand.self, GalleryAddCommand.self, GalleryRemoveCommand.self, GalleryImportCommand.self, GalleryExportCommand.self, GalleryIndexCommand.self, GalleryStatsCommand.self]
     )

@@ -6,14 +6,15 @@ import Retrieval
 struct GalleryIndexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "index",
-        abstract: "Choose a gallery's search index (flat or HNSW), build it and save it beside the data.",
+        abstract: "Choose a gallery's search index (flat, HNSW or IVF-PQ) and build it.",
         discussion: """
         The choice is recorded in the gallery's manifest, so `query`, `serve` and `eval --gallery` \
         search with it. An HNSW graph is derived from the LMDB data and saved as index.hnsw in the \
         gallery folder, stamped with the LMDB transaction it reflects; whoever opens the gallery \
-        later loads it when the stamp matches and rebuilds it when not (writes by `gallery add` or \
-        another process, a crash). `--index flat` goes back to exact search. See README, \
-        "Choosing an index".
+        later loads it when the stamp matches, brings it up to date after writes by `gallery add` \
+        or another process, and rebuilds it when it is missing or damaged (a crash). IVF-PQ \
+        (IVF<nlist>,PQ<m>) is trained in memory at each open. `--index flat` goes back to exact \
+        search. See README, "Choosing an index".
         """
     )
 
