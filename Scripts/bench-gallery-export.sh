@@ -20,20 +20,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 echo "==> synthetic gallery $N × $DIM in $WORK"
-"$VENV/bin/python" - "$N" "$DIM" "$WORK/rows.ndjson" <<'PY'
-import json, sys
-import numpy as np
-n, d, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-rng = np.random.default_rng(0)
-v = rng.standard_normal((n, d)).astype(np.float32)
-v /= np.linalg.norm(v, axis=1, keepdims=True)
-with open(out, "w") as f:
-    for i in range(n):
-        row = {"id": i, "vector": v[i].tolist(), "label": i // 5, "path": f"images/class_{i // 5:05d}/{i:07d}.jpg"}
-        if i % 10 == 0:
-            row["metadata"] = {"shop": f"s{i % 97}", "price": i % 1000}
-        f.write(json.dumps(row) + "\n")
-PY
+"$VENV/bin/python" Scripts/lib/synthetic_gallery_rows.py "$N" "$DIM" "$WORK/rows.ndjson"
 "$MAGPIE" gallery import --gallery "$WORK/gallery" --input "$WORK/rows.ndjson" --model Synthetic
 
 run() {  # name, export arguments...

@@ -47,24 +47,7 @@ if [ "${KEEP:-0}" != 1 ]; then trap 'rm -rf "$WORK"' EXIT; fi
 if [ -z "$GALLERY" ]; then
     GALLERY=$WORK/gallery
     echo "==> synthetic gallery $N × $DIM ($METRIC) in $GALLERY"
-    "$VENV/bin/python" - "$N" "$DIM" "$WORK/rows.ndjson" <<'PY'
-import json, sys
-import numpy as np
-n, d, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-rng = np.random.default_rng(0)
-v = rng.standard_normal((n, d)).astype(np.float32)
-v /= np.linalg.norm(v, axis=1, keepdims=True)
-with open(out, "w", encoding="utf-8") as f:
-    for i in range(n):
-        row = {"id": i, "vector": v[i].tolist()}
-        if i % 7:  # every seventh item has no label, every eleventh no path: nulls in Parquet
-            row["label"] = i // 5
-        if i % 11:
-            row["path"] = f"images/class_{i // 5:05d}/{i:07d}{'_é' if i % 13 == 0 else ''}.jpg"
-        if i % 10 == 0:
-            row["metadata"] = {"shop": f"s{i % 97}", "price": i % 1000, "tags": ["a", "ü"], "note": "two\nlines"}
-        f.write(json.dumps(row, ensure_ascii=False) + "\n")
-PY
+    "$VENV/bin/python" Scripts/lib/synthetic_gallery_rows.py "$N" "$DIM" "$WORK/rows.ndjson" --edge-cases
     "$MAGPIE" gallery import --gallery "$GALLERY" --input "$WORK/rows.ndjson" --model Synthetic --metric "$METRIC"
 fi
 

@@ -107,27 +107,11 @@ public final class HNSWIndex: @unchecked Sendable {
         entryPoint = entry.point; topLevel = entry.level
     }
 
-    /// Marks `id` removed: it is never returned again. False when it was not there.
-    @discardableResult
-    public func remove(_ id: Int64) -> Bool {
-        guard let row = position[id], !removedRows.contains(row) else { return false }
-        removedRows.insert(row)
-        return true
-    }
-
     /// The k best items for each row-major query (ids −1 past the items found). With `allowed`
     /// (one flag per row) only those rows are returned; the beam still walks through the others,
     /// so a restrictive filter costs more graph steps, never fewer results than exist nearby.
     public func search(_ queries: [Float], k: Int, allowed: [Bool]? = nil) throws -> SearchResults {
-        guard k >= 0, queries.count % dimension == 0 else {
-            throw RetrievalError.invalidArgument("queries must be a multiple of the dimension \(dimension) and k non-negative")
-        }
-        if let allowed, allowed.count != ids.count {
-            throw RetrievalError.invalidArgument("the filter has \(allowed.count) flags for \(ids.count) rows")
-        }
-        let nq = queries.count / dimension
-        var outIDs = [Int64](repeating: -1, count: nq * k)
-        var outScores = [Float](repeating: metric == .innerProduct ? -.infinity : .infinity, count: nq * k)
+        var (nq, outIDs, outScores) = try preparedSearch(queries, k: k, allowed: allowed, dimension: dimension, rows: ids.count, metric: metric)
         guard k > 0, entryPoint >= 0 else { return SearchResults(k: k, ids: outIDs, scores: outScores) }
         let removed = removedRows
         let accept: ((Int) -> Bool)? = allowed == nil && removed.isEmpty ? nil : { row in
@@ -222,14 +206,9 @@ private final class RowCounter: @unchecked Sendable {
     func take() -> Int? { lock.withLock { guard next < end else { return nil }; defer { next += 1 }; return next } }
 }
 
-extension HNSWIndex: VectorIndex {
+extension HNSWIndex: VectorIndex, TombstonedRows {
     public var spec: IndexSpec { .hnsw(parameters) }
     public var rowIDs: [Int64] { ids }
-
-    public func row(of id: Int64) -> Int? {
-        guard let row = position[id], !removedRows.contains(row) else { return nil }
-        return row
-    }
 
     public func vector(of id: Int64) -> ArraySlice<Float>? {
         row(of: id).map { vectors[($0 * dimension)..<(($0 + 1) * dimension)] }

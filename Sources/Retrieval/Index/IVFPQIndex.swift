@@ -120,43 +120,33 @@ public final class IVFPQIndex: @unchecked Sendable {
 
     /// The m codes of `x`'s residual from list `list`'s centre.
     private func encode(_ x: [Float], list: Int) -> [UInt8] {
-        let d = dimension, ds = subDimension
-        var codes = [UInt8](repeating: 0, count: parameters.m)
-        for j in 0..<parameters.m {
+        (0..<parameters.m).map { j in
             var best = Float.infinity, bestCode = 0
             for c in 0..<Self.codebookSize {
-                var dist: Float = 0
-                let book = (j * Self.codebookSize + c) * ds
-                for t in 0..<ds {
-                    let r = x[j * ds + t] - centres[list * d + j * ds + t] - codebooks[book + t]
-                    dist += r * r
-                }
+                let dist = residualDistance(x, list: list, sub: j, code: c)
                 if dist < best { best = dist; bestCode = c }
             }
-            codes[j] = UInt8(bestCode)
+            return UInt8(bestCode)
         }
-        return codes
     }
 
-    @discardableResult
-    public func remove(_ id: Int64) -> Bool {
-        guard let row = position[id], !removedRows.contains(row) else { return false }
-        removedRows.insert(row)
-        return true
+    /// ‖(x − centre of `list`)_j − codeword c of sub-quantizer j‖².
+    @inline(__always)
+    private func residualDistance(_ x: [Float], list: Int, sub j: Int, code c: Int) -> Float {
+        let d = dimension, ds = subDimension, book = (j * Self.codebookSize + c) * ds
+        var s: Float = 0
+        for t in 0..<ds {
+            let r = x[j * ds + t] - centres[list * d + j * ds + t] - codebooks[book + t]
+            s += r * r
+        }
+        return s
     }
 
     /// The k best items per row-major query: the `nprobe` nearest lists scanned with the
     /// quantized scores, then (rescore > 0) the best `rescore × k` re-scored exactly.
     public func search(_ queries: [Float], k: Int, allowed: [Bool]? = nil) throws -> SearchResults {
-        guard k >= 0, queries.count % dimension == 0 else {
-            throw RetrievalError.invalidArgument("queries must be a multiple of the dimension \(dimension) and k non-negative")
-        }
-        if let allowed, allowed.count != ids.count {
-            throw RetrievalError.invalidArgument("the filter has \(allowed.count) flags for \(ids.count) rows")
-        }
-        let d = dimension, nq = queries.count / d
-        var outIDs = [Int64](repeating: -1, count: nq * k)
-        var outScores = [Float](repeating: metric == .innerProduct ? -.infinity : .infinity, count: nq * k)
+        var (nq, outIDs, outScores) = try preparedSearch(queries, k: k, allowed: allowed, dimension: dimension, rows: ids.count, metric: metric)
+        let d = dimension
         guard k > 0, trainedLists > 0 else { return SearchResults(k: k, ids: outIDs, scores: outScores) }
         let probes = min(parameters.nprobe, trainedLists)
         let depth = parameters.m > 0 && parameters.rescore > 0 ? k * parameters.rescore : k
@@ -252,18 +242,9 @@ public final class IVFPQIndex: @unchecked Sendable {
 
     /// ‖(q − c)_j − codeword‖² for every sub-quantizer j and code, for list `list`'s centre c.
     private func l2Table(_ query: [Float], list: Int) -> [Float] {
-        let d = dimension, ds = subDimension
         var table = [Float](repeating: 0, count: parameters.m * Self.codebookSize)
         for j in 0..<parameters.m {
-            for c in 0..<Self.codebookSize {
-                var s: Float = 0
-                let book = (j * Self.codebookSize + c) * ds
-                for t in 0..<ds {
-                    let r = query[j * ds + t] - centres[list * d + j * ds + t] - codebooks[book + t]
-                    s += r * r
-                }
-                table[j * Self.codebookSize + c] = s
-            }
+            for c in 0..<Self.codebookSize { table[j * Self.codebookSize + c] = residualDistance(query, list: list, sub: j, code: c) }
         }
         return table
     }
@@ -285,14 +266,9 @@ public final class IVFPQIndex: @unchecked Sendable {
     }
 }
 
-extension IVFPQIndex: VectorIndex {
+extension IVFPQIndex: VectorIndex, TombstonedRows {
     public var spec: IndexSpec { .ivfpq(parameters) }
     public var rowIDs: [Int64] { ids }
-
-    public func row(of id: Int64) -> Int? {
-        guard let row = position[id], !removedRows.contains(row) else { return nil }
-        return row
-    }
 
     public func vector(of id: Int64) -> ArraySlice<Float>? {
         row(of: id).map { vectors[($0 * dimension)..<(($0 + 1) * dimension)] }
