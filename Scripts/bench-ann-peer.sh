@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # HNSW against its peers on the same vectors, in one run: Magpie's HNSWIndex (`magpie bench ann`)
-# and hnswlib and faiss's IndexHNSWFlat (PyPI), same M and efConstruction, every build on all
+# and hnswlib, faiss's IndexHNSWFlat and usearch (PyPI), same M and efConstruction, every build on all
 # cores, all queries on one thread (the peers get them in one call, so Python adds no per-query
 # cost), recall@10 against exact search.
 #
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-100000}" DIM="${2:-128}" M="${3:-16}" EFC="${4:-200}"
-python3 -c 'import hnswlib, faiss, numpy' 2>/dev/null || pip install --quiet hnswlib faiss-cpu numpy
+python3 -c 'import hnswlib, faiss, usearch, numpy' 2>/dev/null || pip install --quiet hnswlib faiss-cpu usearch numpy
 MAGPIE="$(swift build -c release --show-bin-path)/magpie"
 [ -x "$MAGPIE" ] || { echo "error: build the release binary first: swift build -c release --product magpie" >&2; exit 1; }
 WORK="$(mktemp -d /tmp/magpie-ann.XXXXXX)"
@@ -104,13 +104,23 @@ for ef in efs:
     res.append((ef, len(queries) / (time.perf_counter() - t), recall(found)))
 rows["faiss"] = (build, res)
 
+from usearch.index import Index
+u = Index(ndim=d, metric="ip", dtype="f32", connectivity=m, expansion_add=efc)
+t = time.perf_counter(); u.add(np.arange(n), base, threads=cores); build = time.perf_counter() - t
+res = []
+for ef in efs:
+    u.expansion_search = ef; t = time.perf_counter()
+    found = u.search(queries, 10, threads=1).keys
+    res.append((ef, len(queries) / (time.perf_counter() - t), recall(found)))
+rows["usearch"] = (build, res)
+
 print(f"\n{n} x {d}, M={m}, efConstruction={efc}; build on {cores} threads, queries on one; recall@10 against exact")
 for name, (build, res) in rows.items():
     print(f"  {name:8s} build {build:7.1f} s   " + "   ".join(f"ef {ef}: {qps:7.0f} q/s ({r:.3f})" for ef, qps, r in res))
 def at95(res): return next(((ef, qps) for ef, qps, r in res if r >= 0.95), None)
-ours95, peers95 = at95(rows["magpie"][1]), [at95(rows[p][1]) for p in ("hnswlib", "faiss")]
+ours95, peers95 = at95(rows["magpie"][1]), [at95(rows[p][1]) for p in ("hnswlib", "faiss", "usearch")]
 best = max((p for p in peers95 if p), key=lambda p: p[1], default=None)
 if ours95 and best:
     print(f"queries/s at recall@10 >= 0.95: magpie {ours95[1]:.0f} (ef {ours95[0]}) vs best peer {best[1]:.0f} (ef {best[0]}): {ours95[1] / best[1]:.2f}x; "
-          f"build {rows['magpie'][0]:.1f} s vs faiss {rows['faiss'][0]:.1f} s, hnswlib {rows['hnswlib'][0]:.1f} s")
+          f"build {rows['magpie'][0]:.1f} s vs faiss {rows['faiss'][0]:.1f} s, hnswlib {rows['hnswlib'][0]:.1f} s, usearch {rows['usearch'][0]:.1f} s")
 PY
