@@ -42,6 +42,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // oneDNN (no pkg-config file in Debian): convolution primitives for TensorCore.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        // A cache prefetch hint (a header only, no library) for the approximate indexes.
+        .systemLibrary(name: "CPrefetch"),
         // OpenMPI: the collectives of data-parallel training under `mpirun` (Cluster).
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
@@ -61,7 +63,7 @@ let package = Package(
         // The processes of one training job: MPI's world under `mpirun`, else one process.
         .target(name: "Cluster", dependencies: ["CMPI"]),
         .target(name: "Engine", dependencies: ["MagpieConfig", "Models", "Datasets", "Retrieval", "Cluster"], swiftSettings: kernelFlags),
-        .target(name: "Retrieval", dependencies: ["TensorCore", "CLMDB"], swiftSettings: kernelFlags),
+        .target(name: "Retrieval", dependencies: ["TensorCore", "CLMDB", "CPrefetch"], swiftSettings: kernelFlags),
         .target(name: "Datasets", dependencies: ["MagpieConfig", "TensorCore", "CImageCodec"], swiftSettings: kernelFlags),
         // Gallery → npy / Parquet / NDJSON files for vector databases (`magpie gallery export`).
         .target(name: "GalleryExport", dependencies: ["Retrieval", "TensorCore"], swiftSettings: kernelFlags),

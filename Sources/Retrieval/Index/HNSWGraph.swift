@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 
 /// Raw views of an `HNSWIndex`'s arrays for the hot loops of search and insertion, valid for
@@ -94,6 +95,13 @@ struct HNSWGraph {
             if accept?(entry) ?? true { results.push(entryDistance, entry) }
             while let (dist, row) = candidates.pop() {
                 if results.count >= ef, dist > results.top!.0 { break }
+                // Ask for the unvisited neighbours' vectors first: their loads overlap instead of
+                // each distance waiting for memory in turn.
+                if locks == nil {
+                    forEachLink(of: row, level: level) { n in
+                        if marks[n] != epoch { magpie_prefetch(vectors + n * dimension) }
+                    }
+                }
                 forEachLink(of: row, level: level) { n in
                     guard marks[n] != epoch else { return }
                     marks[n] = epoch
