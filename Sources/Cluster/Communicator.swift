@@ -11,9 +11,10 @@ public protocol Communicator: AnyObject {
     func sum(_ buffer: UnsafeMutableBufferPointer<Double>)
     /// Replaces `buffer` on every rank with the element-wise maximum over ranks.
     func maximum(_ buffer: UnsafeMutableBufferPointer<Double>)
-    /// Every rank's `local` joined in rank order; ranks may pass different counts.
-    func gather(_ local: [Float]) -> [Float]
-    func gather(_ local: [Int64]) -> [Int64]
+    /// Every rank's `local` joined in rank order, and how many each rank gave; ranks may pass
+    /// different counts.
+    func gather(_ local: [Float]) -> (values: [Float], counts: [Int])
+    func gather(_ local: [Int64]) -> (values: [Int64], counts: [Int])
     /// Rank `root`'s `buffer`, copied into every rank's.
     func broadcast(_ buffer: UnsafeMutableBufferPointer<Double>, root: Int)
     /// Stops the whole job (every rank) with `code`: one rank's error would otherwise leave the
@@ -37,8 +38,8 @@ public final class SingleProcess: Communicator {
     public func sum(_ buffer: UnsafeMutableBufferPointer<Float>) {}
     public func sum(_ buffer: UnsafeMutableBufferPointer<Double>) {}
     public func maximum(_ buffer: UnsafeMutableBufferPointer<Double>) {}
-    public func gather(_ local: [Float]) -> [Float] { local }
-    public func gather(_ local: [Int64]) -> [Int64] { local }
+    public func gather(_ local: [Float]) -> (values: [Float], counts: [Int]) { (local, [local.count]) }
+    public func gather(_ local: [Int64]) -> (values: [Int64], counts: [Int]) { (local, [local.count]) }
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Double>, root: Int) {}
     public func abort(code: Int32) -> Never { exit(code) }
 }

@@ -51,10 +51,10 @@ public final class MPICommunicator: Communicator {
         }
     }
 
-    public func gather(_ local: [Float]) -> [Float] { gather(local, type: magpie_mpi_float()) }
-    public func gather(_ local: [Int64]) -> [Int64] { gather(local, type: magpie_mpi_int64()) }
+    public func gather(_ local: [Float]) -> (values: [Float], counts: [Int]) { gather(local, type: magpie_mpi_float()) }
+    public func gather(_ local: [Int64]) -> (values: [Int64], counts: [Int]) { gather(local, type: magpie_mpi_int64()) }
 
-    private func gather<T: Numeric>(_ local: [T], type: MPI_Datatype) -> [T] {
+    private func gather<T: Numeric>(_ local: [T], type: MPI_Datatype) -> (values: [T], counts: [Int]) {
         var counts = [Int32](repeating: 0, count: size)
         var mine = Int32(local.count)
         MPI_Allgather(&mine, 1, magpie_mpi_int32(), &counts, 1, magpie_mpi_int32(), world)
@@ -66,7 +66,7 @@ public final class MPICommunicator: Communicator {
                 _ = MPI_Allgatherv(send.baseAddress, mine, type, receive.baseAddress, counts, displacements, type, world)
             }
         }
-        return out
+        return (out, counts.map(Int.init))
     }
 
     public func broadcast(_ buffer: UnsafeMutableBufferPointer<Double>, root: Int) {

@@ -16,8 +16,8 @@ import Testing
         func maximum(_ buffer: UnsafeMutableBufferPointer<Double>) {
             for i in buffer.indices { buffer[i] = max(buffer[i], other[i]) }
         }
-        func gather(_ local: [Float]) -> [Float] { local }
-        func gather(_ local: [Int64]) -> [Int64] { local }
+        func gather(_ local: [Float]) -> (values: [Float], counts: [Int]) { (local, [local.count]) }
+        func gather(_ local: [Int64]) -> (values: [Int64], counts: [Int]) { (local, [local.count]) }
         func broadcast(_ buffer: UnsafeMutableBufferPointer<Double>, root: Int) {}
         func abort(code: Int32) -> Never { fatalError("abort \(code)") }
     }

@@ -201,8 +201,7 @@ extension ClassificationTrainer: TrainingTask {
                 throw EngineError.data("the loss became \(total.item) at epoch \(epoch), iteration \(iter); lower Optimizer.lr.learning_rate")
             }
             total.backward()
-            let images = Double(batch.labels.count)
-            parallel.sumGradients(of: parameters, localWeight: Float(images / parallel.sum(images)))
+            parallel.averageGradients(of: parameters, images: batch.labels.count)
             optimizer.step()
             optimizer.zeroGrad()
             var values = parts

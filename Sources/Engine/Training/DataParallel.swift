@@ -58,6 +58,14 @@ public final class DataParallel {
         return loader.makeIterator(batches: shard.batches, epoch: epoch, firstSlots: shard.firstSlots)
     }
 
+    /// Averages every parameter's gradient over the ranks, weighting each rank by its share of
+    /// the `images` the step ran (losses that are means over a rank's images: the result is the
+    /// gradient of the mean over the whole batch).
+    public func averageGradients(of parameters: [Tensor], images: Int) {
+        guard isDistributed else { return }
+        sumGradients(of: parameters, localWeight: Float(Double(images) / sum(Double(images))))
+    }
+
     /// Sums every parameter's gradient over the ranks, each rank's first scaled by `localWeight`.
     /// A parameter keeps no gradient only when no rank produced one (as on one process, where the
     /// optimizer skips it).
@@ -98,13 +106,8 @@ public final class DataParallel {
     public func gatherRows(_ local: Tensor) -> Tensor {
         guard isDistributed else { return local }
         let rowSize = local.count / max(local.shape[0], 1)
-        var rows = [Double](repeating: 0, count: size)
-        rows[rank] = Double(local.shape[0])
-        let all = timed { () -> [Float] in
-            communicator.sum(&rows)
-            return communicator.gather(local.data)
-        }
-        let before = Int(rows[..<rank].reduce(0, +)), mine = local.shape[0]
+        let (all, counts) = timed { communicator.gather(local.data) }
+        let before = counts[..<rank].reduce(0, +) / max(rowSize, 1), mine = local.shape[0]
         let trailing = Array(local.shape.dropFirst())
         var parts: [Tensor] = []
         if before > 0 { parts.append(Tensor(shape: [before] + trailing, data: Array(all[..<(before * rowSize)]))) }
@@ -117,7 +120,7 @@ public final class DataParallel {
     /// Every rank's labels joined in rank order.
     public func gather(_ labels: [Int]) -> [Int] {
         guard isDistributed else { return labels }
-        return timed { communicator.gather(labels.map(Int64.init)).map(Int.init) }
+        return timed { communicator.gather(labels.map(Int64.init)).values.map(Int.init) }
     }
 
     /// The sum over ranks of `value`.
@@ -151,7 +154,7 @@ public final class DataParallel {
         guard isDistributed else { return values }
         // Names travel as text: "name\tvalue" lines, gathered from every rank.
         let text = values.map { "\($0.0)\t\($0.1.bitPattern)" }.joined(separator: "\n") + "\n"
-        let all = timed { communicator.gather(text.utf8.map { Int64($0) }) }
+        let all = timed { communicator.gather(text.utf8.map { Int64($0) }).values }
         var sums: [String: (total: Double, count: Int)] = [:], order = values.map(\.0)
         for line in String(decoding: all.map { UInt8(truncatingIfNeeded: $0) }, as: UTF8.self).split(separator: "\n") {
             let parts = line.split(separator: "\t")

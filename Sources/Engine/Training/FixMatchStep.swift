@@ -40,8 +40,7 @@ public final class FixMatchStep {
     /// The update after backward: gradients summed over ranks (weighted by labelled images), the
     /// optimizer step and the EMA.
     private func update(labeledImages: Int) {
-        let images = Double(labeledImages)
-        parallel.sumGradients(of: parameters, localWeight: Float(images / parallel.sum(images)))
+        parallel.averageGradients(of: parameters, images: labeledImages)
         optimizer.step()
         ema?.update()
     }

@@ -173,10 +173,9 @@ extension MetricLearningTrainer: TrainingTask {
         if let plateau { optimizer.learningRate = plateau.step(metric: metric) }
     }
 
-    /// The weights and the cross-batch memory (features and labels).
-    var rankFingerprints: [(String, Double)] {
-        [("weights", DataParallel.fingerprint(parameters.lazy.flatMap(\.data))),
-         ("cross-batch memory", DataParallel.fingerprint(loss.memory.features) + Double(loss.memory.labels.reduce(0, +)))]
+    /// The cross-batch memory (features and labels).
+    var stateFingerprints: [(String, Double)] {
+        [("cross-batch memory", DataParallel.fingerprint(loss.memory.features) + Double(loss.memory.labels.reduce(0, +)))]
     }
 
     func save(_ name: String, state: Checkpoint.State) throws {

@@ -25,9 +25,9 @@ protocol TrainingTask: AnyObject {
     /// On ranks other than 0: what evaluating would have changed besides the log (the
     /// ReduceOnPlateau learning rate), from rank 0's metric.
     func follow(metric: Double)
-    /// What must be the same on every rank after each epoch, as fingerprints (the weights by
-    /// default; XBM adds its memory).
-    var rankFingerprints: [(String, Double)] { get }
+    /// What besides the weights must be the same on every rank after each epoch, as
+    /// fingerprints (XBM's memory); none by default.
+    var stateFingerprints: [(String, Double)] { get }
     /// Writes a checkpoint under `<output_dir>/<arch>/<name>`.
     func save(_ name: String, state: Checkpoint.State) throws
 }
@@ -35,7 +35,7 @@ protocol TrainingTask: AnyObject {
 extension TrainingTask {
     func follow(metric: Double) {}
 
-    var rankFingerprints: [(String, Double)] { [("weights", DataParallel.fingerprint(model.namedParameters().lazy.flatMap(\.1.data)))] }
+    var stateFingerprints: [(String, Double)] { [] }
 }
 
 /// One evaluation: the metric that chooses `best_model` (higher is better), every value to log,
@@ -105,7 +105,10 @@ enum TrainingLoop {
         while epoch <= s.epochs {
             end = try task.trainEpoch(epoch, progress: &progress, step: &step)
             progress.endEpoch(epoch)
-            if parallel.isDistributed { try parallel.expectIdentical(task.rankFingerprints) }
+            if parallel.isDistributed {
+                let weights = DataParallel.fingerprint(task.model.namedParameters().lazy.flatMap(\.1.data))
+                try parallel.expectIdentical([("weights", weights)] + task.stateFingerprints)
+            }
             if let l = progress.epochAverage("loss") { firstLoss = firstLoss ?? l; lastLoss = l }
             if end == .interrupted {
                 latest = try save("latest", epoch: epoch - 1)

@@ -39,10 +39,8 @@ public enum GalleryIndexFile {
         guard case .hnsw(let parameters) = spec, let url = url(gallery: path, spec: spec) else { return try FlatIndex(snapshot) }
         let stamp = stamp(transaction: snapshot.transaction, count: snapshot.ids.count)
         var stale: HNSWIndex?
-        if let (index, saved) = try? HNSWIndex.load(from: url), index.dimension == snapshot.manifest.dimension,
-           index.metric == snapshot.manifest.metric, index.parameters.m == parameters.m,
-           index.parameters.efConstruction == parameters.efConstruction {
-            index.parameters.efSearch = parameters.efSearch
+        if let (index, saved) = savedGraph(at: url, parameters: parameters), index.dimension == snapshot.manifest.dimension,
+           index.metric == snapshot.manifest.metric {
             if saved == stamp { return index }
             stale = index
         }
@@ -75,10 +73,17 @@ public enum GalleryIndexFile {
     /// change must not cost a rebuild. Anything else is left for the next open to rebuild.
     static func restamp(gallery path: String, spec: IndexSpec, from old: Int, to new: Int) {
         guard case .hnsw(let p) = spec, let url = url(gallery: path, spec: spec),
-              let (index, stamp) = try? HNSWIndex.load(from: url), stamp == old,
-              index.parameters.m == p.m, index.parameters.efConstruction == p.efConstruction else { return }
-        index.parameters.efSearch = p.efSearch
+              let (index, stamp) = savedGraph(at: url, parameters: p), stamp == old else { return }
         try? index.save(to: url, stamp: new)
+    }
+
+    /// The graph saved at `url` and its stamp, when it is the graph `parameters` build (same M
+    /// and efConstruction), with their efSearch, a search setting; nil otherwise or unreadable.
+    private static func savedGraph(at url: URL, parameters: HNSWIndex.Parameters) -> (index: HNSWIndex, stamp: Int)? {
+        guard let (index, stamp) = try? HNSWIndex.load(from: url), index.parameters.m == parameters.m,
+              index.parameters.efConstruction == parameters.efConstruction else { return nil }
+        index.parameters.efSearch = parameters.efSearch
+        return (index, stamp)
     }
 
     /// `base` (without the ids in `removed`) brought to `snapshot`'s items by removing and adding

@@ -49,8 +49,11 @@ public final class IndexSnapshot: @unchecked Sendable {
     public var indexBytes: Int { base.memoryBytes + segment.memoryBytes }
     /// Items written since the base was built (added, removed): they search exactly beside it.
     public var pendingWrites: (added: Int, removed: Int) { (segment.count, removed.count) }
-    /// The base index itself, for saving it beside the gallery.
-    public var baseIndex: any VectorIndex { base }
+    /// One index of the base kind holding every live item: the base without the removals, plus
+    /// the segment (the records are left alone).
+    func mergedIndex() throws -> any VectorIndex {
+        try base.merged(without: removed, addingIDs: segment.ids, vectors: segment.vectors)
+    }
 
     public var count: Int { base.count - removed.count + segment.count }
     public var dimension: Int { base.dimension }
@@ -119,7 +122,7 @@ public final class IndexSnapshot: @unchecked Sendable {
     /// The same items with everything in one new base of the same kind (O(gallery) to copy; an
     /// HNSW base inserts the segment into a copy of its graph instead of rebuilding it).
     public func compacted() throws -> IndexSnapshot {
-        let merged = try base.merged(without: removed, addingIDs: segment.ids, vectors: segment.vectors)
+        let merged = try mergedIndex()
         var records = baseRecords.records
         for id in removed { records[id] = nil }
         for (id, r) in segmentRecords { records[id] = r }

@@ -153,7 +153,7 @@ public final class SearchableGallery: @unchecked Sendable {
               (try? store.lastTransactionID()) == snap.transaction else { return }
         let pending = snap.pendingWrites
         guard pending.added > 0 || pending.removed > 0,
-              let merged = try? snap.compacted().baseIndex as? HNSWIndex else { return }
+              let merged = try? snap.mergedIndex() as? HNSWIndex else { return }
         do {
             try merged.save(to: url, stamp: GalleryIndexFile.stamp(transaction: snap.transaction, count: snap.count))
         } catch {

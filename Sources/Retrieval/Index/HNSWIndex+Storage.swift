@@ -24,11 +24,14 @@ extension HNSWIndex {
         }
         vectors.withUnsafeBytes { out.append(contentsOf: $0) }
         links0.withUnsafeBytes { out.append(contentsOf: $0) }
-        for row in ids.indices where levels[row] > 0 {
-            for level in 1...Int(levels[row]) {
-                let links = self.links(row, level: level)
-                withUnsafeBytes(of: Int32(links.count).littleEndian) { out.append(contentsOf: $0) }
-                links.withUnsafeBytes { out.append(contentsOf: $0) }
+        withGraph(mutable: false, lockStripes: 0) { graph in
+            for row in ids.indices where levels[row] > 0 {
+                for level in 1...Int(levels[row]) {
+                    var links: [Int32] = []
+                    graph.forEachLink(of: row, level: level) { links.append(Int32($0)) }
+                    withUnsafeBytes(of: Int32(links.count).littleEndian) { out.append(contentsOf: $0) }
+                    links.withUnsafeBytes { out.append(contentsOf: $0) }
+                }
             }
         }
         int(removedRows.count)

@@ -98,7 +98,7 @@ public final class HNSWIndex: @unchecked Sendable {
         withGraph(mutable: true, lockStripes: threads > 1 ? 4096 : 0) { graph in
             let next = RowCounter(rows)
             let work = { (_: Int) in
-                let visited = pool.take(count: graph.count)
+                let visited = pool.take()
                 defer { pool.give(visited) }
                 while let row = next.take() { graph.insert(row, entry: entry, ef: efConstruction, visited: visited) }
             }
@@ -117,7 +117,7 @@ public final class HNSWIndex: @unchecked Sendable {
         let accept: ((Int) -> Bool)? = allowed == nil && removed.isEmpty ? nil : { row in
             (allowed?[row] ?? true) && (removed.isEmpty || !removed.contains(row))
         }
-        let visited = visitedPool.take(count: ids.count)
+        let visited = visitedPool.take()
         defer { visitedPool.give(visited) }
         let ef = max(parameters.efSearch, k), entry = entryPoint, top = topLevel
         withGraph(mutable: false, lockStripes: 0) { graph in
@@ -150,7 +150,7 @@ public final class HNSWIndex: @unchecked Sendable {
         return c
     }
 
-    /// The neighbours of `row` on `level` (for saving and tests).
+    /// The neighbours of `row` on `level` (for tests).
     func links(_ row: Int, level: Int) -> [Int32] {
         var out: [Int32] = []
         withGraph(mutable: false, lockStripes: 0) { graph in graph.forEachLink(of: row, level: level) { out.append(Int32($0)) } }
@@ -160,7 +160,7 @@ public final class HNSWIndex: @unchecked Sendable {
     /// Runs `body` on raw views of the graph: one access to each stored array for the whole
     /// call, so worker threads never touch the class's properties.
     /// `mutable` for inserts (the link arrays are written); searches take read access only.
-    private func withGraph(mutable: Bool, lockStripes: Int, _ body: (HNSWGraph) -> Void) {
+    func withGraph(mutable: Bool, lockStripes: Int, _ body: (HNSWGraph) -> Void) {
         guard !ids.isEmpty else { return }
         let locks = lockStripes > 0 ? LockStripes(count: lockStripes) : nil
         vectors.withUnsafeBufferPointer { v in
@@ -249,6 +249,6 @@ final class VisitedPool: @unchecked Sendable {
     private var free: [VisitedSet] = []
     private let lock = NSLock()
 
-    func take(count: Int) -> VisitedSet { lock.withLock { free.popLast() } ?? VisitedSet() }
+    func take() -> VisitedSet { lock.withLock { free.popLast() } ?? VisitedSet() }
     func give(_ set: VisitedSet) { lock.withLock { free.append(set) } }
 }

@@ -38,8 +38,9 @@ public final class IVFPQIndex: @unchecked Sendable {
     public let metric: DistanceMetric
     public var parameters: Parameters
     public private(set) var ids: [Int64] = []
-    /// nlist × d coarse centres; empty until trained.
+    /// nlist × d coarse centres and their squared norms (for L2 list scores); empty until trained.
     var centres: [Float] = []
+    var centreNorms: [Float] = []
     /// m × 256 × (d / m) sub-vector codebooks (for residuals); empty until trained or when m = 0.
     var codebooks: [Float] = []
     /// Per list: its rows, and their codes (m bytes each, in the same order).
@@ -99,6 +100,7 @@ public final class IVFPQIndex: @unchecked Sendable {
             sample = order.prefix(sampleCount).flatMap { data[($0 * d)..<(($0 + 1) * d)] }
         }
         centres = try KMeans.train(sample, count: sampleCount, dimension: d, k: lists, seed: parameters.seed)
+        centreNorms = (0..<lists).map { c in centres[(c * d)..<((c + 1) * d)].reduce(0) { $0 + $1 * $1 } }
         trainedLists = lists
         listRows = Array(repeating: [], count: lists)
         listCodes = Array(repeating: [], count: lists)
@@ -155,7 +157,6 @@ public final class IVFPQIndex: @unchecked Sendable {
         let block = 256, lists = trainedLists, m = parameters.m, ksub = Self.codebookSize, ds = subDimension
         var centreProducts = [Float](repeating: 0, count: block * lists)
         var tables = [Float](repeating: 0, count: metric == .innerProduct ? block * m * ksub : 0)
-        let centreNorms = metric == .l2 ? (0..<lists).map { c in centres[(c * d)..<((c + 1) * d)].reduce(0) { $0 + $1 * $1 } } : []
         for q in 0..<nq {
             let slot = q % block
             if slot == 0 {
@@ -181,18 +182,16 @@ public final class IVFPQIndex: @unchecked Sendable {
             }
             let query = Array(queries[(q * d)..<((q + 1) * d)])
             // Smaller is closer throughout: −⟨q, ·⟩ or ‖q − ·‖² (‖q‖² left out: the same for every list).
-            var lists = NeighbourHeap(nearestFirst: false, capacity: probes + 1)
-            for c in 0..<trainedLists {
-                let product = centreProducts[slot * trainedLists + c]
-                let dist = metric == .innerProduct ? -product : centreNorms[c] - 2 * product
-                if lists.count < probes { lists.push(dist, c) } else if dist < lists.top!.0 { _ = lists.pop(); lists.push(dist, c) }
+            var nearestLists = NeighbourHeap(nearestFirst: false, capacity: probes + 1)
+            for c in 0..<lists {
+                let product = centreProducts[slot * lists + c]
+                offer(metric == .innerProduct ? -product : centreNorms[c] - 2 * product, c, into: &nearestLists, depth: probes)
             }
             var best = NeighbourHeap(nearestFirst: false, capacity: depth + 1)
-            let table = metric == .innerProduct && m > 0 ? Array(tables[(slot * m * ksub)..<((slot + 1) * m * ksub)]) : []
-            for (centreDistance, list) in lists.items {
+            for (centreDistance, list) in nearestLists.items {
                 let rows = listRows[list]
                 if rows.isEmpty { continue }
-                if parameters.m == 0 {
+                if m == 0 {
                     for r in rows {
                         let row = Int(r)
                         guard accepts(row, allowed) else { continue }
@@ -200,18 +199,20 @@ public final class IVFPQIndex: @unchecked Sendable {
                     }
                     continue
                 }
-                // IP: ⟨q, c + r̂⟩ = ⟨q, c⟩ + Σ_j ⟨q_j, r̂_j⟩ (one table per query); L2: ‖(q − c) − r̂‖², a table per list.
-                let listTable = metric == .innerProduct ? table : l2Table(query, list: list)
+                // IP: ⟨q, c + r̂⟩ = ⟨q, c⟩ + Σ_j ⟨q_j, r̂_j⟩ (the query's rows of `tables`); L2:
+                // ‖(q − c) − r̂‖², a table per list.
+                let listTable = metric == .innerProduct ? tables : l2Table(query, list: list)
+                let tableStart = metric == .innerProduct ? slot * m * ksub : 0
                 let base: Float = metric == .innerProduct ? centreDistance : 0
-                let codes = listCodes[list], m = parameters.m
-                codes.withUnsafeBufferPointer { cp in
+                listCodes[list].withUnsafeBufferPointer { cp in
                     listTable.withUnsafeBufferPointer { tp in
+                        let table = tp.baseAddress! + tableStart
                         for (i, r) in rows.enumerated() {
                             let row = Int(r)
                             guard accepts(row, allowed) else { continue }
                             var dist = base
                             let code = cp.baseAddress! + i * m
-                            for j in 0..<m { dist += tp[j * Self.codebookSize + Int(code[j])] }
+                            for j in 0..<m { dist += table[j * ksub + Int(code[j])] }
                             offer(dist, row, into: &best, depth: depth)
                         }
                     }
@@ -260,7 +261,7 @@ public final class IVFPQIndex: @unchecked Sendable {
     /// A copy sharing nothing with this index (the trained quantizers included).
     func copy() throws -> IVFPQIndex {
         let c = try IVFPQIndex(dimension: dimension, metric: metric, parameters: parameters)
-        c.ids = ids; c.centres = centres; c.codebooks = codebooks; c.listRows = listRows; c.listCodes = listCodes
+        c.ids = ids; c.centres = centres; c.centreNorms = centreNorms; c.codebooks = codebooks; c.listRows = listRows; c.listCodes = listCodes
         c.vectors = vectors; c.position = position; c.removedRows = removedRows; c.trainedLists = trainedLists
         return c
     }

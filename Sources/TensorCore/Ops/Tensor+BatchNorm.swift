@@ -92,75 +92,62 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
     let out = Tensor(shape: x.shape, data: y, op: op, inputs: inputs) { g in
         var sumG = [Float](repeating: 0, count: c), sumGX = [Float](repeating: 0, count: c)
         let wantX = x.requiresGrad
-        // Synchronised: the input gradient needs Σgz and Σgz·x̂ over all ranks, so a first pass
-        // sums and the input gradient waits for the reduction (the affine gradients stay local).
-        let reduce = training ? BatchNormSync.reduce : nil
-        let global: [Double]? = reduce.map { reduce in
-            var sums = [Double](repeating: 0, count: 2 * c)
-            x.data.withUnsafeBufferPointer { px in
-            (active ? y : []).withUnsafeBufferPointer { pyd in
+        // y is only read when an activation is fused; identity passes g in its place.
+        let yData = active ? y : []
+        /// Runs `body` over the channels in parallel with the per-channel sums (written by
+        /// `body`) and pointers to g, the map the activation's gradient reads (y, or g without
+        /// one) and x.
+        func forChannels(cost: Int, _ body: (Int, UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>,
+                                             UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>) -> Void) {
+            sumG.withUnsafeMutableBufferPointer { sumGOut in
+            sumGX.withUnsafeMutableBufferPointer { sumGXOut in
+            xData.withUnsafeBufferPointer { px in
+            yData.withUnsafeBufferPointer { pyd in
             g.withUnsafeBufferPointer { pg in
                 let py = active ? pyd.baseAddress! : pg.baseAddress!
-                sums.withUnsafeMutableBufferPointer { out in
-                    Parallel.chunks(c, costPerItem: 2 * m) { channels in
-                        for ch in channels {
-                            var sg: Float = 0, sgx: Float = 0
-                            for img in 0..<n {
-                                let base = (img * c + ch) * s
-                                let (a, b) = BatchNormKernel.sums(pg.baseAddress! + base, py + base, px.baseAddress! + base, s,
-                                                                  mean: mean[ch], active: active, slope: slope)
-                                sg += a; sgx += b
-                            }
-                            out[ch] = Double(sg); out[c + ch] = Double(sgx * invStd[ch])
-                        }
-                    }
+                Parallel.chunks(c, costPerItem: cost) { channels in
+                    for ch in channels { body(ch, sumGOut, sumGXOut, pg.baseAddress!, py, px.baseAddress!) }
                 }
             }
             }
             }
+            }
+            }
+        }
+        /// Σgz and Σgz·x̂ of channel `ch` (gz: gradient before the activation) into the sums.
+        func sumChannel(_ ch: Int, _ sumGOut: UnsafeMutableBufferPointer<Float>, _ sumGXOut: UnsafeMutableBufferPointer<Float>,
+                        _ pg: UnsafePointer<Float>, _ py: UnsafePointer<Float>, _ px: UnsafePointer<Float>) {
+            var sg: Float = 0, sgx: Float = 0
+            for img in 0..<n {
+                let base = (img * c + ch) * s
+                let (a, b) = BatchNormKernel.sums(pg + base, py + base, px + base, s, mean: mean[ch], active: active, slope: slope)
+                sg += a; sgx += b
+            }
+            sumGOut[ch] = sg; sumGXOut[ch] = sgx * invStd[ch]
+        }
+        // Synchronised: the input gradient needs Σgz and Σgz·x̂ over all ranks, so a first pass
+        // takes this rank's sums (they stay the affine gradients) and the input gradient waits
+        // for their reduction.
+        let global: [Double]? = (training ? BatchNormSync.reduce : nil).map { reduce in
+            forChannels(cost: 2 * m, sumChannel)
+            var sums = (sumG + sumGX).map(Double.init)
             reduce(&sums)
             return sums
         }
-        // y is only read when an activation is fused; identity passes g in its place.
-        let yData = active ? y : []
         let gx = [Float].overwritten(count: wantX ? xData.count : 0) { pgx in
-        sumG.withUnsafeMutableBufferPointer { sumGOut in
-        sumGX.withUnsafeMutableBufferPointer { sumGXOut in
-        xData.withUnsafeBufferPointer { px in
-        yData.withUnsafeBufferPointer { pyd in
-            g.withUnsafeBufferPointer { pg in
-                let py = active ? pyd.baseAddress! : pg.baseAddress!
-                Parallel.chunks(c, costPerItem: 3 * m) { channels in
-                    for ch in channels {
-                        // Σgz and Σgz·x̂ per channel (gz: gradient before the activation).
-                        var sg: Float = 0, sgx: Float = 0
-                        let mu = mean[ch], inv = invStd[ch]
-                        for img in 0..<n {
-                            let base = (img * c + ch) * s
-                            let (a, b) = BatchNormKernel.sums(pg.baseAddress! + base, py + base, px.baseAddress! + base, s,
-                                                              mean: mu, active: active, slope: slope)
-                            sg += a; sgx += b
-                        }
-                        sgx *= inv
-                        sumGOut[ch] = sg; sumGXOut[ch] = sgx
-                        guard wantX else { continue }
-                        // Training: dx = γ·σ⁻¹/M · (M·gz − Σgz − x̂·Σgz·x̂); eval: dx = γ·σ⁻¹·gz.
-                        let k = gamma[ch] * inv
-                        let a = Float((global?[ch] ?? Double(sg)) / Double(count))
-                        let b = Float((global?[c + ch] ?? Double(sgx)) / Double(count))
-                        for img in 0..<n {
-                            let base = (img * c + ch) * s
-                            BatchNormKernel.inputGradient(pg.baseAddress! + base, py + base, px.baseAddress! + base,
-                                                          pgx.baseAddress! + base, s, training: training, k: k, a: a, b: b,
-                                                          mean: mu, inv: inv, active: active, slope: slope)
-                        }
-                    }
+            forChannels(cost: 3 * m) { ch, sumGOut, sumGXOut, pg, py, px in
+                if global == nil { sumChannel(ch, sumGOut, sumGXOut, pg, py, px) }
+                guard wantX else { return }
+                // Training: dx = γ·σ⁻¹/M · (M·gz − Σgz − x̂·Σgz·x̂); eval: dx = γ·σ⁻¹·gz.
+                let mu = mean[ch], inv = invStd[ch], k = gamma[ch] * inv
+                let a = Float((global?[ch] ?? Double(sumGOut[ch])) / Double(count))
+                let b = Float((global?[c + ch] ?? Double(sumGXOut[ch])) / Double(count))
+                for img in 0..<n {
+                    let base = (img * c + ch) * s
+                    BatchNormKernel.inputGradient(pg + base, py + base, px + base, pgx.baseAddress! + base, s, training: training,
+                                                  k: k, a: a, b: b, mean: mu, inv: inv, active: active, slope: slope)
                 }
             }
-        }
-        }
-        }
-        }
         }
         if wantX { x.accumulateGrad(gx) }
         weight?.accumulateGrad(sumGX)
