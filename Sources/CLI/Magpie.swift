@@ -33,6 +33,6 @@ struct Magpie: ParsableCommand {
         """,
         version: version,
         subcommands: [TrainCommand.self, EvalCommand.self, GalleryCommand.self, QueryCommand.self, ServeCommand.self, ExportCommand.self, ExportEmbeddingsCommand.self,
-                      ModelsCommand.self, ConvertCommand.self, PredictCommand.self, Bench.self]
+                      ModelsCommand.self, ConvertCommand.self, DatasetCommand.self, PredictCommand.self, Bench.self]
     )
 }

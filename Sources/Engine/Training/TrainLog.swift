@@ -62,11 +62,15 @@ public final class TrainLog {
                 "reader_cost": readerCost, "ips": ips] .merging(Dictionary(uniqueKeysWithValues: values.map { ($0.0, $0.1 as Any) })) { a, _ in a })
     }
 
-    /// `[Eval][Epoch 3][Avg]recall1: 0.81230, recall5: 0.93110, mAP: 0.61200`
-    public func eval(epoch: Int, step: Int, metrics: [(String, Double)], best: Double?) {
+    /// `[Eval][Epoch 3][Avg]recall1: 0.81230, recall5: 0.93110, mAP: 0.61200`; the record also
+    /// carries `train_seconds`, the step time spent so far (evaluations not counted), for curves
+    /// of a metric against training time.
+    public func eval(epoch: Int, step: Int, trainSeconds: Double? = nil, metrics: [(String, Double)], best: Double?) {
         line("[Eval][Epoch \(epoch)][Avg]" + metrics.map { String(format: "%@: %.5f", $0.0 as NSString, $0.1) }.joined(separator: ", "))
         if let best { line(String(format: "[Eval][Epoch %d][best metric: %.5f]", epoch, best)) }
-        record(["phase": "eval", "epoch": epoch, "step": step].merging(Dictionary(uniqueKeysWithValues: metrics.map { ($0.0, $0.1 as Any) })) { a, _ in a })
+        var fields: [String: Any] = ["phase": "eval", "epoch": epoch, "step": step]
+        if let trainSeconds { fields["train_seconds"] = trainSeconds }
+        record(fields.merging(Dictionary(uniqueKeysWithValues: metrics.map { ($0.0, $0.1 as Any) })) { a, _ in a })
     }
 
     public func line(_ text: String) {

@@ -123,7 +123,7 @@ enum TrainingLoop {
                     bestEpoch = epoch
                     bestPath = try save("best_model", epoch: epoch)
                 }
-                log.eval(epoch: epoch, step: step, metrics: evaluation.named, best: best)
+                log.eval(epoch: epoch, step: step, trainSeconds: progress.trainSeconds, metrics: evaluation.named, best: best)
                 for line in evaluation.lines { log.line(line) }
             }
             latest = try save("latest", epoch: epoch)
