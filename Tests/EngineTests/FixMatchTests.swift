@@ -230,7 +230,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: root) }
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../configs/ssl/FixMatch").standardized
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(files.count == 6)
+        #expect(files.count == 12)
         for file in files {
             var overrides = ["Global.output_dir=\(root.appendingPathComponent("out").path)", "Arch.num_classes=3",
                              "DataLoader.Train.dataset.sample_per_label=2"]
@@ -240,7 +240,13 @@ import Testing
             let config = try Config(contentsOf: folder.appendingPathComponent(file).path, overrides: overrides)
             let trainer = try FixMatchTrainer(config: config, echo: false)
             #expect(trainer.mode == (file.hasPrefix("FixMatch") ? .fixmatch : .supervised), "\(file)")
-            #expect(trainer.arch == (file.contains("emoji") ? "WideResNet10_2" : "WideResNet28_2"))
+            #expect(trainer.arch == (file.contains("cifar10") ? "WideResNet28_2" : "WideResNet10_2"), "\(file)")
+            if file.contains("fashion_mnist") {
+                // Labelled images per class as the file name says (40 / 250 / 4000 over 10 classes).
+                let total = Int(file.split(separator: "_").last!.dropLast(5))!
+                let raw = try Config(contentsOf: folder.appendingPathComponent(file).path)
+                #expect(try raw.section("DataLoader").section("Train").section("dataset").int("sample_per_label") == total / 10, "\(file)")
+            }
         }
     }
 }
