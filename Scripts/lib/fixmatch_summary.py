@@ -121,12 +121,14 @@ def main():
     if not seeds:
         sys.exit(f"no seed folder in {out} has both arms' evaluations")
 
-    print(f"{'seed':>4} {'FixMatch':>9} {'steps':>7} {'supervised':>10} {'steps':>7} {'diff':>7} {'mask':>5} {'pseudo acc':>10}")
+    print(f"{'seed':>4} {'FixMatch':>9} {'steps':>7} {'train s':>7} {'supervised':>10} {'steps':>7} {'train s':>7} {'diff':>7} {'mask':>5} {'pseudo acc':>10}")
     for seed, arms in seeds.items():
         f, s = arms["fixmatch"], arms["supervised"]
         diff = 100 * (f["top1_last"] - s["top1_last"])
         mask = "" if f["mask"] is None else f"{f['mask']:.2f}"
-        print(f"{seed:>4} {pct(f['top1_last']):>9} {f['steps']:>7} {pct(s['top1_last']):>10} {s['steps']:>7} {diff:>+6.1f}  {mask:>5} {pct(f['pseudo_acc']):>10}")
+        seconds = lambda r: "—" if r["train_seconds"] is None else f"{r['train_seconds']:.0f}"
+        print(f"{seed:>4} {pct(f['top1_last']):>9} {f['steps']:>7} {seconds(f):>7} {pct(s['top1_last']):>10} {s['steps']:>7} {seconds(s):>7} "
+              f"{diff:>+6.1f}  {mask:>5} {pct(f['pseudo_acc']):>10}")
     summary = {"seeds": {str(k): {arm: {key: v for key, v in r.items() if not key.endswith("curve")} for arm, r in a.items()}
                          for k, a in seeds.items()}}
     stats = {}
