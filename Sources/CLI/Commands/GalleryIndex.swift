@@ -9,12 +9,13 @@ struct GalleryIndexCommand: ParsableCommand {
         abstract: "Choose a gallery's search index (flat, HNSW or IVF-PQ) and build it.",
         discussion: """
         The choice is recorded in the gallery's manifest, so `query`, `serve` and `eval --gallery` \
-        search with it. An HNSW graph is derived from the LMDB data and saved as index.hnsw in the \
-        gallery folder, stamped with the LMDB transaction it reflects; whoever opens the gallery \
-        later loads it when the stamp matches, brings it up to date after writes by `gallery add` \
-        or another process, and rebuilds it when it is missing or damaged (a crash). IVF-PQ \
-        (IVF<nlist>,PQ<m>) is trained in memory at each open. `--index flat` goes back to exact \
-        search. See README, "Choosing an index".
+        search with it. An HNSW graph or IVF-PQ index (IVF<nlist>,PQ<m>) is derived from the LMDB \
+        data and saved as index.hnsw / index.ivfpq in the gallery folder, stamped with the LMDB \
+        transaction it reflects; whoever opens the gallery later loads it when the stamp matches, \
+        brings it up to date after writes by `gallery add` or another process, and rebuilds it \
+        when it is missing or damaged (a crash). Changing only a search setting (--ef-search, \
+        --nprobe, --rescore) keeps the file. `--index flat` goes back to exact search. See \
+        README, "Choosing an index".
         """
     )
 
@@ -23,7 +24,7 @@ struct GalleryIndexCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        guard let spec = try index.spec() else { throw ValidationError("give --index flat, hnsw or HNSW<M>") }
+        guard let spec = try index.spec() else { throw ValidationError("give --index flat, hnsw / HNSW<M> or ivfpq / IVF<nlist>,PQ<m>") }
         let previous = try Gallery.open(at: gallery).setIndex(spec)
         let start = Date()
         let opened = try SearchableGallery(path: gallery, log: { print($0) })

@@ -46,10 +46,11 @@ struct GalleryStatsCommand: ParsableCommand {
     }
 
     /// Whether the derived index file is current: "index.hnsw 12.3 MB, current" / "stale (updated
-    /// at the next open)" / "missing (…)"; nil for an exact index, which has no file.
+    /// at the next open)" / "missing (…)"; nil for an exact index, which has no file. Reads only
+    /// the file's header.
     func indexState(_ m: GalleryManifest, transaction: Int) -> String? {
         guard let url = GalleryIndexFile.url(gallery: gallery, spec: m.indexSpec) else { return nil }
-        guard let (_, stamp) = try? HNSWIndex.load(from: url) else {
+        guard let stamp = GalleryIndexFile.savedStamp(gallery: gallery, spec: m.indexSpec) else {
             return "\(url.lastPathComponent) missing or unreadable (built at the next open)"
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0

@@ -1,7 +1,8 @@
 import Foundation
 
-/// A gallery's approximate index, derived from its LMDB data and kept beside it (`index.hnsw`),
-/// so opening a large gallery does not rebuild the graph. LMDB stays the source of truth: the
+/// A gallery's approximate index, derived from its LMDB data and kept beside it (`index.hnsw`,
+/// `index.ivfpq`), so opening a large gallery neither rebuilds the graph nor retrains the
+/// quantizers. LMDB stays the source of truth: the
 /// file is stamped with the transaction and item count it was built from and loaded as it is
 /// when both match the gallery. A stale file (the gallery was written since, e.g. by `gallery
 /// add`) is brought up to date by removing and inserting only what differs; a missing, damaged
@@ -21,69 +22,101 @@ public enum GalleryIndexFile {
         spec.fileName.map { URL(fileURLWithPath: path).appendingPathComponent($0) }
     }
 
-    /// The base index of `snapshot` as its manifest asks: exact indexes are built in memory; an
-    /// HNSW index is loaded from its file when the stamp matches, else derived from `previous`
-    /// (a snapshot of the same gallery whose base has the same spec: only the difference is
-    /// applied) or built from scratch, then saved when `save`.
+    /// The base index of `snapshot` as its manifest asks: an exact index is built in memory; an
+    /// HNSW or IVF-PQ index is loaded from its file when the stamp matches, else derived from
+    /// `previous` (a snapshot of the same gallery whose base has the same spec: only the
+    /// difference is applied) or from a stale file the same way, or built from scratch, then
+    /// saved when `save`.
     public static func base(for snapshot: GallerySnapshot, gallery path: String, previous: IndexSnapshot? = nil, save: Bool,
                             log: (String) -> Void) throws -> any VectorIndex {
         let spec = snapshot.manifest.indexSpec
-        if case .ivfpq(let p) = spec {
-            // Trained and encoded in memory at every open (no file yet).
-            let start = Date()
-            let index = try IVFPQIndex(dimension: snapshot.manifest.dimension, metric: snapshot.manifest.metric, parameters: p)
-            try index.add(ids: snapshot.ids, vectors: snapshot.vectors)
-            if snapshot.ids.count >= 10_000 { log(String(format: "trained and filled the %@ index in %.1f s", "\(spec)", Date().timeIntervalSince(start))) }
-            return index
-        }
-        guard case .hnsw(let parameters) = spec, let url = url(gallery: path, spec: spec) else { return try FlatIndex(snapshot) }
+        guard let url = url(gallery: path, spec: spec) else { return try FlatIndex(snapshot) }
         let stamp = stamp(transaction: snapshot.transaction, count: snapshot.ids.count)
-        var stale: HNSWIndex?
-        if let (index, saved) = savedGraph(at: url, parameters: parameters), index.dimension == snapshot.manifest.dimension,
+        var stale: (any VectorIndex)?
+        if let (index, saved) = savedIndex(at: url, spec: spec), index.dimension == snapshot.manifest.dimension,
            index.metric == snapshot.manifest.metric {
             if saved == stamp { return index }
             stale = index
         }
         let start = Date()
         let index: any VectorIndex
-        if let previous, previous.indexSpec == spec, let updated = try? updatedIndex(previous.base, removed: previous.removed, to: snapshot) {
+        if let previous, previous.indexSpec == spec, worthUpdating(previous.base),
+           let updated = try? updatedIndex(previous.base, removed: previous.removed, to: snapshot) {
             index = updated
-        } else if let stale, let updated = try? updatedIndex(stale, removed: [], to: snapshot) {
+        } else if let stale, worthUpdating(stale), let updated = try? updatedIndex(stale, removed: [], to: snapshot) {
             index = updated
             log(String(format: "brought %@ up to date with the gallery's writes in %.1f s", url.lastPathComponent, Date().timeIntervalSince(start)))
         } else {
-            if snapshot.ids.count >= 10_000 {
-                log("building the \(spec) index of \(snapshot.ids.count) items (\(url.lastPathComponent) is missing or stale)…")
-            }
-            let built = HNSWIndex(dimension: snapshot.manifest.dimension, metric: snapshot.manifest.metric, parameters: parameters)
+            let large = snapshot.ids.count >= 10_000
+            if large { log("building the \(spec) index of \(snapshot.ids.count) items (\(url.lastPathComponent) is missing or stale)…") }
+            let built = try emptyIndex(spec, dimension: snapshot.manifest.dimension, metric: snapshot.manifest.metric)
             try built.add(ids: snapshot.ids, vectors: snapshot.vectors)
             index = built
-            if snapshot.ids.count >= 10_000 {
-                log(String(format: "built the index in %.1f s", Date().timeIntervalSince(start)))
-            }
+            if large { log(String(format: "built the index in %.1f s", Date().timeIntervalSince(start))) }
         }
-        if save, let hnsw = index as? HNSWIndex {
-            do { try hnsw.save(to: url, stamp: stamp) } catch { log("could not save \(url.path): \(error) (it is rebuilt next time)") }
+        if save, let persistent = index as? any PersistentIndex {
+            do { try persistent.save(to: url, stamp: stamp) } catch { log("could not save \(url.path): \(error) (it is rebuilt next time)") }
         }
         return index
     }
 
-    /// Re-stamps the index file from `old` to `new` when it was current (`old`) and holds the
-    /// graph `spec` asks for (M and efConstruction; efSearch is a search setting): a manifest-only
-    /// change must not cost a rebuild. Anything else is left for the next open to rebuild.
-    static func restamp(gallery path: String, spec: IndexSpec, from old: Int, to new: Int) {
-        guard case .hnsw(let p) = spec, let url = url(gallery: path, spec: spec),
-              let (index, stamp) = savedGraph(at: url, parameters: p), stamp == old else { return }
-        try? index.save(to: url, stamp: new)
+    /// Whether an older index is worth bringing up to date rather than rebuilding: always, except
+    /// an IVF-PQ index trained on a first batch too small for all its lists (a gallery that was
+    /// tiny when the index was chosen), whose quantizers a rebuild trains on today's items.
+    private static func worthUpdating(_ index: any VectorIndex) -> Bool {
+        guard let ivf = index as? IVFPQIndex else { return true }
+        return ivf.trainedLists == ivf.parameters.nlist
     }
 
-    /// The graph saved at `url` and its stamp, when it is the graph `parameters` build (same M
-    /// and efConstruction), with their efSearch, a search setting; nil otherwise or unreadable.
-    private static func savedGraph(at url: URL, parameters: HNSWIndex.Parameters) -> (index: HNSWIndex, stamp: Int)? {
-        guard let (index, stamp) = try? HNSWIndex.load(from: url), index.parameters.m == parameters.m,
-              index.parameters.efConstruction == parameters.efConstruction else { return nil }
-        index.parameters.efSearch = parameters.efSearch
-        return (index, stamp)
+    /// A new, empty index of the kind `spec` names (an IVF-PQ index trains on its first batch).
+    static func emptyIndex(_ spec: IndexSpec, dimension: Int, metric: DistanceMetric) throws -> any VectorIndex {
+        switch spec {
+        case .flat: return FlatIndex(dimension: dimension, metric: metric)
+        case .hnsw(let p): return HNSWIndex(dimension: dimension, metric: metric, parameters: p)
+        case .ivfpq(let p): return try IVFPQIndex(dimension: dimension, metric: metric, parameters: p)
+        }
+    }
+
+    /// The stamp in the header of the index file `spec` keeps (nil: no file, or not that kind),
+    /// without loading the index.
+    public static func savedStamp(gallery path: String, spec: IndexSpec) -> Int? {
+        guard let url = url(gallery: path, spec: spec) else { return nil }
+        switch spec {
+        case .flat: return nil
+        case .hnsw: return HNSWIndex.savedStamp(at: url)
+        case .ivfpq: return IVFPQIndex.savedStamp(at: url)
+        }
+    }
+
+    /// Re-stamps the index file from `old` to `new` when it was current (`old`) and holds the
+    /// index `spec` asks for up to its search settings: a manifest-only change must not cost a
+    /// rebuild. Anything else is left for the next open to rebuild.
+    static func restamp(gallery path: String, spec: IndexSpec, from old: Int, to new: Int) {
+        guard let url = url(gallery: path, spec: spec), let (index, stamp) = savedIndex(at: url, spec: spec), stamp == old,
+              let persistent = index as? any PersistentIndex else { return }
+        try? persistent.save(to: url, stamp: new)
+    }
+
+    /// The index saved at `url` and its stamp, when it is built as `spec` asks (HNSW: the same M
+    /// and efConstruction; IVF-PQ: the same lists, sub-quantizers, training sample and seed),
+    /// with `spec`'s search settings (efSearch; nprobe and rescore); nil otherwise or unreadable.
+    private static func savedIndex(at url: URL, spec: IndexSpec) -> (index: any VectorIndex, stamp: Int)? {
+        switch spec {
+        case .flat:
+            return nil
+        case .hnsw(let p):
+            guard let (index, stamp) = try? HNSWIndex.load(from: url), index.parameters.m == p.m,
+                  index.parameters.efConstruction == p.efConstruction else { return nil }
+            index.parameters.efSearch = p.efSearch
+            return (index, stamp)
+        case .ivfpq(let p):
+            guard let (index, stamp) = try? IVFPQIndex.load(from: url) else { return nil }
+            var saved = index.parameters
+            saved.nprobe = p.nprobe; saved.rescore = p.rescore
+            guard saved == p else { return nil }
+            index.parameters = saved
+            return (index, stamp)
+        }
     }
 
     /// `base` (without the ids in `removed`) brought to `snapshot`'s items by removing and adding

@@ -145,7 +145,7 @@ public final class SearchableGallery: @unchecked Sendable {
         }
     }
 
-    /// Writes the HNSW graph with this process's writes folded in, stamped with the current
+    /// Writes the derived index (HNSW graph, IVF-PQ lists) with this process's writes folded in, stamped with the current
     /// transaction, so the next open loads it instead of rebuilding. The caller holds `writeLock`.
     private func saveDerivedIndex() {
         let snap = snapshotLock.withLock { current }
@@ -153,7 +153,7 @@ public final class SearchableGallery: @unchecked Sendable {
               (try? store.lastTransactionID()) == snap.transaction else { return }
         let pending = snap.pendingWrites
         guard pending.added > 0 || pending.removed > 0,
-              let merged = try? snap.mergedIndex() as? HNSWIndex else { return }
+              let merged = try? snap.mergedIndex() as? any PersistentIndex else { return }
         do {
             try merged.save(to: url, stamp: GalleryIndexFile.stamp(transaction: snap.transaction, count: snap.count))
         } catch {

@@ -9,21 +9,21 @@ import Foundation
 /// end); per item and upper layer a link count (Int32) and the links; the removed rows (a count,
 /// then Int64 rows). Written to a temporary file and renamed, so a crash leaves the old file or
 /// the new one.
-extension HNSWIndex {
+extension HNSWIndex: PersistentIndex {
     static let magic = Array("MGHNSW01".utf8)
 
     public func save(to url: URL, stamp: Int) throws {
         var out = Data()
         out.append(contentsOf: Self.magic)
-        func int(_ v: Int) { withUnsafeBytes(of: Int64(v).littleEndian) { out.append(contentsOf: $0) } }
+        func int(_ v: Int) { IndexFile.append(v, to: &out) }
         for v in [dimension, metric == .innerProduct ? 0 : 1, parameters.m, parameters.efConstruction, parameters.efSearch,
                   ids.count, entryPoint, topLevel, stamp] { int(v) }
         for (id, level) in zip(ids, levels) {
             withUnsafeBytes(of: id.littleEndian) { out.append(contentsOf: $0) }
             withUnsafeBytes(of: Int32(level).littleEndian) { out.append(contentsOf: $0) }
         }
-        vectors.withUnsafeBytes { out.append(contentsOf: $0) }
-        links0.withUnsafeBytes { out.append(contentsOf: $0) }
+        IndexFile.append(contentsOf: vectors, to: &out)
+        IndexFile.append(contentsOf: links0, to: &out)
         withGraph(mutable: false, lockStripes: 0) { graph in
             for row in ids.indices where levels[row] > 0 {
                 for level in 1...Int(levels[row]) {
@@ -36,27 +36,23 @@ extension HNSWIndex {
         }
         int(removedRows.count)
         for row in removedRows.sorted() { int(row) }
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        do {
-            try out.write(to: temporary)
-            guard rename(temporary.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw RetrievalError.invalidInput(path: url.path, reason: "cannot write the HNSW index (\(error.localizedDescription))")
-        }
+        try IndexFile.write(out, to: url, kind: "HNSW")
     }
+
+    /// The stamp of the HNSW file at `url` (header field 8), without reading the graph.
+    public static func savedStamp(at url: URL) -> Int? { IndexFile.headerField(8, at: url, magic: magic) }
 
     /// The index saved at `url` and its stamp. A short, foreign or damaged file is an error.
     public static func load(from url: URL) throws -> (index: HNSWIndex, stamp: Int) {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw RetrievalError.invalidInput(path: url.path, reason: "no HNSW index file")
         }
-        var reader = ByteReader(data: data, path: url.path)
+        var reader = IndexFileReader(data: data, path: url.path, kind: "HNSW")
         guard try reader.bytes(magic.count) == magic else { throw reader.damaged("not a Magpie HNSW index") }
         let header = try (0..<9).map { _ in try reader.int64() }
         let (d, metricCode, m, efc, efs, n, entry, top, stamp) = (header[0], header[1], header[2], header[3], header[4],
                                                                    header[5], header[6], header[7], header[8])
-        guard d > 0, m >= 2, n >= 0, metricCode == 0 || metricCode == 1, entry < n, n < Int(Int32.max) else { throw reader.damaged("bad header") }
+        guard d > 0, m >= 2, m <= 256, n >= 0, metricCode == 0 || metricCode == 1, entry < n, n < Int(Int32.max) else { throw reader.damaged("bad header") }
         let index = HNSWIndex(dimension: d, metric: metricCode == 0 ? .innerProduct : .l2,
                               parameters: .init(m: m, efConstruction: efc, efSearch: efs))
         for row in 0..<n {
@@ -92,40 +88,5 @@ extension HNSWIndex {
         index.entryPoint = entry
         index.topLevel = top
         return (index, stamp)
-    }
-}
-
-/// Sequential little-endian reads with bounds checks.
-private struct ByteReader {
-    let data: Data
-    let path: String
-    var offset = 0
-
-    var atEnd: Bool { offset == data.count }
-
-    func damaged(_ reason: String) -> RetrievalError { .corrupt(path: path, reason: "HNSW index: \(reason)") }
-
-    mutating func bytes(_ count: Int) throws -> [UInt8] {
-        guard count >= 0, data.count - offset >= count else { throw damaged("the file is truncated") }
-        defer { offset += count }
-        return Array(data[(data.startIndex + offset)..<(data.startIndex + offset + count)])
-    }
-
-    mutating func int64() throws -> Int {
-        Int(Int64(littleEndian: try bytes(8).withUnsafeBytes { $0.loadUnaligned(as: Int64.self) }))
-    }
-
-    mutating func int32() throws -> Int32 {
-        Int32(littleEndian: try bytes(4).withUnsafeBytes { $0.loadUnaligned(as: Int32.self) })
-    }
-
-    mutating func int32s(_ count: Int) throws -> [Int32] {
-        try bytes(count * 4).withUnsafeBytes { raw in (0..<count).map { Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) } }
-    }
-
-    mutating func floats(_ count: Int) throws -> [Float] {
-        try bytes(count * 4).withUnsafeBytes { raw in
-            (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
-        }
     }
 }

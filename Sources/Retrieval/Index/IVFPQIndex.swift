@@ -2,7 +2,9 @@ import Foundation
 import TensorCore
 
 /// An inverted file with product quantization (Jégou et al. 2011; faiss `IndexIVFPQ`): a coarse
-/// k-means quantizer splits the items into `nlist` lists; each item's residual from its list
+/// k-means quantizer splits the items into `nlist` lists (each item to its nearest centre by L2,
+/// and searches probe the lists nearest the query by L2 too, whatever the metric, so an item's
+/// list is among the first probed for queries near it); each item's residual from its list
 /// centre is stored as `m` one-byte codes, one per sub-vector, from 256-centre codebooks. A
 /// search visits the `nprobe` lists nearest the query and scores each code with a lookup table
 /// (asymmetric distance: the query stays exact). With `rescore` > 0 the best `rescore × k`
@@ -37,7 +39,7 @@ public final class IVFPQIndex: @unchecked Sendable {
     public let dimension: Int
     public let metric: DistanceMetric
     public var parameters: Parameters
-    public private(set) var ids: [Int64] = []
+    public internal(set) var ids: [Int64] = []
     /// nlist × d coarse centres and their squared norms (for L2 list scores); empty until trained.
     var centres: [Float] = []
     var centreNorms: [Float] = []
@@ -51,7 +53,7 @@ public final class IVFPQIndex: @unchecked Sendable {
     var position: [Int64: Int] = [:]
     var removedRows = Set<Int>()
     /// Lists actually trained (fewer than asked for when the first batch was small).
-    public private(set) var trainedLists = 0
+    public internal(set) var trainedLists = 0
 
     public init(dimension: Int, metric: DistanceMetric = .innerProduct, parameters: Parameters = Parameters()) throws {
         guard parameters.nlist >= 1, parameters.nprobe >= 1, parameters.m >= 0, parameters.rescore >= 0 else {
@@ -181,14 +183,14 @@ public final class IVFPQIndex: @unchecked Sendable {
                 }
             }
             let query = Array(queries[(q * d)..<((q + 1) * d)])
-            // Smaller is closer throughout: −⟨q, ·⟩ or ‖q − ·‖² (‖q‖² left out: the same for every list).
+            // Lists by ‖q − c‖² (‖q‖² left out: the same for every list), as items were assigned.
             var nearestLists = NeighbourHeap(nearestFirst: false, capacity: probes + 1)
             for c in 0..<lists {
-                let product = centreProducts[slot * lists + c]
-                offer(metric == .innerProduct ? -product : centreNorms[c] - 2 * product, c, into: &nearestLists, depth: probes)
+                offer(centreNorms[c] - 2 * centreProducts[slot * lists + c], c, into: &nearestLists, depth: probes)
             }
+            // Smaller is closer from here: −⟨q, ·⟩ or ‖q − ·‖².
             var best = NeighbourHeap(nearestFirst: false, capacity: depth + 1)
-            for (centreDistance, list) in nearestLists.items {
+            for (_, list) in nearestLists.items {
                 let rows = listRows[list]
                 if rows.isEmpty { continue }
                 if m == 0 {
@@ -203,7 +205,7 @@ public final class IVFPQIndex: @unchecked Sendable {
                 // ‖(q − c) − r̂‖², a table per list.
                 let listTable = metric == .innerProduct ? tables : l2Table(query, list: list)
                 let tableStart = metric == .innerProduct ? slot * m * ksub : 0
-                let base: Float = metric == .innerProduct ? centreDistance : 0
+                let base: Float = metric == .innerProduct ? -centreProducts[slot * lists + list] : 0
                 listCodes[list].withUnsafeBufferPointer { cp in
                     listTable.withUnsafeBufferPointer { tp in
                         let table = tp.baseAddress! + tableStart

@@ -83,8 +83,9 @@ public enum IndexSpec: Equatable, Sendable, CustomStringConvertible {
     /// The file beside the LMDB data that holds a derived index, nil for one rebuilt in memory.
     public var fileName: String? {
         switch self {
-        case .flat, .ivfpq: nil
+        case .flat: nil
         case .hnsw: "index.hnsw"
+        case .ivfpq: "index.ivfpq"
         }
     }
 }

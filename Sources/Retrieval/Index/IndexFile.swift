@@ -1,0 +1,94 @@
+import Foundation
+
+/// An index that can be saved beside a gallery's LMDB data (`index.hnsw`, `index.ivfpq`) and
+/// loaded instead of rebuilt. The file carries a stamp saying what it was built from.
+public protocol PersistentIndex: VectorIndex {
+    /// Writes the index with `stamp` (a temporary file renamed over `url`: a crash leaves the old
+    /// file or the new one).
+    func save(to url: URL, stamp: Int) throws
+    /// The stamp in the file's header, read without loading the rest; nil when the file is
+    /// missing or not this kind of index.
+    static func savedStamp(at url: URL) -> Int?
+}
+
+/// The little-endian building blocks of Magpie's index files: an 8-byte magic, then Int64
+/// header fields, then arrays.
+enum IndexFile {
+    static func append(_ value: Int, to out: inout Data) {
+        withUnsafeBytes(of: Int64(value).littleEndian) { out.append(contentsOf: $0) }
+    }
+
+    static func append<T>(contentsOf array: [T], to out: inout Data) {
+        array.withUnsafeBytes { out.append(contentsOf: $0) }
+    }
+
+    /// Writes `data` to a temporary file beside `url` and renames it over `url`.
+    static func write(_ data: Data, to url: URL, kind: String) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        do {
+            try data.write(to: temporary)
+            guard rename(temporary.path, url.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw RetrievalError.invalidInput(path: url.path, reason: "cannot write the \(kind) index (\(error.localizedDescription))")
+        }
+    }
+
+    /// Header field `field` (0-based, after the magic) of the file at `url` when it starts with
+    /// `magic`; reads only the header.
+    static func headerField(_ field: Int, at url: URL, magic: [UInt8]) -> Int? {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
+        defer { try? handle.close() }
+        let length = magic.count + 8 * (field + 1)
+        guard let head = try? handle.read(upToCount: length), head.count == length, Array(head.prefix(magic.count)) == magic else { return nil }
+        return Int(Int64(littleEndian: head.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: length - 8, as: Int64.self) }))
+    }
+}
+
+/// Sequential little-endian reads of an index file, with bounds checks: a short or damaged file
+/// is a `RetrievalError.corrupt` naming the index kind, never a crash.
+struct IndexFileReader {
+    let data: Data
+    let path: String
+    let kind: String
+    var offset = 0
+
+    init(data: Data, path: String, kind: String) {
+        self.data = data; self.path = path; self.kind = kind
+    }
+
+    var atEnd: Bool { offset == data.count }
+
+    func damaged(_ reason: String) -> RetrievalError { .corrupt(path: path, reason: "\(kind) index: \(reason)") }
+
+    mutating func bytes(_ count: Int) throws -> [UInt8] {
+        guard count >= 0, data.count - offset >= count else { throw damaged("the file is truncated") }
+        defer { offset += count }
+        return Array(data[(data.startIndex + offset)..<(data.startIndex + offset + count)])
+    }
+
+    mutating func int64() throws -> Int {
+        Int(Int64(littleEndian: try bytes(8).withUnsafeBytes { $0.loadUnaligned(as: Int64.self) }))
+    }
+
+    mutating func int32() throws -> Int32 {
+        Int32(littleEndian: try bytes(4).withUnsafeBytes { $0.loadUnaligned(as: Int32.self) })
+    }
+
+    mutating func int64s(_ count: Int) throws -> [Int64] {
+        guard count >= 0, count <= (data.count - offset) / 8 else { throw damaged("the file is truncated") }
+        return try bytes(count * 8).withUnsafeBytes { raw in (0..<count).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) } }
+    }
+
+    mutating func int32s(_ count: Int) throws -> [Int32] {
+        guard count >= 0, count <= (data.count - offset) / 4 else { throw damaged("the file is truncated") }
+        return try bytes(count * 4).withUnsafeBytes { raw in (0..<count).map { Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) } }
+    }
+
+    mutating func floats(_ count: Int) throws -> [Float] {
+        guard count >= 0, count <= (data.count - offset) / 4 else { throw damaged("the file is truncated") }
+        return try bytes(count * 4).withUnsafeBytes { raw in
+            (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        }
+    }
+}
