@@ -45,12 +45,7 @@ trap cleanup EXIT
 start_server() {
     "$MAGPIE" serve --gallery "$WORK/gallery" "${MODEL_ARGS[@]}" --port "$PORT" >>"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
-    for _ in $(seq 1 300); do
-        curl -sf "$URL/healthz" >/dev/null 2>&1 && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || { echo "error: the server exited; log:" >&2; tail -n 20 "$WORK/server.log" >&2; exit 1; }
-        sleep 0.1
-    done
-    echo "error: the server did not answer /healthz in 30 s" >&2; exit 1
+    wait_for_service "$URL" "$SERVER_PID" "$WORK/server.log" 30
 }
 
 gallery_count() { curl -sf "$URL/v1/gallery/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"])'; }

@@ -1,5 +1,6 @@
-# Shared by Scripts/load-test.sh and Scripts/fault-test.sh (sourced, from the repository root):
-# the demo data, the model arguments that embed with the XBM demo config, and the release binary.
+# Shared by Scripts/load-test.sh, Scripts/fault-test.sh and Scripts/bench-service-add.sh (sourced,
+# from the repository root): the demo data, the model arguments that embed with the XBM demo
+# config, the release binary, and waiting for a started service.
 #
 #   demo_service_setup BUILD     BUILD=1 builds the release binary first (under the build lock)
 #
@@ -21,4 +22,16 @@ demo_service_setup() {
     fi
     MAGPIE="$(swift build -c release --show-bin-path)/magpie"
     [ -x "$MAGPIE" ] || { echo "error: $MAGPIE missing; run without --no-build" >&2; exit 1; }
+}
+
+# Waits until the service at $1 answers /healthz, for at most $4 seconds; exits with the last
+# lines of log $3 when process $2 dies first or time runs out.
+wait_for_service() {
+    local url=$1 pid=$2 log=$3 seconds=$4
+    for _ in $(seq 1 $((seconds * 10))); do
+        curl -sf "$url/healthz" >/dev/null 2>&1 && return 0
+        kill -0 "$pid" 2>/dev/null || { echo "error: the server exited; log:" >&2; tail -n 20 "$log" >&2; exit 1; }
+        sleep 0.1
+    done
+    echo "error: the server did not answer /healthz in $seconds s" >&2; exit 1
 }

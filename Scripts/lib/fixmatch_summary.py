@@ -69,6 +69,25 @@ def pct(v):
     return "—" if v is None else f"{100 * v:.1f} %"
 
 
+def text_plot(series, marks):
+    """Mean top-1 against training minutes as a character plot: F FixMatch, S supervised, * both."""
+    values = [v for vs in series.values() for v in vs]
+    if not values:
+        return ""
+    step = 0.01 if max(values) - min(values) <= 0.12 else 0.02
+    top, bottom = round(max(values) / step) * step, round(min(values) / step) * step
+    rows = int(round((top - bottom) / step)) + 1
+    grid = [[" "] * len(marks) for _ in range(rows)]
+    for arm, letter in (("fixmatch", "F"), ("supervised", "S")):
+        for column, v in enumerate(series.get(arm, [])):
+            row = int(round((top - v) / step))
+            grid[row][column] = "*" if grid[row][column] not in (" ", letter) else letter
+    lines = [f"{100 * (top - r * step):5.0f} % |" + "".join(f"{c:>6}" for c in grid[r]) for r in range(rows)]
+    lines.append("        +" + "-" * (6 * len(marks)))
+    lines.append("   minute " + "".join(f"{t / 60:>6g}" for t in marks))
+    return "\n".join(lines)
+
+
 def polyline(points, scale_x, scale_y, colour, dashed=False):
     if not points:
         return ""
@@ -86,13 +105,19 @@ def panel(title, series, y_label, x_max, y_min, y_max):
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
              f'<text x="{left}" y="16" font-size="13">{html.escape(title)}</text>',
              f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#999"/>']
-    for i in range(6):
-        y = y_min + (y_max - y_min) * i / 5
+    y_step = next(v for v in (0.02, 0.05, 0.1, 0.2, 0.25) if (y_max - y_min) / v <= 8)
+    y = math.ceil(y_min / y_step - 1e-9) * y_step
+    while y <= y_max + 1e-9:
         parts.append(f'<text x="{left - 6}" y="{sy(y) + 4:.1f}" text-anchor="end">{100 * y:.0f}%</text>')
         parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" stroke="#eee"/>')
-        x = x_max * i / 5
-        minutes = f"{x / 60:.0f}" if x_max >= 600 else f"{x / 60:.1f}"
+        y += y_step
+    # Minute ticks at a round step (0.25, 0.5, 1, 2, 5, 10, 15, 30 minutes), at most 8.
+    x_step = 60 * next(v for v in (0.25, 0.5, 1, 2, 5, 10, 15, 30, 60) if x_max / (60 * v) <= 8)
+    x = 0.0
+    while x <= x_max + 1e-9:
+        minutes = f"{x / 60:g}"
         parts.append(f'<text x="{sx(x):.1f}" y="{top + plot_h + 16}" text-anchor="middle">{minutes}</text>')
+        x += x_step
     parts.append(f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">training minutes (evaluations not counted)</text>')
     parts.append(f'<text x="12" y="{top + plot_h / 2}" transform="rotate(-90 12 {top + plot_h / 2})" text-anchor="middle">{html.escape(y_label)}</text>')
     legend_y = top + 4
@@ -146,6 +171,25 @@ def main():
           + ("" if len(seeds) > 1 else " (one seed: no spread to compare)"))
     summary.update({"mean_std": stats, "difference": diff, "beats_by_more_than_both_std": beats, "test_images": test_images})
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+    # Mean top-1 over the seeds at round minutes (linear between evaluations): the curves in text.
+    def at(curve, t):
+        for (t0, v0), (t1, v1) in zip(curve, curve[1:]):
+            if t0 <= t <= t1:
+                return v0 + (v1 - v0) * (t - t0) / max(t1 - t0, 1e-9)
+        return None
+    end = min(max(t for t, _ in a[arm]["curve"]) for a in seeds.values() for arm in ARMS)
+    step = 60 * next(v for v in (0.25, 0.5, 1, 2, 5, 10, 15) if end / (60 * v) <= 8)
+    marks = [step * i for i in range(1, int(end // step) + 1)]
+    if marks:
+        print("mean top-1 by training minute: " + " ".join(f"{t / 60:>6g}" for t in marks))
+        for arm in ARMS:
+            values = [[at(a[arm]["curve"], t) for a in seeds.values()] for t in marks]
+            cells = [f"{100 * statistics.fmean(v):5.1f}%" if all(x is not None for x in v) else "     —" for v in values]
+            print(f"  {arm:<28}" + " ".join(cells))
+
+        print(text_plot({arm: [statistics.fmean(v) for v in ([at(a[arm]["curve"], t) for a in seeds.values()] for t in marks)
+                               if all(x is not None for x in v)] for arm in ARMS}, marks))
 
     # Pseudo-label quality over time, a line per quarter of the FixMatch run.
     for seed, arms in seeds.items():

@@ -34,8 +34,7 @@ extension HNSWIndex: PersistentIndex {
                 }
             }
         }
-        int(removedRows.count)
-        for row in removedRows.sorted() { int(row) }
+        IndexFile.append(removedRows: removedRows, to: &out)
         try IndexFile.write(out, to: url, kind: "HNSW")
     }
 
@@ -44,12 +43,9 @@ extension HNSWIndex: PersistentIndex {
 
     /// The index saved at `url` and its stamp. A short, foreign or damaged file is an error.
     public static func load(from url: URL) throws -> (index: HNSWIndex, stamp: Int) {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw RetrievalError.invalidInput(path: url.path, reason: "no HNSW index file")
-        }
-        var reader = IndexFileReader(data: data, path: url.path, kind: "HNSW")
-        guard try reader.bytes(magic.count) == magic else { throw reader.damaged("not a Magpie HNSW index") }
-        let header = try (0..<9).map { _ in try reader.int64() }
+        let opened = try IndexFileReader.open(url, kind: "HNSW", magic: magic, fields: 9)
+        var reader = opened.reader
+        let header = opened.header
         let (d, metricCode, m, efc, efs, n, entry, top, stamp) = (header[0], header[1], header[2], header[3], header[4],
                                                                    header[5], header[6], header[7], header[8])
         guard d > 0, m >= 2, m <= 256, n >= 0, metricCode == 0 || metricCode == 1, entry < n, n < Int(Int32.max) else { throw reader.damaged("bad header") }
@@ -74,13 +70,7 @@ extension HNSWIndex: PersistentIndex {
                 index.upperLinks += links + [Int32](repeating: -1, count: m - count)
             }
         }
-        let removed = try reader.int64()
-        guard removed >= 0, removed <= n else { throw reader.damaged("bad removal count") }
-        for _ in 0..<removed {
-            let row = try reader.int64()
-            guard (0..<n).contains(row) else { throw reader.damaged("a removed row past the items") }
-            index.removedRows.insert(row)
-        }
+        index.removedRows = try reader.removedRows(below: n)
         guard reader.atEnd else { throw reader.damaged("trailing bytes") }
         for (row, id) in index.ids.enumerated() where index.position[id] != row && !index.removedRows.contains(row) {
             throw reader.damaged("id \(id) is live in two rows")

@@ -28,8 +28,7 @@ extension IVFPQIndex: PersistentIndex {
             IndexFile.append(contentsOf: rows.map(\.littleEndian), to: &out)
             IndexFile.append(contentsOf: codes, to: &out)
         }
-        IndexFile.append(removedRows.count, to: &out)
-        for row in removedRows.sorted() { IndexFile.append(row, to: &out) }
+        IndexFile.append(removedRows: removedRows, to: &out)
         try IndexFile.write(out, to: url, kind: "IVF-PQ")
     }
 
@@ -38,12 +37,9 @@ extension IVFPQIndex: PersistentIndex {
 
     /// The index saved at `url` and its stamp. A short, foreign or damaged file is an error.
     public static func load(from url: URL) throws -> (index: IVFPQIndex, stamp: Int) {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw RetrievalError.invalidInput(path: url.path, reason: "no IVF-PQ index file")
-        }
-        var reader = IndexFileReader(data: data, path: url.path, kind: "IVF-PQ")
-        guard try reader.bytes(magic.count) == magic else { throw reader.damaged("not a Magpie IVF-PQ index") }
-        let h = try (0..<11).map { _ in try reader.int64() }
+        let opened = try IndexFileReader.open(url, kind: "IVF-PQ", magic: magic, fields: 11)
+        var reader = opened.reader
+        let h = opened.header
         let (d, metricCode, lists, n, stamp) = (h[0], h[1], h[8], h[9], h[10])
         let parameters = Parameters(nlist: h[2], m: h[3], nprobe: h[4], rescore: h[5], trainingSample: h[6], seed: UInt64(bitPattern: Int64(h[7])))
         guard d > 0, d <= 1 << 16, parameters.nlist <= 1 << 24, metricCode == 0 || metricCode == 1, (0...256).contains(parameters.m), lists >= 0, lists <= parameters.nlist,
@@ -76,13 +72,7 @@ extension IVFPQIndex: PersistentIndex {
             index.listCodes.append(try reader.bytes(count * m))
         }
         guard listed.allSatisfy({ $0 }) else { throw reader.damaged("a row is in no list") }
-        let removed = try reader.int64()
-        guard removed >= 0, removed <= n else { throw reader.damaged("bad removal count") }
-        for _ in 0..<removed {
-            let row = try reader.int64()
-            guard (0..<n).contains(row) else { throw reader.damaged("a removed row past the items") }
-            index.removedRows.insert(row)
-        }
+        index.removedRows = try reader.removedRows(below: n)
         guard reader.atEnd else { throw reader.damaged("trailing bytes") }
         for (row, id) in index.ids.enumerated() {
             guard id >= 0 else { throw reader.damaged("a negative id") }

@@ -22,6 +22,12 @@ enum IndexFile {
         array.withUnsafeBytes { out.append(contentsOf: $0) }
     }
 
+    /// The removed rows: a count, then each row, ascending.
+    static func append(removedRows rows: Set<Int>, to out: inout Data) {
+        append(rows.count, to: &out)
+        for row in rows.sorted() { append(row, to: &out) }
+    }
+
     /// Writes `data` to a temporary file beside `url` and renames it over `url`.
     static func write(_ data: Data, to url: URL, kind: String) throws {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
@@ -55,6 +61,30 @@ struct IndexFileReader {
 
     init(data: Data, path: String, kind: String) {
         self.data = data; self.path = path; self.kind = kind
+    }
+
+    /// The file at `url` read whole, its magic checked and its `fields` Int64 header fields read.
+    static func open(_ url: URL, kind: String, magic: [UInt8], fields: Int) throws -> (reader: IndexFileReader, header: [Int]) {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw RetrievalError.invalidInput(path: url.path, reason: "no \(kind) index file")
+        }
+        var reader = IndexFileReader(data: data, path: url.path, kind: kind)
+        guard try reader.bytes(magic.count) == magic else { throw reader.damaged("not a Magpie \(kind) index") }
+        let header = try (0..<fields).map { _ in try reader.int64() }
+        return (reader, header)
+    }
+
+    /// The removed rows written by `IndexFile.append(removedRows:)`, each below `rows`.
+    mutating func removedRows(below rows: Int) throws -> Set<Int> {
+        let count = try int64()
+        guard count >= 0, count <= rows else { throw damaged("bad removal count") }
+        var removed = Set<Int>()
+        for _ in 0..<count {
+            let row = try int64()
+            guard (0..<rows).contains(row) else { throw damaged("a removed row past the items") }
+            removed.insert(row)
+        }
+        return removed
     }
 
     var atEnd: Bool { offset == data.count }
