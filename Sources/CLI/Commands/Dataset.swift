@@ -45,17 +45,21 @@ struct DatasetFromIDXCommand: ParsableCommand {
     func run() throws {
         guard batches >= 1 else { throw ValidationError("--batches must be at least 1") }
         let names = classes.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-        var summary: [String: Any] = ["out": out]
+        // All four files are found before anything is written.
+        let splits = try [(CIFAR10.Split.train, "train", "train"), (.test, "test", "t10k")].map { split, name, prefix in
+            (split, name, images: try find("\(prefix)-images-idx3-ubyte"), labels: try find("\(prefix)-labels-idx1-ubyte"))
+        }
+        var summary: [String: Any] = ["out": out], imageCounts: [String: Int] = [:]
         var classCount = names?.count
-        for (split, prefix) in [(CIFAR10.Split.train, "train"), (.test, "t10k")] {
-            let imagesPath = try find("\(prefix)-images-idx3-ubyte"), labelsPath = try find("\(prefix)-labels-idx1-ubyte")
+        for (split, name, imagesPath, labelsPath) in splits {
             let set = try CIFAR10(greyscale: IDXFile.read(path: imagesPath), labels: IDXFile.read(path: labelsPath),
                                   classCount: classCount, imagesPath: imagesPath, labelsPath: labelsPath)
             classCount = classCount ?? set.classCount
             try set.write(to: out, split: split, batches: batches)
             var perClass = [Int](repeating: 0, count: set.classCount)
             for label in set.labels { perClass[label] += 1 }
-            summary[prefix == "train" ? "train" : "test"] = ["images": set.count, "per_class": perClass]
+            summary[name] = ["images": set.count, "per_class": perClass]
+            imageCounts[name] = set.count
         }
         let classNames = names ?? (0..<(classCount ?? 0)).map(String.init)
         try CIFAR10.writeClassNames(classNames, to: out)
@@ -63,8 +67,8 @@ struct DatasetFromIDXCommand: ParsableCommand {
         if json {
             print(String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            let train = (summary["train"] as? [String: Any])?["images"] ?? 0, test = (summary["test"] as? [String: Any])?["images"] ?? 0
-            print("wrote \(out): \(train) training images in \(batches) batches, \(test) test images, \(classNames.count) classes (\(classNames.joined(separator: ", ")))")
+            print("wrote \(out): \(imageCounts["train", default: 0]) training images in \(batches) batches, \(imageCounts["test", default: 0]) test images, "
+                  + "\(classNames.count) classes (\(classNames.joined(separator: ", ")))")
         }
     }
 

@@ -91,8 +91,8 @@ public final class Gallery: @unchecked Sendable {
     // MARK: Writing
 
     /// Records the index searches should use (one transaction; none when it is already the
-    /// choice). A derived index file that was current and holds the same graph (only efSearch
-    /// changed) is re-stamped; otherwise the next `SearchableGallery` to open the gallery
+    /// choice). A derived index file that was current and holds the same index (only a search
+    /// setting changed: efSearch, nprobe, rescore) is re-stamped; otherwise the next `SearchableGallery` to open the gallery
     /// rebuilds it. Returns the previous choice.
     @discardableResult
     public func setIndex(_ spec: IndexSpec) throws -> IndexSpec {

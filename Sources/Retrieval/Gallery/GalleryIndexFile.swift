@@ -32,18 +32,20 @@ public enum GalleryIndexFile {
         let spec = snapshot.manifest.indexSpec
         guard let url = url(gallery: path, spec: spec) else { return try FlatIndex(snapshot) }
         let stamp = stamp(transaction: snapshot.transaction, count: snapshot.ids.count)
-        var stale: (any VectorIndex)?
-        if let (index, saved) = savedIndex(at: url, spec: spec), index.dimension == snapshot.manifest.dimension,
-           index.metric == snapshot.manifest.metric {
-            if saved == stamp { return index }
-            stale = index
+        func fits(_ index: any VectorIndex) -> Bool {
+            index.dimension == snapshot.manifest.dimension && index.metric == snapshot.manifest.metric
         }
+        // The header says whether the file is current; the whole file is read only when it is,
+        // or when it is the one older index there is to update.
+        let current = savedStamp(gallery: path, spec: spec) == stamp
+        if current, let (index, _) = savedIndex(at: url, spec: spec), fits(index) { return index }
         let start = Date()
         let index: any VectorIndex
         if let previous, previous.indexSpec == spec, worthUpdating(previous.base),
            let updated = try? updatedIndex(previous.base, removed: previous.removed, to: snapshot) {
             index = updated
-        } else if let stale, worthUpdating(stale), let updated = try? updatedIndex(stale, removed: [], to: snapshot) {
+        } else if !current, let (stale, _) = savedIndex(at: url, spec: spec), fits(stale), worthUpdating(stale),
+                  let updated = try? updatedIndex(stale, removed: [], to: snapshot) {
             index = updated
             log(String(format: "brought %@ up to date with the gallery's writes in %.1f s", url.lastPathComponent, Date().timeIntervalSince(start)))
         } else {

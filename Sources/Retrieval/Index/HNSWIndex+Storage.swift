@@ -15,9 +15,8 @@ extension HNSWIndex: PersistentIndex {
     public func save(to url: URL, stamp: Int) throws {
         var out = Data()
         out.append(contentsOf: Self.magic)
-        func int(_ v: Int) { IndexFile.append(v, to: &out) }
         for v in [dimension, metric == .innerProduct ? 0 : 1, parameters.m, parameters.efConstruction, parameters.efSearch,
-                  ids.count, entryPoint, topLevel, stamp] { int(v) }
+                  ids.count, entryPoint, topLevel, stamp] { IndexFile.append(v, to: &out) }
         for (id, level) in zip(ids, levels) {
             withUnsafeBytes(of: id.littleEndian) { out.append(contentsOf: $0) }
             withUnsafeBytes(of: Int32(level).littleEndian) { out.append(contentsOf: $0) }
@@ -48,7 +47,8 @@ extension HNSWIndex: PersistentIndex {
         let header = opened.header
         let (d, metricCode, m, efc, efs, n, entry, top, stamp) = (header[0], header[1], header[2], header[3], header[4],
                                                                    header[5], header[6], header[7], header[8])
-        guard d > 0, m >= 2, m <= 256, n >= 0, metricCode == 0 || metricCode == 1, entry < n, n < Int(Int32.max) else { throw reader.damaged("bad header") }
+        guard d > 0, m >= 2, m <= 256, n >= 0, metricCode == 0 || metricCode == 1, entry < n, n < Int(Int32.max),
+              !n.multipliedReportingOverflow(by: d).overflow else { throw reader.damaged("bad header") }
         let index = HNSWIndex(dimension: d, metric: metricCode == 0 ? .innerProduct : .l2,
                               parameters: .init(m: m, efConstruction: efc, efSearch: efs))
         for row in 0..<n {

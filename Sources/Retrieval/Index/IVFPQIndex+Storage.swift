@@ -58,8 +58,6 @@ extension IVFPQIndex: PersistentIndex {
         index.ids = try reader.int64s(n)
         index.vectors = try reader.floats(n * d)
         var listed = [Bool](repeating: false, count: n)
-        index.listRows = []
-        index.listCodes = []
         for _ in 0..<lists {
             let count = try reader.int64()
             guard count >= 0, count <= n else { throw reader.damaged("bad list length") }

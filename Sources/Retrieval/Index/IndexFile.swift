@@ -59,10 +59,6 @@ struct IndexFileReader {
     let kind: String
     var offset = 0
 
-    init(data: Data, path: String, kind: String) {
-        self.data = data; self.path = path; self.kind = kind
-    }
-
     /// The file at `url` read whole, its magic checked and its `fields` Int64 header fields read.
     static func open(_ url: URL, kind: String, magic: [UInt8], fields: Int) throws -> (reader: IndexFileReader, header: [Int]) {
         guard let data = FileManager.default.contents(atPath: url.path) else {
