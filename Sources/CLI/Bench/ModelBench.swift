@@ -56,11 +56,13 @@ enum ModelBench {
         model.eval()
         var rng = RNG(seed: 1)
         let x = Tensor.randn([batch, 3, size, size], rng: &rng)
+        let options = ConvolutionOptions.defaults
+        let graph = options.usesInferenceGraph ? try InferenceGraph.compile(input: x, options: options) { model($0) } : nil
         var times: [Double] = []
         withNoGrad {
             for i in 0..<(warmup + steps) {
                 let start = DispatchTime.now().uptimeNanoseconds
-                _ = model(x)
+                _ = graph?(x) ?? model(x)
                 if i >= warmup { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
             }
         }

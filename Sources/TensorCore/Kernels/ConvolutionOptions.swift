@@ -31,9 +31,23 @@ public struct ConvolutionOptions: Sendable, Equatable, CustomStringConvertible {
         case bf16
     }
 
+    /// How eval-mode forward passes run on the oneDNN backend.
+    public enum Inference: String, Sendable, CaseIterable {
+        /// Compiled once per input shape into an `InferenceGraph`: activations stay in oneDNN's
+        /// layouts, BatchNorm is folded into the weights, residual adds and activations are
+        /// post-ops.
+        case graph
+        /// Op by op, as in training (each convolution reorders in and out of NCHW).
+        case eager
+    }
+
     public var backend: Backend
     public var algorithm: Algorithm
     public var precision: Precision
+    public var inference: Inference = .graph
+
+    /// Whether eval-mode forward passes should run through an `InferenceGraph`.
+    public var usesInferenceGraph: Bool { backend == .onednn && inference == .graph }
 
     /// `backend` nil picks oneDNN where it has a CPU engine, else im2col.
     public init(backend: Backend? = nil, algorithm: Algorithm = .auto, precision: Precision = .fp32) {
@@ -43,7 +57,7 @@ public struct ConvolutionOptions: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        backend == .im2col ? "im2col" : "onednn \(algorithm.rawValue) \(precision.rawValue)"
+        backend == .im2col ? "im2col" : "onednn \(algorithm.rawValue) \(precision.rawValue)\(inference == .eager ? " eager" : "")"
     }
 
     /// The options new convolutions use outside any `withOptions` scope.

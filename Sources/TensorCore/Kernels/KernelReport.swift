@@ -13,6 +13,12 @@ public enum KernelReport {
         for name in Set(conv.implementations) { shapes[name, default: []].insert(conv.geometry) }
     }
 
+    static func record(_ implementation: String, _ g: ConvGeometry) {
+        lock.lock()
+        defer { lock.unlock() }
+        shapes[implementation, default: []].insert(g)
+    }
+
     static func recordIm2col(_ g: ConvGeometry) {
         lock.lock()
         defer { lock.unlock() }

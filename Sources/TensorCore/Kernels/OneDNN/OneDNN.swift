@@ -22,7 +22,7 @@ enum OneDNN {
     /// A plain (row-major) memory descriptor: NCHW activations, OIHW or GOIHW weights, a vector.
     static func plain(_ dims: [Int], _ type: dnnl_data_type_t) -> dnnl_memory_desc_t {
         var md = dnnl_memory_desc_t()
-        let tags: [Int: dnnl_format_tag_t] = [1: dnnl_a, 4: dnnl_abcd, 5: dnnl_abcde]
+        let tags: [Int: dnnl_format_tag_t] = [1: dnnl_a, 2: dnnl_ab, 3: dnnl_abc, 4: dnnl_abcd, 5: dnnl_abcde]
         check(dnnl_memory_desc_init_by_tag(&md, Int32(dims.count), dims.map(Int64.init), type, tags[dims.count]!),
               "plain memory descriptor \(dims)")
         return md
@@ -172,7 +172,11 @@ final class OneDNNPrimitive: @unchecked Sendable {
 
     /// A reorder between two layouts (and data types), or nil when they are the same.
     static func reorder(from: dnnl_memory_desc_t, to: dnnl_memory_desc_t) -> OneDNNPrimitive? {
-        if OneDNN.equal(from, to) { return nil }
+        OneDNN.equal(from, to) ? nil : copying(from: from, to: to)
+    }
+
+    /// A reorder from `from` to `to`, a plain copy when they are the same layout.
+    static func copying(from: dnnl_memory_desc_t, to: dnnl_memory_desc_t) -> OneDNNPrimitive {
         var (src, dst) = (from, to)
         let attr = makeAttributes()
         defer { dnnl_primitive_attr_destroy(attr) }

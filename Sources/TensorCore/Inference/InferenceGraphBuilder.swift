@@ -1,0 +1,355 @@
+import CDNNL
+
+/// Turns a trace of an eval-mode forward pass into the steps of an `InferenceGraph`: which
+/// primitive computes each value, in which layout, and which traced ops it absorbs.
+struct InferenceGraphBuilder {
+    struct Value {
+        let shape: [Int]
+        let desc: dnnl_memory_desc_t
+    }
+
+    enum Operand {
+        case value(Int)
+        case constant(OneDNNBuffer)
+    }
+
+    enum Kind: String {
+        case convolution, pooling, eltwise, binary, reorder
+    }
+
+    enum Step {
+        /// A primitive with its arguments; `aliases`: the value whose buffer it writes in place.
+        case primitive(OneDNNPrimitive, [(Int32, Operand)], reads: [Int], writes: Int, aliases: Int?, kind: Kind)
+        /// An eager op (its name, the call) on plain fp32 values or constant tensors.
+        case eager(String, ([Tensor?]) -> Tensor, [Int?], [Tensor?], output: Int)
+
+        var reads: [Int] {
+            switch self {
+            case let .primitive(_, _, reads, _, _, _): return reads
+            case let .eager(_, _, inputs, _, _): return inputs.compactMap { $0 }
+            }
+        }
+        var writes: Int {
+            switch self {
+            case let .primitive(_, _, _, writes, _, _): return writes
+            case let .eager(_, _, _, _, output): return output
+            }
+        }
+        var aliases: Int? {
+            if case let .primitive(_, _, _, _, aliases, _) = self { return aliases }
+            return nil
+        }
+    }
+
+    struct Program {
+        let values: [Value]
+        let steps: [Step]
+        let output: Int
+    }
+
+    private let nodes: [OpTrace.Node]
+    private let options: ConvolutionOptions
+    /// Node indices reading each tensor, in order.
+    private var readers: [ObjectIdentifier: [Int]] = [:]
+    private var values: [Value] = []
+    private var steps: [Step] = []
+    private var valueOf: [ObjectIdentifier: Int] = [:]
+    /// Values already converted to another layout: (value, layout) → converted value.
+    private var conversions: [(from: Int, desc: dnnl_memory_desc_t, to: Int)] = []
+    /// Nodes absorbed into an earlier step.
+    private var absorbed = Set<Int>()
+    private var outputTensor: Tensor?
+
+    init(trace: OpTrace, input: Tensor, options: ConvolutionOptions) {
+        nodes = trace.nodes
+        self.options = options
+        for (i, node) in nodes.enumerated() {
+            for t in Set(node.inputs.compactMap { $0.map(ObjectIdentifier.init) }) { readers[t, default: []].append(i) }
+        }
+        values.append(Value(shape: input.shape, desc: OneDNN.plain(input.shape, dnnl_f32)))
+        valueOf[ObjectIdentifier(input)] = 0
+    }
+
+    private var activationType: dnnl_data_type_t { options.precision == .bf16 ? dnnl_bf16 : dnnl_f32 }
+
+    mutating func build(output: Tensor) throws -> Program {
+        outputTensor = output
+        for i in nodes.indices where !absorbed.contains(i) {
+            // Ops on parameters alone are constants: their traced outputs serve as they are.
+            guard nodes[i].inputs.contains(where: { $0.map { valueOf[ObjectIdentifier($0)] != nil } ?? false }) else { continue }
+            try emit(i)
+        }
+        guard let v = valueOf[ObjectIdentifier(output)] else {
+            throw TensorCoreError.unsupported("inference graph: the model's output does not depend on its input")
+        }
+        return Program(values: values, steps: steps, output: plain(v))
+    }
+
+    // MARK: - Ops
+
+    private mutating func emit(_ i: Int) throws {
+        let node = nodes[i]
+        switch node.op {
+        case .conv2d:
+            if try convolution(i) { return }
+        case let .maxPool2d(kernel, stride, padding, dilation, _):
+            if pooling(i, dnnl_pooling_max, kernel, stride, padding, dilation) { return }
+        case let .avgPool2d(kernel, stride, padding, _, countIncludePad):
+            if pooling(i, countIncludePad ? dnnl_pooling_avg_include_padding : dnnl_pooling_avg_exclude_padding,
+                       kernel, stride, padding, 1) { return }
+        case let .adaptiveAvgPool2d(size), let .adaptiveMaxPool2d(size):
+            guard let x = node.inputs[0], x.rank == 4, x.shape[2] % size.h == 0, x.shape[3] % size.w == 0 else { break }
+            let isMax: Bool
+            if case .adaptiveMaxPool2d = node.op { isMax = true } else { isMax = false }
+            let k = Size2(x.shape[2] / size.h, x.shape[3] / size.w)
+            if pooling(i, isMax ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding, k, k, 0, 1) { return }
+        case .add, .sub, .mul, .div, .maximum, .minimum:
+            if binary(i) { return }
+        default:
+            if let functions = GraphPrimitives.eltwise(node.op), eltwise(i, functions) { return }
+        }
+        try eager(i)
+    }
+
+    /// A convolution with what follows it folded in: an eval-mode BatchNorm (into the weights
+    /// and bias), then a residual add whose other operand already exists (as a `sum` post-op
+    /// into that operand's buffer), then an activation (an eltwise post-op).
+    private mutating func convolution(_ i: Int) throws -> Bool {
+        let node = nodes[i]
+        guard case let .conv2d(stride, padding, dilation, groups) = node.op,
+              let x = node.inputs[0], let source = valueOf[ObjectIdentifier(x)], x.rank == 4,
+              let weight = node.inputs[1], !isValue(weight), !(node.inputs[2].map(isValue) ?? false) else { return false }
+        let g = ConvGeometry(input: x.shape, outChannels: weight.shape[0], kernel: Size2(weight.shape[2], weight.shape[3]),
+                             stride: stride, padding: padding, dilation: dilation, groups: groups)
+        var tip = node.output
+        var taken: [Int] = []
+
+        // BatchNorm → scale and shift per output channel.
+        var scale: [Float]?, shift: [Float]?
+        if let j = soleReader(tip), case let .batchNorm(eps, training) = nodes[j].op, !training,
+           nodes[j].inputs[0] === tip, let mean = nodes[j].inputs[3], let variance = nodes[j].inputs[4],
+           !nodes[j].inputs.dropFirst().contains(where: { $0.map(isValue) ?? false }) {
+            let (gamma, beta) = (nodes[j].inputs[1], nodes[j].inputs[2])
+            let s = (0..<g.k).map { ch in (gamma?.data[ch] ?? 1) / (variance.data[ch] + eps).squareRoot() }
+            scale = s
+            shift = (0..<g.k).map { ch in (beta?.data[ch] ?? 0) - mean.data[ch] * s[ch] }
+            taken.append(j)
+            tip = nodes[j].output
+        }
+
+        // Residual add: the other operand must already be computed, with the same shape.
+        var residual: (value: Int, inPlace: Bool)?
+        if let j = soleReader(tip), case .add = nodes[j].op, let a = nodes[j].inputs[0], let b = nodes[j].inputs[1],
+           a.shape == b.shape, !(a === b) {
+            let other = a === tip ? b : a
+            if let v = valueOf[ObjectIdentifier(other)] {
+                let lastReader = readers[ObjectIdentifier(other)]?.max() ?? -1
+                residual = (v, v != 0 && lastReader == j && !(other === outputTensor))
+                taken.append(j)
+                tip = nodes[j].output
+            }
+        }
+
+        // Activation.
+        var activations: [GraphPrimitives.Eltwise] = []
+        if let j = soleReader(tip), nodes[j].inputs[0] === tip, let f = GraphPrimitives.eltwise(nodes[j].op) {
+            activations = f
+            taken.append(j)
+            tip = nodes[j].output
+        }
+
+        // Folded weights and bias, plain (OIHW, or GOIHW for groups: the same memory).
+        var w = weight.data
+        let perFilter = w.count / g.k
+        var b = node.inputs[2]?.data
+        if let scale, let shift {
+            for o in 0..<g.k { for j in 0..<perFilter { w[o * perFilter + j] *= scale[o] } }
+            b = (0..<g.k).map { (b?[$0] ?? 0) * scale[$0] + shift[$0] }
+        }
+
+        guard let (primitive, destination) = makeConvolution(g, sourceType: values[source].desc, residual: residual?.value,
+                                                               hasBias: b != nil, activations: activations) else {
+            return false
+        }
+        let input = converted(source, to: primitive.layout(dnnl_query_src_md))
+        let weightDims = g.groups == 1 ? [g.k, g.c, g.kernel.h, g.kernel.w] : [g.groups, g.kg, g.cg, g.kernel.h, g.kernel.w]
+        var arguments: [(Int32, Operand)] = [
+            (DNNL_ARG_SRC, .value(input)),
+            (DNNL_ARG_WEIGHTS, .constant(Self.staged(w, dims: weightDims, into: primitive.layout(dnnl_query_weights_md)))),
+        ]
+        if let b { arguments.append((DNNL_ARG_BIAS, .constant(Self.staged(b, dims: [g.k], into: OneDNN.plain([g.k], dnnl_f32))))) }
+        var reads = [input]
+        var aliased: Int?
+        if let residual {
+            // The sum post-op adds to what the destination holds: the residual, in its layout.
+            let r = residual.inPlace && OneDNN.equal(values[residual.value].desc, destination)
+                ? residual.value : copy(residual.value, to: destination)
+            reads.append(r)
+            aliased = r
+        }
+        let out = addValue(tip.shape, destination)
+        arguments.append((DNNL_ARG_DST, .value(out)))
+        steps.append(.primitive(primitive, arguments, reads: reads, writes: out, aliases: aliased, kind: .convolution))
+        KernelReport.record(primitive.implementation, g)
+        absorbed.formUnion(taken)
+        valueOf[ObjectIdentifier(tip)] = out
+        return true
+    }
+
+    /// The convolution primitive and its destination layout: Winograd first where it applies
+    /// (fp32), then direct. With a residual, the destination takes the residual's layout if the
+    /// primitive accepts it.
+    private func makeConvolution(_ g: ConvGeometry, sourceType: dnnl_memory_desc_t, residual: Int?, hasBias: Bool,
+                                 activations: [GraphPrimitives.Eltwise]) -> (OneDNNPrimitive, dnnl_memory_desc_t)? {
+        let low = activationType
+        var algorithms = [(dnnl_convolution_direct, low)]
+        if options.precision == .fp32, options.algorithm != .direct, OneDNNConvolution.winogradShape(g) {
+            algorithms.insert((dnnl_convolution_winograd, dnnl_f32), at: 0)
+        }
+        let outDims = [g.n, g.k, g.oh, g.ow]
+        for (alg, type) in algorithms {
+            let source = OneDNN.any([g.n, g.c, g.h, g.w], type)
+            var destinations = [OneDNN.any(outDims, type)]
+            if let residual { destinations.insert(values[residual].desc, at: 0) }
+            for destination in destinations {
+                if let p = GraphPrimitives.convolution(g, algorithm: alg, source: source, weightType: type, hasBias: hasBias,
+                                                       destination: destination, sum: residual != nil, activations: activations) {
+                    return (p, p.layout(dnnl_query_dst_md))
+                }
+            }
+        }
+        return nil
+    }
+
+    private mutating func pooling(_ i: Int, _ alg: dnnl_alg_kind_t, _ kernel: Size2, _ stride: Size2, _ padding: Size2,
+                                  _ dilation: Size2) -> Bool {
+        let node = nodes[i]
+        guard let x = node.inputs[0], let v = valueOf[ObjectIdentifier(x)], x.rank == 4 else { return false }
+        let out = node.output.shape
+        if alg == dnnl_pooling_avg_include_padding {
+            // oneDNN would count a ceil-mode window's overhang past the padding; PyTorch does not.
+            let right = Size2((out[2] - 1) * stride.h + kernel.h - x.shape[2] - padding.h,
+                              (out[3] - 1) * stride.w + kernel.w - x.shape[3] - padding.w)
+            guard right == padding else { return false }
+        }
+        guard let p = GraphPrimitives.pooling(alg, source: values[v].desc, output: out, kernel: kernel, stride: stride,
+                                              padding: padding, dilation: dilation) else { return false }
+        let y = addValue(out, p.layout(dnnl_query_dst_md))
+        steps.append(.primitive(p, [(DNNL_ARG_SRC, .value(v)), (DNNL_ARG_DST, .value(y))], reads: [v], writes: y,
+                                aliases: nil, kind: .pooling))
+        valueOf[ObjectIdentifier(node.output)] = y
+        return true
+    }
+
+    private mutating func eltwise(_ i: Int, _ functions: [GraphPrimitives.Eltwise]) -> Bool {
+        let node = nodes[i]
+        guard let x = node.inputs[0], let v = valueOf[ObjectIdentifier(x)],
+              let p = GraphPrimitives.eltwise(functions, data: values[v].desc) else { return false }
+        let y = addValue(node.output.shape, values[v].desc)
+        steps.append(.primitive(p, [(DNNL_ARG_SRC, .value(v)), (DNNL_ARG_DST, .value(y))], reads: [v], writes: y,
+                                aliases: nil, kind: .eltwise))
+        valueOf[ObjectIdentifier(node.output)] = y
+        return true
+    }
+
+    /// `a op b` on two computed values of one rank, `b` broadcast over `a` (a squeeze-excitation
+    /// gate), with a following activation as a post-op.
+    private mutating func binary(_ i: Int) -> Bool {
+        let node = nodes[i]
+        let alg: dnnl_alg_kind_t
+        switch node.op {
+        case .add: alg = dnnl_binary_add
+        case .sub: alg = dnnl_binary_sub
+        case .mul: alg = dnnl_binary_mul
+        case .div: alg = dnnl_binary_div
+        case .maximum: alg = dnnl_binary_max
+        case .minimum: alg = dnnl_binary_min
+        default: return false
+        }
+        guard let a = node.inputs[0], let b = node.inputs[1],
+              let va = valueOf[ObjectIdentifier(a)], let vb = valueOf[ObjectIdentifier(b)],
+              a.shape == node.output.shape, a.rank == b.rank, a.rank >= 2 else { return false }
+        var tip = node.output
+        var activations: [GraphPrimitives.Eltwise] = []
+        var taken: [Int] = []
+        if let j = soleReader(tip), nodes[j].inputs[0] === tip, let f = GraphPrimitives.eltwise(nodes[j].op) {
+            activations = f
+            taken.append(j)
+            tip = nodes[j].output
+        }
+        guard let p = GraphPrimitives.binary(alg, values[va].desc, values[vb].desc, activations: activations) else { return false }
+        let y = addValue(tip.shape, p.layout(dnnl_query_dst_md))
+        steps.append(.primitive(p, [(DNNL_ARG_SRC_0, .value(va)), (DNNL_ARG_SRC_1, .value(vb)), (DNNL_ARG_DST, .value(y))],
+                                reads: [va, vb], writes: y, aliases: nil, kind: .binary))
+        absorbed.formUnion(taken)
+        valueOf[ObjectIdentifier(tip)] = y
+        return true
+    }
+
+    /// Any other op, through its eager function on plain fp32 copies.
+    private mutating func eager(_ i: Int) throws {
+        let node = nodes[i]
+        guard let run = EagerOp.function(node.op) else {
+            throw TensorCoreError.unsupported("inference graph: no way to run op \(node.op)")
+        }
+        let inputs = node.inputs.map { t in t.flatMap { valueOf[ObjectIdentifier($0)] }.map { plain($0) } }
+        let fixed = node.inputs.map { t in t.flatMap { valueOf[ObjectIdentifier($0)] == nil ? $0 : nil } }
+        guard (1...5).contains(Swift.max(node.output.rank, 1)) else {
+            throw TensorCoreError.unsupported("inference graph: op \(node.op) has a rank-\(node.output.rank) output")
+        }
+        let y = addValue(node.output.shape, OneDNN.plain(node.output.shape.isEmpty ? [1] : node.output.shape, dnnl_f32))
+        steps.append(.eager(EagerOp.name(node.op), run, inputs, fixed, output: y))
+        valueOf[ObjectIdentifier(node.output)] = y
+    }
+
+    // MARK: - Values and layouts
+
+    private func isValue(_ t: Tensor) -> Bool { valueOf[ObjectIdentifier(t)] != nil }
+
+    /// The only node reading `t`, unless `t` is the model's output.
+    private func soleReader(_ t: Tensor) -> Int? {
+        guard !(t === outputTensor), let r = readers[ObjectIdentifier(t)], r.count == 1, !absorbed.contains(r[0]) else { return nil }
+        return r[0]
+    }
+
+    private mutating func addValue(_ shape: [Int], _ desc: dnnl_memory_desc_t) -> Int {
+        values.append(Value(shape: shape, desc: desc))
+        return values.count - 1
+    }
+
+    /// `v` in layout `desc`: itself, or a reordered copy made once and shared by later readers.
+    private mutating func converted(_ v: Int, to desc: dnnl_memory_desc_t) -> Int {
+        if OneDNN.equal(values[v].desc, desc) { return v }
+        if let hit = conversions.first(where: { $0.from == v && OneDNN.equal($0.desc, desc) }) { return hit.to }
+        let to = copy(v, to: desc)
+        conversions.append((v, desc, to))
+        return to
+    }
+
+    /// A new value holding `v` in layout `desc`.
+    private mutating func copy(_ v: Int, to desc: dnnl_memory_desc_t) -> Int {
+        let to = addValue(values[v].shape, desc)
+        let p = GraphPrimitives.reorder(from: values[v].desc, to: desc)
+        steps.append(.primitive(p, [(DNNL_ARG_FROM, .value(v)), (DNNL_ARG_TO, .value(to))], reads: [v], writes: to,
+                                aliases: nil, kind: .reorder))
+        return to
+    }
+
+    /// `v` as a plain fp32 array in its own shape.
+    private mutating func plain(_ v: Int) -> Int {
+        let shape = values[v].shape
+        return converted(v, to: OneDNN.plain(shape.isEmpty ? [1] : shape, dnnl_f32))
+    }
+
+    /// A constant array in layout `desc` (reordered from plain fp32 with dimensions `dims`).
+    private static func staged(_ data: [Float], dims: [Int], into desc: dnnl_memory_desc_t) -> OneDNNBuffer {
+        let user = OneDNN.plain(dims, dnnl_f32)
+        let buffer = OneDNNBuffer(layout: desc)
+        OneDNN.withStream { stream in
+            data.withUnsafeBytes { source in
+                OneDNNPrimitive.copying(from: user, to: desc).reorder(stream, source.baseAddress!, user, into: buffer.pointer, desc)
+            }
+        }
+        return buffer
+    }
+}

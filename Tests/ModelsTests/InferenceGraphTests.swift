@@ -1,0 +1,90 @@
+import Testing
+import NN
+import TensorCore
+@testable import Models
+
+/// The compiled inference graph against the eager forward pass it was traced from, on zoo
+/// models with BatchNorm statistics that are far from the identity (so folding them matters).
+@Suite struct InferenceGraphTests {
+    /// A model in eval mode with random running statistics and BN affine parameters.
+    static func model(_ name: String, classNum: Int = 10) throws -> Layer {
+        Initializers.seed(7)
+        let model = try ModelRegistry.make(name, options: ModelOptions(classNum: classNum))
+        var rng = RNG(seed: 11)
+        for (key, t) in model.stateDict() {
+            let n = t.count
+            if key.hasSuffix("running_mean") {
+                t.data = (0..<n).map { _ in rng.uniform(-0.3, 0.3) }
+            } else if key.hasSuffix("running_var") {
+                t.data = (0..<n).map { _ in rng.uniform(0.5, 2) }
+            } else if key.hasSuffix("bn1.weight") || key.hasSuffix("bn2.weight") || key.hasSuffix("bn3.weight") {
+                t.data = (0..<n).map { _ in rng.uniform(0.5, 1.5) }
+            }
+        }
+        model.eval()
+        return model
+    }
+
+    /// max |graph − eager| / max |eager|.
+    static func relativeError(_ a: Tensor, _ b: Tensor) -> Float {
+        let scale = b.data.map(Swift.abs).max() ?? 0
+        return zip(a.data, b.data).map { Swift.abs($0 - $1) }.max()! / Swift.max(scale, 1e-12)
+    }
+
+    @Test(arguments: ["ResNet18", "ResNet50_vd", "SE_ResNet18_vd", "WideResNet28_2", "PPLCNet_x0_25",
+                      "MobileNetV3_small_x0_35", "EfficientNet_lite0"])
+    func graphMatchesEagerFP32(name: String) throws {
+        let model = try Self.model(name)
+        var rng = RNG(seed: 5)
+        let x = Tensor.uniform([2, 3, 64, 64], low: -1, high: 1, rng: &rng)
+        let eager = withNoGrad { model(x) }
+        let graph = try InferenceGraph.compile(input: x, options: ConvolutionOptions(backend: .onednn)) { model($0) }
+        let y = graph(x)
+        #expect(y.shape == eager.shape)
+        // Winograd and folded BatchNorm round differently from the eager kernels.
+        let error = Self.relativeError(y, eager)
+        #expect(error < 1e-4, "\(name): relative error \(error); kernels \(graph.summary)")
+        // Buffers are reused between runs: a second run on other data, then the first again.
+        let x2 = Tensor.uniform([2, 3, 64, 64], low: -1, high: 1, rng: &rng)
+        let eager2 = withNoGrad { model(x2) }
+        #expect(Self.relativeError(graph(x2), eager2) < 1e-4)
+        #expect(graph(x).data == y.data)
+    }
+
+    @Test(arguments: ["ResNet50_vd", "MobileNetV3_small_x0_35"])
+    func graphMatchesEagerBF16(name: String) throws {
+        guard ConvolutionOptions.hasNativeBF16 else { return }
+        let model = try Self.model(name)
+        var rng = RNG(seed: 5)
+        let x = Tensor.uniform([1, 3, 64, 64], low: -1, high: 1, rng: &rng)
+        let eager = withNoGrad { model(x) }
+        let graph = try InferenceGraph.compile(input: x, options: ConvolutionOptions(backend: .onednn, precision: .bf16)) { model($0) }
+        let error = Self.relativeError(graph(x), eager)
+        // bf16 keeps 8 bits of mantissa; activations stay bf16 between layers.
+        #expect(error < 5e-2, "\(name): relative error \(error)")
+        #expect(graph.kernels.contains { $0.contains("bf16") })
+    }
+
+    @Test func resNetBlocksBecomeConvolutionsWithPostOps() throws {
+        let model = try Self.model("ResNet50", classNum: 0)
+        let x = Tensor.zeros([1, 3, 64, 64])
+        let graph = try InferenceGraph.compile(input: x, options: ConvolutionOptions(backend: .onednn, algorithm: .direct)) { model($0) }
+        // 53 convolutions, the stem's max pool and the global average pool; BatchNorm, the
+        // residual adds and every ReLU ride on the convolutions (no eltwise or binary steps).
+        // Only the final flatten runs eagerly.
+        let kinds = graph.stepKinds
+        #expect(kinds.filter { $0 == "convolution" }.count == 53, "\(kinds)")
+        #expect(kinds.filter { $0 == "pooling" }.count == 2, "\(kinds)")
+        #expect(!kinds.contains("eltwise") && !kinds.contains("binary"), "\(kinds)")
+        #expect(kinds.filter { $0.hasPrefix("eager") } == ["eager flatten"], "\(kinds)")
+        // Layout changes only at the input and before the eager flatten.
+        #expect(kinds.filter { $0 == "reorder" }.count <= 2, "\(kinds)")
+    }
+
+    @Test func anUntracedOpIsRefused() throws {
+        let x = Tensor.zeros([1, 4, 8, 8])
+        #expect(throws: TensorCoreError.self) {
+            try InferenceGraph.compile(input: x) { concat([$0, $0], axis: 1) }
+        }
+    }
+}
