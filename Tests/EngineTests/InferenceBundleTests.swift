@@ -273,7 +273,10 @@ extension InferenceBundleTests {
         #expect(!layer.isTraining)
         #expect(layer.stateDict().map(\.0) == model.model.stateDict().map(\.0))
         let y = withNoGrad { layer(concat(batch, axis: 0)) }
-        #expect(y.data == (try model.embed(preprocessed: batch).data))
+        // embed runs the compiled inference graph (3 images as 2 + 1): the same function, other roundings.
+        let embedded = try model.embed(preprocessed: batch)
+        #expect(embedded.shape == y.shape)
+        #expect(zip(y.data, embedded.data).allSatisfy { abs($0 - $1) < 1e-4 })
         // Unit rows: the normalisation is part of the layer.
         for r in 0..<3 {
             let norm = (0..<16).reduce(Float(0)) { $0 + y.data[r * 16 + $1] * y.data[r * 16 + $1] }

@@ -9,20 +9,22 @@ enum ModelBench {
         let kind: String, model: String, batch: Int, size: Int
         let secondsPerStep: Double
         let peakRSSMB: Double
+        /// The kernels that ran: the inference graph's when one ran, else every convolution's.
+        var kernels = KernelReport.summary
         var imagesPerSecond: Double { Double(batch) / secondsPerStep }
 
         var line: String {
             String(format: "%@ %@ batch %d @ %d px: %.1f ms/step, %.2f img/s, peak RSS %.0f MB\n  convolutions: %@ (%@); kernels: %@; OpenBLAS %@",
                    kind as NSString, model as NSString, batch, size, secondsPerStep * 1e3, imagesPerSecond, peakRSSMB,
                    ConvolutionOptions.defaults.description as NSString, "oneDNN \(KernelReport.oneDNNVersion)" as NSString,
-                   KernelReport.summary as NSString, GEMM.coreName as NSString)
+                   kernels as NSString, GEMM.coreName as NSString)
         }
 
         var json: String {
             String(format: "{\"bench\":\"%@\",\"model\":\"%@\",\"batch\":%d,\"size\":%d,\"seconds_per_step\":%.6f,"
                    + "\"images_per_second\":%.4f,\"peak_rss_mb\":%.1f,\"blas_core\":\"%@\",\"convolutions\":\"%@\",\"conv_kernels\":\"%@\"}",
                    kind as NSString, model as NSString, batch, size, secondsPerStep, imagesPerSecond, peakRSSMB,
-                   GEMM.coreName as NSString, ConvolutionOptions.defaults.description as NSString, KernelReport.summary as NSString)
+                   GEMM.coreName as NSString, ConvolutionOptions.defaults.description as NSString, kernels as NSString)
         }
     }
 
@@ -66,7 +68,9 @@ enum ModelBench {
                 if i >= warmup { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
             }
         }
-        return Result(kind: "infer", model: name, batch: batch, size: size, secondsPerStep: median(times), peakRSSMB: peakRSS())
+        var result = Result(kind: "infer", model: name, batch: batch, size: size, secondsPerStep: median(times), peakRSSMB: peakRSS())
+        if let graph { result.kernels = "graph: " + graph.summary }
+        return result
     }
 
     static func median(_ values: [Double]) -> Double {

@@ -95,6 +95,7 @@ public final class Classifier: @unchecked Sendable {
     public let classNum: Int
     /// Weights + preprocessing, as `InferenceModel.fingerprint` (bundles record it).
     public let fingerprint: String
+    private let compiled: CompiledForward
 
     /// - Parameters:
     ///   - weights: checkpoint prefix or .safetensors; defaults to `Global.pretrained_model`.
@@ -119,6 +120,7 @@ public final class Classifier: @unchecked Sendable {
             preprocessing = eval.description
         }
         fingerprint = InferenceModel.fingerprint(model: model, preprocessing: "classifier|" + preprocessing)
+        compiled = CompiledForward.forModel(model)
         self.batchSize = max(1, try batchSize ?? infer.int("batch_size", default: 10))
         let post = try infer.section("PostProcess")
         switch try post.choice("name", ["Topk", "ThreshOutput"], default: "Topk") {
@@ -150,7 +152,7 @@ public final class Classifier: @unchecked Sendable {
         guard Set(tensors.map(\.shape)).count == 1 else {
             throw EngineError.data("the transforms give images of different sizes \(Set(tensors.map(\.shape))); end them with a fixed-size crop")
         }
-        let logits = withNoGrad { model(concat(tensors, axis: 0)) }
+        let logits = compiled(concat(tensors, axis: 0))
         let classes = logits.shape[1]
         return images.indices.map { i in
             postProcess.apply(logits: logits.data[(i * classes)..<((i + 1) * classes)], filename: images[i].source)

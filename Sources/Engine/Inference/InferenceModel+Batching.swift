@@ -23,8 +23,7 @@ extension InferenceModel {
         for t in images where t.shape != first.shape {
             throw EngineError.data("images of shapes \(first.shape) and \(t.shape) cannot share a batch; end the eval transforms with a fixed-size crop")
         }
-        let batch = images.count == 1 ? first : concat(images, axis: 0)
-        return withNoGrad { model(batch) }
+        return compiled(images.count == 1 ? first : concat(images, axis: 0))
     }
 
     /// A model from a Magpie checkpoint alone: the merged config the trainer stored in the

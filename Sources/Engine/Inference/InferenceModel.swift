@@ -19,6 +19,8 @@ public final class InferenceModel: @unchecked Sendable {
     /// The eval `transform_ops` (as YAML) and `Global.feature_normalize`: what a gallery's manifest
     /// records so that exports can say how to embed queries for it.
     public let preprocessing: String
+    /// The eval forward pass through compiled inference graphs (see `CompiledForward`).
+    let compiled: CompiledForward
 
     /// Builds from a config; `weights` overrides `Global.pretrained_model`.
     public init(config: Config, weights: String? = nil) throws {
@@ -42,6 +44,7 @@ public final class InferenceModel: @unchecked Sendable {
         let probe = withNoGrad { model(Tensor.zeros([1, 3, built.inputSize, built.inputSize])) }
         embeddingSize = probe.shape[1]
         fingerprint = InferenceModel.fingerprint(model: model, preprocessing: preprocessing)
+        compiled = CompiledForward.forModel(model)
     }
 
     /// The eval loader whose dataset (and `transform_ops`) embeds images: `DataLoader.Eval.Gallery`
@@ -87,8 +90,7 @@ public final class InferenceModel: @unchecked Sendable {
             return Tensor(shape: [1, f.channels, f.height, f.width], data: f.values)
         }
         guard !tensors.isEmpty else { return Tensor.zeros([0, embeddingSize]) }
-        let batch = concat(tensors, axis: 0)
-        return withNoGrad { model(batch) }
+        return compiled(concat(tensors, axis: 0))
     }
 
     /// Embeds image files.

@@ -15,7 +15,8 @@ import Foundation
 ///
 /// Buffers are planned once: a value's memory is reused as soon as its last reader has run, so
 /// a run allocates nothing but its output. Weights are folded and reordered at compile time, so
-/// a graph must be compiled again after they change. Runs are serialised by a lock.
+/// a graph must be compiled again after they change. Runs are serialised by their workspace's
+/// lock.
 public final class InferenceGraph: @unchecked Sendable {
     /// The `[N, C, H, W]` input this graph was compiled for.
     public let inputShape: [Int]
@@ -30,13 +31,17 @@ public final class InferenceGraph: @unchecked Sendable {
 
     private let steps: [Step]
     private let outputValue: Int
-    private let valueMemories: [dnnl_memory_t]
-    private let valuePointers: [UnsafeMutableRawPointer]
     private let valueShapes: [[Int]]
-    private let buffers: [UnsafeMutableRawPointer]
+    /// Memory objects and the workspace buffer each points into (the last is the scratchpad).
+    private let bindings: [(memory: dnnl_memory_t, buffer: Int)]
+    private let bufferBytes: [Int]
+    private let inputBuffer: Int
+    private let valueBuffers: [Int]
+    private let workspace: InferenceWorkspace
+    /// Keeps the primitives and constants alive for as long as their handles are in `steps`.
+    private let primitives: [OneDNNPrimitive]
     private let constants: [OneDNNBuffer]
-    private var extraMemories: [dnnl_memory_t] = []
-    private let lock = NSLock()
+    private let constantMemories: [dnnl_memory_t]
 
     /// A compiled step: a primitive with its bound arguments, or an eager op.
     private enum Step {
@@ -45,20 +50,24 @@ public final class InferenceGraph: @unchecked Sendable {
     }
 
     /// Traces `forward` on `input` (eval mode, no tape) and compiles it for `input`'s shape.
-    /// Throws `TensorCoreError.unsupported` when oneDNN is missing or the trace holds an op
-    /// without a typed record; callers then run the model eagerly.
+    /// Graphs compiled with one `workspace` share its buffers and weights (one model's graphs for
+    /// several batch sizes). Throws `TensorCoreError.unsupported` when oneDNN is missing or the
+    /// trace holds an op without a typed record; callers then run the model eagerly.
     public static func compile(input: Tensor, options: ConvolutionOptions = .current,
+                               workspace: InferenceWorkspace = InferenceWorkspace(),
                                _ forward: (Tensor) -> Tensor) throws -> InferenceGraph {
         guard OneDNN.engine != nil else { throw TensorCoreError.unsupported("the inference graph needs oneDNN") }
         try options.validate()
         let (output, trace) = withNoGrad { OpTrace.recording { forward(input) } }
-        var builder = InferenceGraphBuilder(trace: trace, input: input, options: options)
+        OneDNNConvolutionCache.dropInference()
+        var builder = InferenceGraphBuilder(trace: trace, input: input, options: options, workspace: workspace)
         let program = try builder.build(output: output)
-        return InferenceGraph(program, inputShape: input.shape)
+        return InferenceGraph(program, inputShape: input.shape, workspace: workspace)
     }
 
-    private init(_ program: InferenceGraphBuilder.Program, inputShape: [Int]) {
+    private init(_ program: InferenceGraphBuilder.Program, inputShape: [Int], workspace: InferenceWorkspace) {
         self.inputShape = inputShape
+        self.workspace = workspace
         let values = program.values
         outputShape = values[program.output].shape
         outputValue = program.output
@@ -78,36 +87,28 @@ public final class InferenceGraph: @unchecked Sendable {
             }
         }
 
-        // Plan buffers: each value gets one, reused once every reader of its value has run.
+        // Each value gets a buffer, reused once every reader of the value has run; one more
+        // buffer is the scratchpad, as large as any primitive asks (steps run one at a time).
         let plan = BufferPlan(program)
-        let buffers = plan.bytes.map { UnsafeMutableRawPointer.allocate(byteCount: Swift.max($0, 64), alignment: 64) }
-        self.buffers = buffers
-        valuePointers = plan.bufferOf.map { buffers[Swift.max($0, 0)] }
-        let valueMemories = values.indices.map { v in
-            var md = values[v].desc
-            var memory: dnnl_memory_t?
-            OneDNN.check(dnnl_memory_create(&memory, &md, OneDNN.engine, plan.bufferOf[v] < 0 ? nil : buffers[plan.bufferOf[v]]),
-                         "memory creation")
-            return memory!
-        }
-        self.valueMemories = valueMemories
-
-        // One scratchpad, as large as the largest any primitive asks for (steps run one at a time).
-        var constants: [OneDNNBuffer] = []
+        let scratchBuffer = plan.bytes.count
         let scratchBytes = program.steps.map { step -> Int in
             if case let .primitive(p, _, _, _, _, _) = step { return p.scratchpadBytes }
             return 0
         }.max() ?? 0
-        let scratch = OneDNNBuffer(layout: OneDNN.plain([Swift.max(scratchBytes, 1)], dnnl_u8))
-        constants.append(scratch)
-        var extra: [dnnl_memory_t] = []
-        func memory(_ md: dnnl_memory_desc_t, _ pointer: UnsafeMutableRawPointer) -> dnnl_memory_t {
+        bufferBytes = plan.bytes + [scratchBytes]
+        valueBuffers = plan.bufferOf
+        inputBuffer = plan.bufferOf[0]
+
+        func memory(_ md: dnnl_memory_desc_t, _ pointer: UnsafeMutableRawPointer?) -> dnnl_memory_t {
             var md = md
             var m: dnnl_memory_t?
             OneDNN.check(dnnl_memory_create(&m, &md, OneDNN.engine, pointer), "memory creation")
-            extra.append(m!)
             return m!
         }
+        // Values no step writes (never: every value but the input is written) still get memory.
+        let valueMemories = values.map { memory($0.desc, nil) }
+        var bindings = values.indices.map { (valueMemories[$0], Swift.max(plan.bufferOf[$0], 0)) }
+        var constants: [OneDNNBuffer] = [], constantMemories: [dnnl_memory_t] = []
         steps = program.steps.map { step in
             switch step {
             case let .primitive(p, arguments, _, _, _, _):
@@ -115,40 +116,50 @@ public final class InferenceGraph: @unchecked Sendable {
                     switch operand {
                     case let .value(v): return dnnl_exec_arg_t(arg: id, memory: valueMemories[v])
                     case let .constant(buffer):
+                        let m = memory(buffer.layout, buffer.pointer)
                         constants.append(buffer)
-                        return dnnl_exec_arg_t(arg: id, memory: memory(buffer.layout, buffer.pointer))
+                        constantMemories.append(m)
+                        return dnnl_exec_arg_t(arg: id, memory: m)
                     }
                 }
                 if p.scratchpadBytes > 0 {
-                    args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: memory(p.layout(dnnl_query_scratchpad_md), scratch.pointer)))
+                    let m = memory(p.layout(dnnl_query_scratchpad_md), nil)
+                    bindings.append((m, scratchBuffer))
+                    args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: m))
                 }
                 return .primitive(p.primitive, args)
             case let .eager(_, run, inputs, fixed, output):
                 return .eager(run, inputs, fixed, output: output)
             }
         }
+        self.bindings = bindings
         self.constants = constants
-        extraMemories = extra
+        self.constantMemories = constantMemories
         primitives = program.steps.compactMap { step in
             if case let .primitive(p, _, _, _, _, _) = step { return p }
             return nil
         }
     }
 
-    /// Keeps the primitives alive for as long as their handles are in `steps`.
-    private let primitives: [OneDNNPrimitive]
-
     deinit {
-        for m in valueMemories + extraMemories { dnnl_memory_destroy(m) }
-        for b in buffers { b.deallocate() }
+        for m in bindings.map(\.memory) + constantMemories { dnnl_memory_destroy(m) }
     }
 
     /// Runs the compiled forward pass on `x`, whose shape must be `inputShape`.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         precondition(x.shape == inputShape, "the inference graph was compiled for \(inputShape), got \(x.shape)")
-        lock.lock()
-        defer { lock.unlock() }
-        x.data.withUnsafeBytes { valuePointers[0].copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        workspace.lock.lock()
+        defer { workspace.lock.unlock() }
+        // Point the memory objects at the workspace's buffers when another graph (or a smaller
+        // buffer) was there last.
+        if workspace.reserve(bufferBytes) || workspace.boundGraph != ObjectIdentifier(self) {
+            for (memory, buffer) in bindings {
+                OneDNN.check(dnnl_memory_set_data_handle(memory, workspace.buffers[buffer].pointer), "memory binding")
+            }
+            workspace.boundGraph = ObjectIdentifier(self)
+        }
+        let pointer = { (v: Int) in self.workspace.buffers[self.valueBuffers[v]].pointer }
+        x.data.withUnsafeBytes { pointer(0).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         OneDNN.withStream { stream in
             for step in steps {
                 switch step {
@@ -156,21 +167,21 @@ public final class InferenceGraph: @unchecked Sendable {
                     OneDNN.check(dnnl_primitive_execute(primitive, stream, Int32(args.count), args), "graph step")
                 case let .eager(run, inputs, fixed, output):
                     OneDNN.check(dnnl_stream_wait(stream), "stream wait")
-                    let operands = zip(inputs, fixed).map { value, constant in value.map(tensor) ?? constant }
+                    let operands = zip(inputs, fixed).map { value, constant in value.map { tensor($0, pointer($0)) } ?? constant }
                     let y = withNoGrad { run(operands) }
-                    y.data.withUnsafeBytes { valuePointers[output].copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                    y.data.withUnsafeBytes { pointer(output).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
                 }
             }
             OneDNN.check(dnnl_stream_wait(stream), "stream wait")
         }
-        return tensor(outputValue)
+        return tensor(outputValue, pointer(outputValue))
     }
 
     /// A plain fp32 value as a tensor (a copy).
-    private func tensor(_ v: Int) -> Tensor {
-        let shape = valueShapes[v], count = Shape.count(shape)
-        let pointer = valuePointers[v].assumingMemoryBound(to: Float.self)
-        return Tensor(shape: shape, data: Array(UnsafeBufferPointer(start: pointer, count: count)))
+    private func tensor(_ v: Int, _ pointer: UnsafeMutableRawPointer) -> Tensor {
+        let shape = valueShapes[v]
+        let floats = pointer.assumingMemoryBound(to: Float.self)
+        return Tensor(shape: shape, data: Array(UnsafeBufferPointer(start: floats, count: Shape.count(shape))))
     }
 
     /// One line naming the kernels: "brgconv_1x1:avx512_core ×36, …, eager: matmul ×1".

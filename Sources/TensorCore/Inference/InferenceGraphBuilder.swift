@@ -60,9 +60,12 @@ struct InferenceGraphBuilder {
     private var absorbed = Set<Int>()
     private var outputTensor: Tensor?
 
-    init(trace: OpTrace, input: Tensor, options: ConvolutionOptions) {
+    private let workspace: InferenceWorkspace
+
+    init(trace: OpTrace, input: Tensor, options: ConvolutionOptions, workspace: InferenceWorkspace) {
         nodes = trace.nodes
         self.options = options
+        self.workspace = workspace
         for (i, node) in nodes.enumerated() {
             for t in Set(node.inputs.compactMap { $0.map(ObjectIdentifier.init) }) { readers[t, default: []].append(i) }
         }
@@ -125,7 +128,7 @@ struct InferenceGraphBuilder {
         var taken: [Int] = []
 
         // BatchNorm → scale and shift per output channel.
-        var scale: [Float]?, shift: [Float]?
+        var scale: [Float]?, shift: [Float]?, bnVariance: Tensor?
         if let j = soleReader(tip), case let .batchNorm(eps, training) = nodes[j].op, !training,
            nodes[j].inputs[0] === tip, let mean = nodes[j].inputs[3], let variance = nodes[j].inputs[4],
            !nodes[j].inputs.dropFirst().contains(where: { $0.map(isValue) ?? false }) {
@@ -133,6 +136,7 @@ struct InferenceGraphBuilder {
             let s = (0..<g.k).map { ch in (gamma?.data[ch] ?? 1) / (variance.data[ch] + eps).squareRoot() }
             scale = s
             shift = (0..<g.k).map { ch in (beta?.data[ch] ?? 0) - mean.data[ch] * s[ch] }
+            bnVariance = variance
             taken.append(j)
             tip = nodes[j].output
         }
@@ -173,11 +177,21 @@ struct InferenceGraphBuilder {
         }
         let input = converted(source, to: primitive.layout(dnnl_query_src_md))
         let weightDims = g.groups == 1 ? [g.k, g.c, g.kernel.h, g.kernel.w] : [g.groups, g.kg, g.cg, g.kernel.h, g.kernel.w]
+        let weightsDesc = primitive.layout(dnnl_query_weights_md), biasDesc = OneDNN.plain([g.k], dnnl_f32)
+        let folded = bnVariance.map(ObjectIdentifier.init)
         var arguments: [(Int32, Operand)] = [
             (DNNL_ARG_SRC, .value(input)),
-            (DNNL_ARG_WEIGHTS, .constant(Self.staged(w, dims: weightDims, into: primitive.layout(dnnl_query_weights_md)))),
+            (DNNL_ARG_WEIGHTS, .constant(workspace.constant(.init(source: ObjectIdentifier(weight), folded: folded), weightsDesc) {
+                Self.staged(w, dims: weightDims, into: weightsDesc)
+            })),
         ]
-        if let b { arguments.append((DNNL_ARG_BIAS, .constant(Self.staged(b, dims: [g.k], into: OneDNN.plain([g.k], dnnl_f32))))) }
+        if let b {
+            // Keyed by the convolution's bias, else by its weight (a folded BatchNorm's shift alone).
+            let source = node.inputs[2] ?? weight
+            arguments.append((DNNL_ARG_BIAS, .constant(workspace.constant(.init(source: ObjectIdentifier(source), folded: folded), biasDesc) {
+                Self.staged(b, dims: [g.k], into: biasDesc)
+            })))
+        }
         var reads = [input]
         var aliased: Int?
         if let residual {

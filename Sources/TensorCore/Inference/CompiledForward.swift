@@ -1,0 +1,62 @@
+import Foundation
+
+/// A model's eval-mode forward pass through inference graphs compiled on first use, one per
+/// input shape, sharing one workspace (weights and activation buffers). A batch is split into
+/// power-of-two parts (13 images run as 8 + 4 + 1), so a service batching 1…16 images compiles
+/// at most five graphs. Runs eagerly where the options in force (`ConvolutionOptions.current`)
+/// rule the graph out or the model has an op it cannot compile.
+///
+/// The weights are captured when a graph is compiled: use this for a model whose weights no
+/// longer change (a loaded checkpoint), not during training.
+public final class CompiledForward: @unchecked Sendable {
+    private let forward: (Tensor) -> Tensor
+    private var graphs: [String: InferenceGraph] = [:]
+    private var refused: Set<String> = []
+    private let workspace = InferenceWorkspace()
+    private let lock = NSLock()
+    /// Told once, with the reason, when a shape cannot be compiled and runs eagerly.
+    public var onFallback: (@Sendable (String) -> Void)?
+
+    public init(_ forward: @escaping (Tensor) -> Tensor) { self.forward = forward }
+
+    /// The model's output for `x` (no tape).
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let options = ConvolutionOptions.current
+        guard options.usesInferenceGraph, x.rank >= 1, x.shape[0] > 0 else { return withNoGrad { forward(x) } }
+        let n = x.shape[0]
+        var parts: [Range<Int>] = []
+        var start = 0
+        while start < n {
+            let size = 1 << (Int.bitWidth - 1 - (n - start).leadingZeroBitCount)  // the largest power of two that fits
+            parts.append(start..<(start + size))
+            start += size
+        }
+        if parts.count == 1 { return run(x, options) }
+        return withNoGrad { concat(parts.map { run(x.slice(axis: 0, $0), options) }, axis: 0) }
+    }
+
+    private func run(_ x: Tensor, _ options: ConvolutionOptions) -> Tensor {
+        let key = "\(x.shape) \(options)"
+        lock.lock()
+        if let graph = graphs[key] {
+            lock.unlock()
+            return graph(x)
+        }
+        if refused.contains(key) {
+            lock.unlock()
+            return withNoGrad { forward(x) }
+        }
+        // Compiled under the lock: a second caller with the same shape waits instead of compiling again.
+        do {
+            let graph = try InferenceGraph.compile(input: x, options: options, workspace: workspace, forward)
+            graphs[key] = graph
+            lock.unlock()
+            return graph(x)
+        } catch {
+            refused.insert(key)
+            lock.unlock()
+            onFallback?("\(error)")
+            return withNoGrad { forward(x) }
+        }
+    }
+}
