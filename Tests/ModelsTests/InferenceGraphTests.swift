@@ -81,10 +81,42 @@ import TensorCore
         #expect(kinds.filter { $0 == "reorder" }.count <= 2, "\(kinds)")
     }
 
+    @Test func aValueWithoutTheImageIndexFirstIsRefused() throws {
+        // The trace runs on one image and the graph scales every value's first dimension.
+        let x = Tensor.zeros([2, 4, 8, 8])
+        #expect(throws: TensorCoreError.self) {
+            try InferenceGraph.compile(input: x) { $0.reshaped([-1]).relu() }
+        }
+    }
+
+    @Test func compiledForwardSplitsBatchesAndFallsBackToEager() throws {
+        let model = try Self.model("ResNet18", classNum: 0)
+        var rng = RNG(seed: 9)
+        let x = Tensor.uniform([3, 3, 32, 32], low: -1, high: 1, rng: &rng)
+        let eager = withNoGrad { model(x) }
+        let compiled = CompiledForward { model($0) }
+        let y = ConvolutionOptions.withOptions(ConvolutionOptions(backend: .onednn)) { compiled(x) }  // 2 + 1
+        #expect(y.shape == eager.shape)
+        #expect(Self.relativeError(y, eager) < 1e-4)
+
+        let notes = NoteBox()
+        let untraceable = CompiledForward { concat([$0, $0], axis: 1) }
+        untraceable.onFallback = { notes.append($0) }
+        let z = ConvolutionOptions.withOptions(ConvolutionOptions(backend: .onednn)) { (untraceable(x), untraceable(x)).0 }
+        #expect(z.data == concat([x, x], axis: 1).data)
+        #expect(notes.items.count == 1)
+    }
+
     @Test func anUntracedOpIsRefused() throws {
         let x = Tensor.zeros([1, 4, 8, 8])
         #expect(throws: TensorCoreError.self) {
             try InferenceGraph.compile(input: x) { concat([$0, $0], axis: 1) }
         }
     }
+}
+
+/// Collects fallback notes from a @Sendable callback.
+final class NoteBox: @unchecked Sendable {
+    private(set) var items: [String] = []
+    func append(_ note: String) { items.append(note) }
 }

@@ -14,8 +14,9 @@ public final class CompiledForward: @unchecked Sendable {
     private var refused: Set<String> = []
     private let workspace = InferenceWorkspace()
     private let lock = NSLock()
-    /// Told once, with the reason, when a shape cannot be compiled and runs eagerly.
+    /// Told with the reason the first time a shape cannot be compiled and runs eagerly.
     public var onFallback: (@Sendable (String) -> Void)?
+    private var toldFallback = false
 
     public init(_ forward: @escaping (Tensor) -> Tensor) { self.forward = forward }
 
@@ -54,8 +55,10 @@ public final class CompiledForward: @unchecked Sendable {
             return graph(x)
         } catch {
             refused.insert(key)
+            let tell = !toldFallback
+            toldFallback = true
             lock.unlock()
-            onFallback?("\(error)")
+            if tell { onFallback?("\(error)") }
             return withNoGrad { forward(x) }
         }
     }

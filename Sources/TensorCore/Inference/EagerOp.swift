@@ -1,5 +1,6 @@
 /// A traced op redone by its eager function: how the inference graph runs ops it has no
-/// oneDNN primitive for. Inputs are positional as traced (nil for an absent optional operand).
+/// oneDNN primitive for. Inputs are positional as traced (nil for an absent optional operand);
+/// the trace ran on one image, the call gets the whole batch.
 enum EagerOp {
     /// The call, or nil for an op without a typed record (`.other`).
     static func function(_ op: TracedOp) -> (([Tensor?]) -> Tensor)? {
@@ -42,7 +43,8 @@ enum EagerOp {
                                countIncludePad: countIncludePad) }
         case let .adaptiveAvgPool2d(size): return { adaptiveAvgPool2d($0[0]!, outputSize: size) }
         case let .adaptiveMaxPool2d(size): return { adaptiveMaxPool2d($0[0]!, outputSize: size) }
-        case let .reshape(shape): return { $0[0]!.reshaped(shape) }
+        // Traced on one image: the first dimension is the batch.
+        case let .reshape(shape): return { $0[0]!.reshaped([$0[0]!.shape[0]] + shape.dropFirst()) }
         case let .pad(p): return { $0[0]!.zeroPadded(p) }
         case let .flatten(startAxis): return { $0[0]!.flattened(startAxis: startAxis) }
         case .softmax: return { $0[0]!.softmax() }

@@ -69,6 +69,20 @@ enum GraphPrimitives {
         return OneDNNPrimitive.make(&desc)
     }
 
+    /// Eval-mode batch normalisation over `data` with the running statistics and per-channel
+    /// scale and shift as operands, and `activations` after it (ReLU fused by a flag, others as
+    /// post-ops).
+    static func batchNorm(data: dnnl_memory_desc_t, eps: Float, activations: [Eltwise]) -> OneDNNPrimitive? {
+        var md = data
+        var desc = dnnl_batch_normalization_desc_t()
+        let relu = activations == [Eltwise(alg: dnnl_eltwise_relu, alpha: 0, beta: 0)]
+        let flags = dnnl_use_global_stats.rawValue | dnnl_use_scale.rawValue | dnnl_use_shift.rawValue
+            | (relu ? dnnl_fuse_norm_relu.rawValue : 0)
+        guard dnnl_batch_normalization_forward_desc_init(&desc, dnnl_forward_inference, &md, eps, UInt32(flags))
+                == dnnl_success else { return nil }
+        return OneDNNPrimitive.make(&desc, attributes: postOps(sum: false, relu ? [] : activations))
+    }
+
     /// An elementwise function over `data` (output in the same layout), with the rest as post-ops.
     static func eltwise(_ functions: [Eltwise], data: dnnl_memory_desc_t) -> OneDNNPrimitive? {
         guard let first = functions.first else { return nil }

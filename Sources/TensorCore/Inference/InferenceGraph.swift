@@ -58,9 +58,13 @@ public final class InferenceGraph: @unchecked Sendable {
                                _ forward: (Tensor) -> Tensor) throws -> InferenceGraph {
         guard OneDNN.engine != nil else { throw TensorCoreError.unsupported("the inference graph needs oneDNN") }
         try options.validate()
-        let (output, trace) = withNoGrad { OpTrace.recording { forward(input) } }
+        // The trace runs on the first image alone: it keeps every activation alive, so tracing
+        // the whole batch would hold the batch's every activation at once.
+        guard input.rank >= 1, input.shape[0] >= 1 else { throw TensorCoreError.shapeMismatch("an inference graph needs a batch of at least one image, got \(input.shape)") }
+        let one = input.shape[0] == 1 ? input : input.slice(axis: 0, 0..<1)
+        let (output, trace) = withNoGrad { OpTrace.recording { forward(one) } }
         OneDNNConvolutionCache.dropInference()
-        var builder = InferenceGraphBuilder(trace: trace, input: input, options: options, workspace: workspace)
+        var builder = InferenceGraphBuilder(trace: trace, input: one, batch: input.shape[0], options: options, workspace: workspace)
         let program = try builder.build(output: output)
         return InferenceGraph(program, inputShape: input.shape, workspace: workspace)
     }
@@ -169,6 +173,8 @@ public final class InferenceGraph: @unchecked Sendable {
                     OneDNN.check(dnnl_stream_wait(stream), "stream wait")
                     let operands = zip(inputs, fixed).map { value, constant in value.map { tensor($0, pointer($0)) } ?? constant }
                     let y = withNoGrad { run(operands) }
+                    precondition(y.shape == valueShapes[output] || (y.rank == 0 && valueShapes[output] == [1]),
+                                 "inference graph: an eager op gave \(y.shape), the plan has \(valueShapes[output])")
                     y.data.withUnsafeBytes { pointer(output).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
                 }
             }

@@ -14,7 +14,7 @@ struct InferenceGraphBuilder {
     }
 
     enum Kind: String {
-        case convolution, pooling, eltwise, binary, reorder
+        case convolution, batchNorm, pooling, eltwise, binary, reorder
     }
 
     enum Step {
@@ -62,14 +62,20 @@ struct InferenceGraphBuilder {
 
     private let workspace: InferenceWorkspace
 
-    init(trace: OpTrace, input: Tensor, options: ConvolutionOptions, workspace: InferenceWorkspace) {
+    /// The batch the graph is for; the trace ran on one image.
+    private let batch: Int
+
+    /// `trace` ran on `input`, one image; the graph is for `batch` images.
+    init(trace: OpTrace, input: Tensor, batch: Int, options: ConvolutionOptions, workspace: InferenceWorkspace) {
         nodes = trace.nodes
         self.options = options
         self.workspace = workspace
+        self.batch = batch
         for (i, node) in nodes.enumerated() {
             for t in Set(node.inputs.compactMap { $0.map(ObjectIdentifier.init) }) { readers[t, default: []].append(i) }
         }
-        values.append(Value(shape: input.shape, desc: OneDNN.plain(input.shape, dnnl_f32)))
+        let shape = [batch] + input.shape.dropFirst()
+        values.append(Value(shape: shape, desc: OneDNN.plain(shape, dnnl_f32)))
         valueOf[ObjectIdentifier(input)] = 0
     }
 
@@ -92,6 +98,10 @@ struct InferenceGraphBuilder {
 
     private mutating func emit(_ i: Int) throws {
         let node = nodes[i]
+        // Every value computed from the input must keep the image index as its first dimension.
+        guard node.output.shape.first == 1 else {
+            throw TensorCoreError.unsupported("inference graph: op \(EagerOp.name(node.op)) gives \(node.output.shape) for one image, not [1, …]")
+        }
         switch node.op {
         case .conv2d:
             if try convolution(i) { return }
@@ -108,6 +118,8 @@ struct InferenceGraphBuilder {
             if pooling(i, isMax ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding, k, k, 0, 1) { return }
         case .add, .sub, .mul, .div, .maximum, .minimum:
             if binary(i) { return }
+        case let .batchNorm(eps, training):
+            if !training, batchNorm(i, eps: eps) { return }
         default:
             if let functions = GraphPrimitives.eltwise(node.op), eltwise(i, functions) { return }
         }
@@ -122,7 +134,7 @@ struct InferenceGraphBuilder {
         guard case let .conv2d(stride, padding, dilation, groups) = node.op,
               let x = node.inputs[0], let source = valueOf[ObjectIdentifier(x)], x.rank == 4,
               let weight = node.inputs[1], !isValue(weight), !(node.inputs[2].map(isValue) ?? false) else { return false }
-        let g = ConvGeometry(input: x.shape, outChannels: weight.shape[0], kernel: Size2(weight.shape[2], weight.shape[3]),
+        let g = ConvGeometry(input: batched(x.shape), outChannels: weight.shape[0], kernel: Size2(weight.shape[2], weight.shape[3]),
                              stride: stride, padding: padding, dilation: dilation, groups: groups)
         var tip = node.output
         var taken: [Int] = []
@@ -201,7 +213,7 @@ struct InferenceGraphBuilder {
             reads.append(r)
             aliased = r
         }
-        let out = addValue(tip.shape, destination)
+        let out = addValue(batched(tip.shape), destination)
         arguments.append((DNNL_ARG_DST, .value(out)))
         steps.append(.primitive(primitive, arguments, reads: reads, writes: out, aliases: aliased, kind: .convolution))
         KernelReport.record(primitive.implementation, g)
@@ -239,7 +251,7 @@ struct InferenceGraphBuilder {
                                   _ dilation: Size2) -> Bool {
         let node = nodes[i]
         guard let x = node.inputs[0], let v = valueOf[ObjectIdentifier(x)], x.rank == 4 else { return false }
-        let out = node.output.shape
+        let out = batched(node.output.shape)
         if alg == dnnl_pooling_avg_include_padding {
             // oneDNN would count a ceil-mode window's overhang past the padding; PyTorch does not.
             let right = Size2((out[2] - 1) * stride.h + kernel.h - x.shape[2] - padding.h,
@@ -255,11 +267,43 @@ struct InferenceGraphBuilder {
         return true
     }
 
+    /// A BatchNorm that no convolution absorbed (pre-activation blocks: BN → ReLU → conv), with a
+    /// following activation fused where oneDNN takes it.
+    private mutating func batchNorm(_ i: Int, eps: Float) -> Bool {
+        let node = nodes[i]
+        guard let x = node.inputs[0], let v = valueOf[ObjectIdentifier(x)], x.rank == 4,
+              let mean = node.inputs[3], let variance = node.inputs[4],
+              !node.inputs.dropFirst().contains(where: { $0.map(isValue) ?? false }) else { return false }
+        var tip = node.output
+        var taken: [Int] = []
+        var p: OneDNNPrimitive?
+        if let j = soleReader(tip), nodes[j].inputs[0] === tip, let f = GraphPrimitives.eltwise(nodes[j].op),
+           let fused = GraphPrimitives.batchNorm(data: values[v].desc, eps: eps, activations: f) {
+            p = fused
+            taken.append(j)
+            tip = nodes[j].output
+        }
+        guard let p = p ?? GraphPrimitives.batchNorm(data: values[v].desc, eps: eps, activations: []) else { return false }
+        let c = x.shape[1]
+        let perChannel = OneDNN.plain([c], dnnl_f32)
+        func operand(_ data: [Float]) -> Operand { .constant(Self.staged(data, dims: [c], into: perChannel)) }
+        let y = addValue(batched(tip.shape), values[v].desc)
+        steps.append(.primitive(p, [(DNNL_ARG_SRC, .value(v)), (DNNL_ARG_MEAN, operand(mean.data)),
+                                    (DNNL_ARG_VARIANCE, operand(variance.data)),
+                                    (DNNL_ARG_SCALE, operand(node.inputs[1]?.data ?? [Float](repeating: 1, count: c))),
+                                    (DNNL_ARG_SHIFT, operand(node.inputs[2]?.data ?? [Float](repeating: 0, count: c))),
+                                    (DNNL_ARG_DST, .value(y))],
+                                reads: [v], writes: y, aliases: nil, kind: .batchNorm))
+        absorbed.formUnion(taken)
+        valueOf[ObjectIdentifier(tip)] = y
+        return true
+    }
+
     private mutating func eltwise(_ i: Int, _ functions: [GraphPrimitives.Eltwise]) -> Bool {
         let node = nodes[i]
         guard let x = node.inputs[0], let v = valueOf[ObjectIdentifier(x)],
               let p = GraphPrimitives.eltwise(functions, data: values[v].desc) else { return false }
-        let y = addValue(node.output.shape, values[v].desc)
+        let y = addValue(batched(node.output.shape), values[v].desc)
         steps.append(.primitive(p, [(DNNL_ARG_SRC, .value(v)), (DNNL_ARG_DST, .value(y))], reads: [v], writes: y,
                                 aliases: nil, kind: .eltwise))
         valueOf[ObjectIdentifier(node.output)] = y
@@ -292,7 +336,7 @@ struct InferenceGraphBuilder {
             tip = nodes[j].output
         }
         guard let p = GraphPrimitives.binary(alg, values[va].desc, values[vb].desc, activations: activations) else { return false }
-        let y = addValue(tip.shape, p.layout(dnnl_query_dst_md))
+        let y = addValue(batched(tip.shape), p.layout(dnnl_query_dst_md))
         steps.append(.primitive(p, [(DNNL_ARG_SRC_0, .value(va)), (DNNL_ARG_SRC_1, .value(vb)), (DNNL_ARG_DST, .value(y))],
                                 reads: [va, vb], writes: y, aliases: nil, kind: .binary))
         absorbed.formUnion(taken)
@@ -311,12 +355,16 @@ struct InferenceGraphBuilder {
         guard (1...5).contains(Swift.max(node.output.rank, 1)) else {
             throw TensorCoreError.unsupported("inference graph: op \(node.op) has a rank-\(node.output.rank) output")
         }
-        let y = addValue(node.output.shape, OneDNN.plain(node.output.shape.isEmpty ? [1] : node.output.shape, dnnl_f32))
+        let shape = batched(node.output.shape)
+        let y = addValue(shape, OneDNN.plain(shape, dnnl_f32))
         steps.append(.eager(EagerOp.name(node.op), run, inputs, fixed, output: y))
         valueOf[ObjectIdentifier(node.output)] = y
     }
 
     // MARK: - Values and layouts
+
+    /// A traced one-image shape for the whole batch.
+    private func batched(_ shape: [Int]) -> [Int] { [batch] + shape.dropFirst() }
 
     private func isValue(_ t: Tensor) -> Bool { valueOf[ObjectIdentifier(t)] != nil }
 
