@@ -15,8 +15,11 @@ public enum Embedder {
         public var count: Int { labels.count }
     }
 
+    /// `forward` runs the model (default: op by op, as training's evaluation needs: the weights
+    /// change between evaluations); `magpie eval` passes a loaded model's compiled pass.
     public static func embed(model: Layer, split: DataBuilder.Split, epoch: Int = 0,
-                             progress: ((Int, Int) -> Void)? = nil) throws -> Result {
+                             progress: ((Int, Int) -> Void)? = nil,
+                             forward: ((Tensor) -> Tensor)? = nil) throws -> Result {
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
@@ -26,7 +29,7 @@ public enum Embedder {
         let iterator = split.loader.makeIterator(batches: batches, epoch: epoch)
         var done = 0
         while let batch = try iterator.next() {
-            let f = withNoGrad { model(batch.images) }
+            let f = forward?(batch.images) ?? withNoGrad { model(batch.images) }
             dimension = f.shape[1]
             embeddings += f.data
             labels += batch.labels.map(Int64.init)

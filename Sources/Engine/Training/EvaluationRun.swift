@@ -24,7 +24,7 @@ public enum EvaluationRun {
         case .metricLearning:
             let model = try InferenceModel(config: config, weights: weights)
             let split = try DataBuilder.split(InferenceModel.evalLoader(config), seed: 0, defaultIters: nil, training: false)
-            let result = try Embedder.embed(model: model.model, split: split, progress: progress)
+            let result = try Embedder.embed(model: model.model, split: split, progress: progress, forward: model.compiled.callAsFunction)
             var kList = ks ?? [1, 5, 10, 100]
             if ks == nil {
                 for (name, params) in try config.section("Metric").namedList("Eval") where name == "Recallk" {
