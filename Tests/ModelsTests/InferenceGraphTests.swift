@@ -81,6 +81,23 @@ import TensorCore
         #expect(kinds.filter { $0 == "reorder" }.count <= 2, "\(kinds)")
     }
 
+    @Test func aResidualAddOfTheConvolutionsOwnInputIsNotWrittenInPlace() throws {
+        // relu(h + bn(conv(h))): the sum post-op must not write over the convolution's input.
+        var rng = RNG(seed: 4)
+        let w = Tensor.randn([16, 16, 3, 3], std: 0.1, rng: &rng), w0 = Tensor.randn([16, 16, 3, 3], std: 0.1, rng: &rng)
+        let mean = Tensor.uniform([16], low: -0.2, high: 0.2, rng: &rng), variance = Tensor.uniform([16], low: 0.5, high: 2, rng: &rng)
+        let block = { (x: Tensor) -> Tensor in
+            let h = conv2d(x, w0, padding: 1).relu()  // already in the next convolution's layout
+            return (h + batchNorm(conv2d(h, w, padding: 1), weight: nil, bias: nil, runningMean: mean, runningVar: variance,
+                                  training: false)).relu()
+        }
+        let x = Tensor.uniform([2, 16, 8, 8], low: -1, high: 1, rng: &rng)
+        let eager = withNoGrad { block(x) }
+        let graph = try InferenceGraph.compile(input: x, options: ConvolutionOptions(backend: .onednn, algorithm: .direct), block)
+        #expect(graph.stepKinds.filter { $0 == "convolution" }.count == 2 && !graph.stepKinds.contains("binary"), "\(graph.stepKinds)")
+        #expect(Self.relativeError(graph(x), eager) < 1e-5)
+    }
+
     @Test func aValueWithoutTheImageIndexFirstIsRefused() throws {
         // The trace runs on one image and the graph scales every value's first dimension.
         let x = Tensor.zeros([2, 4, 8, 8])

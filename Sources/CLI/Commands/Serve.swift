@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Retrieval
 import Service
+import TensorCore
 
 /// `magpie serve`: the HTTP query service over one gallery.
 struct ServeCommand: ParsableCommand {
@@ -128,6 +129,11 @@ struct ServeCommand: ParsableCommand {
         settings.apiKey = try apiKeyFile.map(Self.readAPIKey)
         Self.raiseDescriptorLimit()
         let service = try RetrievalService(model: model, gallery: live, configuration: settings)
+        if ConvolutionOptions.defaults.usesInferenceGraph {
+            let prepared = try model.prepare(maxBatch: settings.maxBatchSize)
+            print(String(format: "magpie serve: inference graphs for batches %@ compiled in %.1f s",
+                         prepared.batches.map(String.init).joined(separator: ", "), prepared.seconds))
+        }
         let writes = settings.apiKey == nil ? "open to anyone who reaches the port" : "need the API key"
         let announce: @Sendable (Int) async -> Void = { [host, gallery] bound in
             print("magpie serve: http://\(host):\(bound) — gallery \(gallery) (\(live.snapshot.count) items), model \(model.arch) \(model.fingerprint); writes \(writes)")

@@ -62,8 +62,7 @@ public final class InferenceGraph: @unchecked Sendable {
         // the whole batch would hold the batch's every activation at once.
         guard input.rank >= 1, input.shape[0] >= 1 else { throw TensorCoreError.shapeMismatch("an inference graph needs a batch of at least one image, got \(input.shape)") }
         let one = input.shape[0] == 1 ? input : input.slice(axis: 0, 0..<1)
-        let (output, trace) = withNoGrad { OpTrace.recording { forward(one) } }
-        OneDNNConvolutionCache.dropInference()
+        let (output, trace) = OneDNNWeightCache.$isEnabled.withValue(false) { withNoGrad { OpTrace.recording { forward(one) } } }
         var builder = InferenceGraphBuilder(trace: trace, input: one, batch: input.shape[0], options: options, workspace: workspace)
         let program = try builder.build(output: output)
         return InferenceGraph(program, inputShape: input.shape, workspace: workspace)

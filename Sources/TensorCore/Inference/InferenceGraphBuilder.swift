@@ -91,7 +91,8 @@ struct InferenceGraphBuilder {
         guard let v = valueOf[ObjectIdentifier(output)] else {
             throw TensorCoreError.unsupported("inference graph: the model's output does not depend on its input")
         }
-        return Program(values: values, steps: steps, output: plain(v))
+        let out = plain(v)  // before `values` is read: it may add the conversion
+        return Program(values: values, steps: steps, output: out)
     }
 
     // MARK: - Ops
@@ -208,7 +209,9 @@ struct InferenceGraphBuilder {
         var aliased: Int?
         if let residual {
             // The sum post-op adds to what the destination holds: the residual, in its layout.
-            let r = residual.inPlace && OneDNN.equal(values[residual.value].desc, destination)
+            // In place only where nothing reads the residual later and the convolution does not
+            // read it now (`x + conv(x)`: a convolution cannot write over its own input).
+            let r = residual.inPlace && residual.value != input && OneDNN.equal(values[residual.value].desc, destination)
                 ? residual.value : copy(residual.value, to: destination)
             reads.append(r)
             aliased = r

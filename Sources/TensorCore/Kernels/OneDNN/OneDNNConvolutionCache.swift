@@ -32,12 +32,4 @@ enum OneDNNConvolutionCache {
         if let made { KernelReport.record(made) }
         return made
     }
-
-    /// Forgets the inference convolutions (and the weights they staged): an inference graph
-    /// calls this after its tracing pass, whose eager convolutions will not run again.
-    static func dropInference() {
-        lock.lock()
-        defer { lock.unlock() }
-        built = built.filter { $0.key.training }
-    }
 }

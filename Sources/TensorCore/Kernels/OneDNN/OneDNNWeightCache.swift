@@ -21,8 +21,13 @@ final class OneDNNWeightCache: @unchecked Sendable {
 
     init(capacity: Int = 32) { self.capacity = capacity }
 
+    /// Off while an inference graph traces a model: that eager pass runs once, and its staged
+    /// weights would stay in the cache for nothing.
+    @TaskLocal static var isEnabled = true
+
     /// `weights` in the primitive's layout: from the cache, or made by `stage` and remembered.
     func staged(_ weights: [Float], _ stage: () -> OneDNNBuffer) -> OneDNNBuffer {
+        guard Self.isEnabled else { return stage() }
         let address = weights.withUnsafeBufferPointer { $0.baseAddress }
         lock.lock()
         clock += 1
