@@ -134,6 +134,28 @@ import Testing
         gallery.close()
     }
 
+    @Test func aSearchSettingChangePatchesTheHeaderInPlace() throws {
+        let dir = TemporaryFolder(); defer { dir.cleanup() }
+        let vectors = try Self.makeGallery(dir, n: 1500)
+        try SearchableGallery(path: dir.path).close()  // builds and saves index.hnsw
+        let url = Self.indexFile(dir)
+        let (before, stamp) = try HNSWIndex.load(from: url)
+        let inode = try FileManager.default.attributesOfItem(atPath: url.path)[.systemFileNumber] as? Int
+        try Gallery.open(at: dir.path).setIndex(.hnsw(.init(m: 12, efConstruction: 100, efSearch: 200)))
+        #expect(try FileManager.default.attributesOfItem(atPath: url.path)[.systemFileNumber] as? Int == inode)
+        let (after, newStamp) = try HNSWIndex.load(from: url)
+        #expect(newStamp != stamp && after.parameters.efSearch == 200 && after.count == before.count)
+        // The next open loads the patched file as it is: no rebuild, no update.
+        let lines = LogLines()
+        let gallery = try SearchableGallery(path: dir.path, log: lines.append)
+        defer { gallery.close() }
+        #expect(lines.all.isEmpty, "\(lines.all)")
+        #expect(try gallery.search(Array(vectors[(7 * Self.d)..<(8 * Self.d)]), k: 1).hits[0].first?.id == 7)
+        // A structural change (another M) is not patched: the file keeps its old stamp.
+        try Gallery.open(at: dir.path).setIndex(.hnsw(.init(m: 8, efConstruction: 100, efSearch: 200)))
+        #expect(HNSWIndex.savedStamp(at: url) == newStamp)
+    }
+
     @Test func aDamagedOrForeignIndexFileIsRebuilt() throws {
         let dir = TemporaryFolder(); defer { dir.cleanup() }
         let vectors = try Self.makeGallery(dir, n: 1000)

@@ -89,10 +89,18 @@ import Testing
         updated.close()
         let stamp = try #require(IVFPQIndex.savedStamp(at: url))
 
-        // Only nprobe changes: the file is re-stamped and keeps its lists.
+        // Only nprobe changes: the file is re-stamped in place (same inode, not rewritten) and
+        // keeps its lists; the next open loads it.
+        let inode = try FileManager.default.attributesOfItem(atPath: url.path)[.systemFileNumber] as? Int
         try Gallery.open(at: dir.path).setIndex(try IndexSpec(parsing: "IVF32,PQ8", nprobe: 16))
+        #expect(try FileManager.default.attributesOfItem(atPath: url.path)[.systemFileNumber] as? Int == inode)
         let retuned = try IVFPQIndex.load(from: url)
         #expect(retuned.stamp != stamp && retuned.index.parameters.nprobe == 16 && retuned.index.centres == saved.index.centres)
+        let reopenLines = LogLines()
+        let reopened = try SearchableGallery(path: dir.path, log: reopenLines.append)
+        #expect(reopenLines.all.isEmpty, "\(reopenLines.all)")
+        #expect(try reopened.search(Array(base[(200 * Self.d)..<(201 * Self.d)]), k: 1).hits[0].first?.id == 200)
+        reopened.close()
 
         // A damaged file is rebuilt, and the gallery answers.
         try Data("damaged".utf8).write(to: url)

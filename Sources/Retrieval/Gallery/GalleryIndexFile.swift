@@ -92,11 +92,24 @@ public enum GalleryIndexFile {
 
     /// Re-stamps the index file from `old` to `new` when it was current (`old`) and holds the
     /// index `spec` asks for up to its search settings: a manifest-only change must not cost a
-    /// rebuild. Anything else is left for the next open to rebuild.
+    /// rebuild, nor a rewrite of the file (657 MB at 1M HNSW items): the search settings and the
+    /// stamp are patched in the header, read alone. Anything else is left for the next open.
     static func restamp(gallery path: String, spec: IndexSpec, from old: Int, to new: Int) {
-        guard let url = url(gallery: path, spec: spec), let (index, stamp) = savedIndex(at: url, spec: spec), stamp == old,
-              let persistent = index as? any PersistentIndex else { return }
-        try? persistent.save(to: url, stamp: new)
+        guard let url = url(gallery: path, spec: spec) else { return }
+        switch spec {
+        case .flat:
+            return
+        case .hnsw(let p):
+            // Fields: dimension, metric, M, efConstruction, efSearch, count, entry, top level, stamp.
+            guard let h = IndexFile.headerFields(9, at: url, magic: HNSWIndex.magic), h[2] == p.m,
+                  h[3] == p.efConstruction, h[8] == old else { return }
+            try? IndexFile.overwriteHeaderFields(from: 4, with: [p.efSearch] + h[5...7] + [new], at: url, magic: HNSWIndex.magic)
+        case .ivfpq(let p):
+            // Fields: dimension, metric, nlist, m, nprobe, rescore, sample, seed, trained lists, rows, stamp.
+            guard let h = IndexFile.headerFields(11, at: url, magic: IVFPQIndex.magic), h[2] == p.nlist, h[3] == p.m,
+                  h[6] == p.trainingSample, UInt64(bitPattern: Int64(h[7])) == p.seed, h[10] == old else { return }
+            try? IndexFile.overwriteHeaderFields(from: 4, with: [p.nprobe, p.rescore] + h[6...9] + [new], at: url, magic: IVFPQIndex.magic)
+        }
     }
 
     /// The index saved at `url` and its stamp, when it is built as `spec` asks (HNSW: the same M

@@ -43,11 +43,31 @@ enum IndexFile {
     /// Header field `field` (0-based, after the magic) of the file at `url` when it starts with
     /// `magic`; reads only the header.
     static func headerField(_ field: Int, at url: URL, magic: [UInt8]) -> Int? {
+        headerFields(field + 1, at: url, magic: magic)?.last
+    }
+
+    /// The first `count` header fields of the file at `url` when it starts with `magic`.
+    static func headerFields(_ count: Int, at url: URL, magic: [UInt8]) -> [Int]? {
         guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
         defer { try? handle.close() }
-        let length = magic.count + 8 * (field + 1)
+        let length = magic.count + 8 * count
         guard let head = try? handle.read(upToCount: length), head.count == length, Array(head.prefix(magic.count)) == magic else { return nil }
-        return Int(Int64(littleEndian: head.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: length - 8, as: Int64.self) }))
+        return head.withUnsafeBytes { raw in
+            (0..<count).map { Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: magic.count + 8 * $0, as: Int64.self))) }
+        }
+    }
+
+    /// Overwrites header fields `first`, `first + 1`, … with `values` in place: one write of a few
+    /// bytes in the file's first page, no copy of the file. Used to re-stamp an index whose
+    /// search settings alone changed; a crash that tears the write leaves a stamp that matches
+    /// nothing, and the next open rebuilds.
+    static func overwriteHeaderFields(from first: Int, with values: [Int], at url: URL, magic: [UInt8]) throws {
+        var bytes = Data()
+        for v in values { append(v, to: &bytes) }
+        let handle = try FileHandle(forUpdating: url)
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(magic.count + 8 * first))
+        try handle.write(contentsOf: bytes)
     }
 }
 
