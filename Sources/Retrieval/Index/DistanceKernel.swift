@@ -1,8 +1,22 @@
+import CPrefetch
 /// The distance the approximate indexes rank by, smaller is closer: −⟨a, b⟩ for inner product,
 /// ‖a − b‖² for L2; eight lanes at a time.
 enum DistanceKernel {
+    /// Whether the AVX-512 kernels run (decided once from the CPU).
+    static let usesAVX512 = magpie_has_avx512f() != 0
+
+    /// Smaller is closer: −⟨a, b⟩ for inner product, ‖a − b‖² for L2.
     @inline(__always)
     static func distance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int, metric: DistanceMetric) -> Float {
+        if usesAVX512 {
+            return metric == .innerProduct ? -magpie_dot_avx512(a, b, n) : magpie_l2sq_avx512(a, b, n)
+        }
+        return portable(a, b, count: n, metric: metric)
+    }
+
+    /// The same on generic x86-64 (two SSE lanes per SIMD8).
+    @inline(__always)
+    static func portable(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int, metric: DistanceMetric) -> Float {
         var acc = SIMD8<Float>(repeating: 0)
         var j = 0
         let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
