@@ -98,6 +98,51 @@ import TensorCore
         #expect(Self.relativeError(graph(x), eager) < 1e-5)
     }
 
+    @Test func aResidualReadBetweenItsConvolutionAndTheAddIsNotOverwritten() throws {
+        // The fused convolution runs where the convolution was traced, before sigmoid(h): the sum
+        // into h's buffer must not happen in place.
+        var rng = RNG(seed: 6)
+        let w0 = Tensor.randn([16, 16, 3, 3], std: 0.1, rng: &rng), w1 = Tensor.randn([16, 16, 3, 3], std: 0.1, rng: &rng)
+        let mean = Tensor.uniform([16], low: -0.2, high: 0.2, rng: &rng), variance = Tensor.uniform([16], low: 0.5, high: 2, rng: &rng)
+        let block = { (x: Tensor) -> Tensor in
+            let h = conv2d(x, w0, padding: 1).relu()
+            let a = batchNorm(conv2d(x, w1, padding: 1), weight: nil, bias: nil, runningMean: mean, runningVar: variance, training: false)
+            let g = h.sigmoid()
+            return (a + h) * g
+        }
+        let x = Tensor.uniform([2, 16, 8, 8], low: -1, high: 1, rng: &rng)
+        let eager = withNoGrad { block(x) }
+        let graph = try InferenceGraph.compile(input: x, options: ConvolutionOptions(backend: .onednn, algorithm: .direct), block)
+        #expect(Self.relativeError(graph(x), eager) < 1e-5, "\(graph.stepKinds)")
+    }
+
+    @Test func graphsSharingAWorkspaceTakeTurns() throws {
+        // Graphs of two batch sizes over one workspace, run alternately, each after the other
+        // has moved the buffers' contents.
+        let model = try Self.model("ResNet18", classNum: 0)
+        var rng = RNG(seed: 8)
+        let x1 = Tensor.uniform([1, 3, 32, 32], low: -1, high: 1, rng: &rng)
+        let x4 = Tensor.uniform([4, 3, 32, 32], low: -1, high: 1, rng: &rng)
+        let workspace = InferenceWorkspace()
+        let options = ConvolutionOptions(backend: .onednn)
+        let g1 = try InferenceGraph.compile(input: x1, options: options, workspace: workspace) { model($0) }
+        let g4 = try InferenceGraph.compile(input: x4, options: options, workspace: workspace) { model($0) }
+        let (e1, e4) = withNoGrad { (model(x1), model(x4)) }
+        for _ in 0..<2 {
+            #expect(Self.relativeError(g1(x1), e1) < 1e-4)
+            #expect(Self.relativeError(g4(x4), e4) < 1e-4)
+        }
+    }
+
+    @Test func aMatmulOverTheBatchIsRefused() throws {
+        // [1, D] · [1, D]ᵀ traces as [1, 1] but is [1, N] for N images, not [N, 1].
+        let prototype = Tensor.ones([1, 8])
+        let x = Tensor.zeros([3, 8])
+        #expect(throws: TensorCoreError.self) {
+            try InferenceGraph.compile(input: x) { matmul(prototype, $0, transposeB: true) }
+        }
+    }
+
     @Test func aValueWithoutTheImageIndexFirstIsRefused() throws {
         // The trace runs on one image and the graph scales every value's first dimension.
         let x = Tensor.zeros([2, 4, 8, 8])

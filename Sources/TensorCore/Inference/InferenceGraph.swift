@@ -38,6 +38,7 @@ public final class InferenceGraph: @unchecked Sendable {
     private let inputBuffer: Int
     private let valueBuffers: [Int]
     private let workspace: InferenceWorkspace
+    private let serial = InferenceWorkspace.nextSerial()
     /// Keeps the primitives and constants alive for as long as their handles are in `steps`.
     private let primitives: [OneDNNPrimitive]
     private let constants: [OneDNNBuffer]
@@ -155,11 +156,11 @@ public final class InferenceGraph: @unchecked Sendable {
         defer { workspace.lock.unlock() }
         // Point the memory objects at the workspace's buffers when another graph (or a smaller
         // buffer) was there last.
-        if workspace.reserve(bufferBytes) || workspace.boundGraph != ObjectIdentifier(self) {
+        if workspace.reserve(bufferBytes) || workspace.boundGraph != serial {
             for (memory, buffer) in bindings {
                 OneDNN.check(dnnl_memory_set_data_handle(memory, workspace.buffers[buffer].pointer), "memory binding")
             }
-            workspace.boundGraph = ObjectIdentifier(self)
+            workspace.boundGraph = serial
         }
         let pointer = { (v: Int) in self.workspace.buffers[self.valueBuffers[v]].pointer }
         x.data.withUnsafeBytes { pointer(0).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
@@ -231,6 +232,7 @@ private struct BufferPlan {
         for (i, step) in program.steps.enumerated() {
             let out = step.writes
             if let a = step.aliases {
+                precondition(lastRead[a] == i, "inference graph: a value written in place is read later")
                 bufferOf[out] = bufferOf[a]
                 bytes[bufferOf[a]] = Swift.max(bytes[bufferOf[a]], OneDNN.byteCount(values[out].desc))
             } else {

@@ -160,8 +160,10 @@ struct InferenceGraphBuilder {
            a.shape == b.shape, !(a === b) {
             let other = a === tip ? b : a
             if let v = valueOf[ObjectIdentifier(other)] {
-                let lastReader = readers[ObjectIdentifier(other)]?.max() ?? -1
-                residual = (v, v != 0 && lastReader == j && !(other === outputTensor))
+                // In place only when every other reader of the residual runs before this
+                // convolution (which takes the add's place at node i, ahead of nodes up to j).
+                let othersDone = readers[ObjectIdentifier(other)]?.allSatisfy { $0 < i || $0 == j } ?? false
+                residual = (v, v != 0 && othersDone && !(other === outputTensor))
                 taken.append(j)
                 tip = nodes[j].output
             }
@@ -194,14 +196,16 @@ struct InferenceGraphBuilder {
         let folded = bnVariance.map(ObjectIdentifier.init)
         var arguments: [(Int32, Operand)] = [
             (DNNL_ARG_SRC, .value(input)),
-            (DNNL_ARG_WEIGHTS, .constant(workspace.constant(.init(source: ObjectIdentifier(weight), folded: folded), weightsDesc) {
+            (DNNL_ARG_WEIGHTS, .constant(workspace.constant(.init(source: ObjectIdentifier(weight), folded: folded),
+                                                             sources: [weight] + (bnVariance.map { [$0] } ?? []), weightsDesc) {
                 Self.staged(w, dims: weightDims, into: weightsDesc)
             })),
         ]
         if let b {
             // Keyed by the convolution's bias, else by its weight (a folded BatchNorm's shift alone).
             let source = node.inputs[2] ?? weight
-            arguments.append((DNNL_ARG_BIAS, .constant(workspace.constant(.init(source: ObjectIdentifier(source), folded: folded), biasDesc) {
+            arguments.append((DNNL_ARG_BIAS, .constant(workspace.constant(.init(source: ObjectIdentifier(source), folded: folded),
+                                                                          sources: [source] + (bnVariance.map { [$0] } ?? []), biasDesc) {
                 Self.staged(b, dims: [g.k], into: biasDesc)
             })))
         }
@@ -352,6 +356,11 @@ struct InferenceGraphBuilder {
         let node = nodes[i]
         guard let run = EagerOp.function(node.op) else {
             throw TensorCoreError.unsupported("inference graph: no way to run op \(node.op)")
+        }
+        // A matmul keeps the image index first only with the batch as its left operand's rows.
+        if case let .matmul(transposeA, _) = node.op,
+           transposeA || (node.inputs[1].map(isValue) ?? false) || !(node.inputs[0].map(isValue) ?? false) {
+            throw TensorCoreError.unsupported("inference graph: a matmul whose rows are not the batch's images")
         }
         let inputs = node.inputs.map { t in t.flatMap { valueOf[ObjectIdentifier($0)] }.map { plain($0) } }
         let fixed = node.inputs.map { t in t.flatMap { valueOf[ObjectIdentifier($0)] == nil ? $0 : nil } }

@@ -10,8 +10,12 @@ import Foundation
 public final class InferenceWorkspace: @unchecked Sendable {
     let lock = NSLock()
     private(set) var buffers: [(pointer: UnsafeMutableRawPointer, bytes: Int)] = []
-    /// The graph whose memory objects point into `buffers` now (they move when a buffer grows).
-    var boundGraph: ObjectIdentifier?
+    /// The graph whose memory objects point into `buffers` now (they move when a buffer grows),
+    /// by its serial number (an object address could come back for another graph).
+    var boundGraph: Int?
+    private static let serials = SerialNumbers()
+    /// A number no other graph of this process has.
+    static func nextSerial() -> Int { serials.next() }
 
     struct ConstantKey: Hashable {
         /// The parameter (weight or bias) the constant was made from.
@@ -20,6 +24,8 @@ public final class InferenceWorkspace: @unchecked Sendable {
         let folded: ObjectIdentifier?
     }
     private var constants: [ConstantKey: [OneDNNBuffer]] = [:]
+    /// The tensors the keys name, kept alive so their identifiers stay theirs.
+    private var sources: [Tensor] = []
     private let constantsLock = NSLock()
 
     public init() {}
@@ -43,13 +49,27 @@ public final class InferenceWorkspace: @unchecked Sendable {
         return moved
     }
 
-    /// The constant for `key` in layout `desc`: made by `make` once, then shared.
-    func constant(_ key: ConstantKey, _ desc: dnnl_memory_desc_t, _ make: () -> OneDNNBuffer) -> OneDNNBuffer {
+    /// The constant for `key` in layout `desc`: made by `make` once, then shared. `sources`
+    /// (the tensors `key` names) are kept alive with it.
+    func constant(_ key: ConstantKey, sources keys: [Tensor], _ desc: dnnl_memory_desc_t, _ make: () -> OneDNNBuffer) -> OneDNNBuffer {
         constantsLock.lock()
         defer { constantsLock.unlock() }
         if let hit = constants[key]?.first(where: { OneDNN.equal($0.layout, desc) }) { return hit }
         let made = make()
         constants[key, default: []].append(made)
+        sources += keys
         return made
+    }
+}
+
+/// Process-wide serial numbers.
+final class SerialNumbers: @unchecked Sendable {
+    private var last = 0
+    private let lock = NSLock()
+    func next() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        last += 1
+        return last
     }
 }
