@@ -6,7 +6,7 @@
 #
 # Sets DATA (absolute; from $DATA, else data/emoji, else /work/main/data/emoji), CONFIG (the XBM
 # demo config), MODEL_ARGS (-c $CONFIG with the data's image root and list; --weights
-# $WEIGHTS when set) and MAGPIE (the release binary). Exits with a message when either is missing.
+# $WEIGHTS when set, then the words of $MAGPIE_FLAGS) and MAGPIE (the release binary). Exits with a message when either is missing.
 demo_service_setup() {
     DATA="${DATA:-data/emoji}"
     [ -f "$DATA/Ebay_test.txt" ] || DATA=/work/main/data/emoji
@@ -16,6 +16,10 @@ demo_service_setup() {
     MODEL_ARGS=(-c "$CONFIG" -o "DataLoader.Eval.Gallery.dataset.image_root=$DATA"
                 -o "DataLoader.Eval.Gallery.dataset.cls_label_path=$DATA/Ebay_test.txt")
     [ -n "${WEIGHTS:-}" ] && MODEL_ARGS+=(--weights "$WEIGHTS")
+    # Extra model flags, e.g. MAGPIE_FLAGS="--inference eager" or "--precision bf16".
+    local extra
+    read -r -a extra <<< "${MAGPIE_FLAGS:-}"
+    MODEL_ARGS+=("${extra[@]}")
     if [ "$1" = 1 ]; then
         echo "==> release build (waits for the build lock)"
         flock /tmp/magpie-build.lock swift build -c release --product magpie 2>&1 | tail -n 3

@@ -273,7 +273,7 @@ extension InferenceBundleTests {
         #expect(!layer.isTraining)
         #expect(layer.stateDict().map(\.0) == model.model.stateDict().map(\.0))
         let y = withNoGrad { layer(concat(batch, axis: 0)) }
-        // embed runs the compiled inference graph (3 images as 2 + 1): the same function, other roundings.
+        // embed runs the compiled inference graph: the same function, other roundings.
         let embedded = try model.embed(preprocessed: batch)
         #expect(embedded.shape == y.shape)
         #expect(zip(y.data, embedded.data).allSatisfy { abs($0 - $1) < 1e-4 })

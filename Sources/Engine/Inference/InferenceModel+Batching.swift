@@ -26,13 +26,13 @@ extension InferenceModel {
         return compiled(images.count == 1 ? first : concat(images, axis: 0))
     }
 
-    /// Compiles the inference graphs for every batch a run of up to `maxBatch` images uses
-    /// (1, 2, 4, … ≤ maxBatch) now, so that no later request waits for a compile (a service
-    /// does this before it listens). Returns the batch sizes and the seconds it took.
+    /// Compiles the inference graphs for every batch size from 1 to `maxBatch` (at most
+    /// `CompiledForward.wholeBatches`) now, so that no later request waits for a compile (a
+    /// service does this before it listens). Returns the batch sizes and the seconds it took.
     public func prepare(maxBatch: Int) throws -> (batches: [Int], seconds: Double) {
         let shape = try InferenceModel.inputShape(of: transform)
         let start = DispatchTime.now().uptimeNanoseconds
-        let batches = (0..<Int.bitWidth).map { 1 << $0 }.prefix { $0 <= Swift.max(1, maxBatch) }
+        let batches = Array(1...Swift.max(1, Swift.min(maxBatch, CompiledForward.wholeBatches)))
         for n in batches { _ = compiled(Tensor.zeros([n] + shape)) }
         return (Array(batches), Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
