@@ -1,9 +1,10 @@
 // Small C helpers for the approximate indexes that Swift cannot spell: a cache prefetch hint,
 // and distance kernels on AVX-512 (Swift code targets generic x86-64, without AVX) picked at run
 // time when the CPU has it.
-#include <immintrin.h>
-
 static inline void magpie_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
+#if defined(__x86_64__)
+#include <immintrin.h>
 
 /// 1 when this CPU runs AVX-512F (the kernels below), else 0.
 static inline int magpie_has_avx512f(void) {
@@ -45,3 +46,13 @@ static inline float magpie_l2sq_avx512(const float *a, const float *b, long n) {
     for (; j < n; j++) { float t = a[j] - b[j]; s += t * t; }
     return s;
 }
+#else
+// Elsewhere the Swift kernels run; these exist so the callers compile.
+static inline int magpie_has_avx512f(void) { return 0; }
+static inline float magpie_dot_avx512(const float *a, const float *b, long n) {
+    float s = 0; for (long j = 0; j < n; j++) s += a[j] * b[j]; return s;
+}
+static inline float magpie_l2sq_avx512(const float *a, const float *b, long n) {
+    float s = 0; for (long j = 0; j < n; j++) { float t = a[j] - b[j]; s += t * t; } return s;
+}
+#endif
