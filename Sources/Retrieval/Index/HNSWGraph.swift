@@ -10,20 +10,26 @@ struct HNSWGraph {
     let m: Int
     /// Rows, including those still being inserted.
     let count: Int
-    let vectors: UnsafePointer<Float>
+    /// Per item its vector, then its layer-0 link slots (Int32 bits): `nodeStride` floats.
+    let nodes: UnsafeMutablePointer<Float>
     let levels: UnsafePointer<Int32>
     let upperStart: UnsafePointer<Int>
-    let links0: UnsafeMutablePointer<Int32>
     let upperLinks: UnsafeMutablePointer<Int32>
     let locks: LockStripes?
 
     var maxLinks0: Int { 2 * m }
+    var nodeStride: Int { dimension + 2 * m }
 
-    /// The first slot of `row`'s list on `level` and its capacity.
+    /// `row`'s list on `level` (Int32 slots, read and written through raw loads and stores:
+    /// the layer-0 slots live among the floats) and its capacity.
     @inline(__always)
-    private func slots(_ row: Int, level: Int) -> (UnsafeMutablePointer<Int32>, Int) {
-        level == 0 ? (links0 + row * maxLinks0, maxLinks0) : (upperLinks + upperStart[row] + (level - 1) * m, m)
+    private func slots(_ row: Int, level: Int) -> (UnsafeMutableRawPointer, Int) {
+        level == 0 ? (UnsafeMutableRawPointer(nodes + row * nodeStride + dimension), maxLinks0)
+                   : (UnsafeMutableRawPointer(upperLinks + upperStart[row] + (level - 1) * m), m)
     }
+
+    @inline(__always)
+    private func slot(_ list: UnsafeMutableRawPointer, _ s: Int) -> Int32 { list.load(fromByteOffset: s * 4, as: Int32.self) }
 
     /// Calls `body` with each neighbour of `row` on `level` (none above the row's top level).
     @inline(__always)
@@ -32,7 +38,7 @@ struct HNSWGraph {
         let (list, capacity) = slots(row, level: level)
         guard let locks else {
             for s in 0..<capacity {
-                let n = list[s]
+                let n = slot(list, s)
                 if n < 0 { return }
                 body(Int(n))
             }
@@ -40,7 +46,7 @@ struct HNSWGraph {
         }
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { copy in
             locks.lock(row)
-            for s in 0..<capacity { copy[s] = list[s] }
+            for s in 0..<capacity { copy[s] = slot(list, s) }
             locks.unlock(row)
             for s in 0..<capacity {
                 let n = copy[s]
@@ -55,13 +61,15 @@ struct HNSWGraph {
         let (list, capacity) = slots(row, level: level)
         var out: [Int] = []
         out.reserveCapacity(capacity + 1)
-        for s in 0..<capacity where list[s] >= 0 { out.append(Int(list[s])) }
+        for s in 0..<capacity where slot(list, s) >= 0 { out.append(Int(slot(list, s))) }
         return out
     }
 
     private func writeHeld(_ row: Int, level: Int, _ neighbours: [Int]) {
         let (list, capacity) = slots(row, level: level)
-        for s in 0..<capacity { list[s] = s < neighbours.count ? Int32(neighbours[s]) : -1 }
+        for s in 0..<capacity {
+            list.storeBytes(of: s < neighbours.count ? Int32(neighbours[s]) : -1, toByteOffset: s * 4, as: Int32.self)
+        }
     }
 
     // MARK: Search
@@ -99,7 +107,7 @@ struct HNSWGraph {
                 // each distance waiting for memory in turn.
                 if locks == nil {
                     forEachLink(of: row, level: level) { n in
-                        if marks[n] != epoch { magpie_prefetch(vectors + n * dimension) }
+                        if marks[n] != epoch { magpie_prefetch(nodes + n * nodeStride) }
                     }
                 }
                 forEachLink(of: row, level: level) { n in
@@ -132,7 +140,7 @@ struct HNSWGraph {
         defer {
             if raisesTop { entry.point = row; entry.level = level; entry.lock.unlock() }
         }
-        let query = vectors + row * dimension
+        let query = UnsafePointer(nodes + row * nodeStride)
         var current = start
         var currentDistance = distance(query, current)
         for l in stride(from: top, to: level, by: -1) {
@@ -182,10 +190,10 @@ struct HNSWGraph {
 
     /// Smaller is closer: −⟨q, v⟩ for inner product, ‖q − v‖² for L2.
     @inline(__always)
-    func distance(_ query: UnsafePointer<Float>, _ row: Int) -> Float { kernel(query, vectors + row * dimension) }
+    func distance(_ query: UnsafePointer<Float>, _ row: Int) -> Float { kernel(query, nodes + row * nodeStride) }
 
     @inline(__always)
-    func distance(between a: Int, _ b: Int) -> Float { kernel(vectors + a * dimension, vectors + b * dimension) }
+    func distance(between a: Int, _ b: Int) -> Float { kernel(nodes + a * nodeStride, nodes + b * nodeStride) }
 
     @inline(__always)
     private func kernel(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Float {

@@ -57,9 +57,10 @@ extension HNSWIndex: PersistentIndex {
             guard id >= 0, level >= 0, level < 64 else { throw reader.damaged("bad item \(row)") }
             index.ids.append(id); index.levels.append(Int32(level)); index.position[id] = row
         }
-        index.vectors = try reader.floats(n * d)
-        index.links0 = try reader.int32s(n * 2 * m)
-        guard index.links0.allSatisfy({ $0 < n }) else { throw reader.damaged("a link points past the items") }
+        let vectors = try reader.floats(n * d)
+        let links0 = try reader.int32s(n * 2 * m)
+        guard links0.allSatisfy({ $0 < n }) else { throw reader.damaged("a link points past the items") }
+        index.setLevel0(vectors: vectors, links: links0)
         for row in 0..<n {
             index.upperStart.append(index.upperLinks.count)
             for _ in 0..<Int(index.levels[row]) {

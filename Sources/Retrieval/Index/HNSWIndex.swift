@@ -36,10 +36,11 @@ public final class HNSWIndex: @unchecked Sendable {
     public let metric: DistanceMetric
     public var parameters: Parameters
     public internal(set) var ids: [Int64] = []
-    var vectors: [Float] = []
+    /// Per item, its vector and then its layer-0 neighbours (`2·M` Int32 slots stored as raw
+    /// bits, `-1` past the end), side by side as hnswlib keeps them: the links a search reads
+    /// next to a vector it has just scored are usually in cache already.
+    var level0: [Float] = []
     var levels: [Int32] = []
-    /// Layer-0 neighbours: `2·M` slots per item, `-1` past the end.
-    var links0: [Int32] = []
     /// Upper-layer neighbours: for item i, `M` slots per layer 1...levels[i] from
     /// `upperStart[i]` on, `-1` past the end.
     var upperLinks: [Int32] = []
@@ -55,6 +56,49 @@ public final class HNSWIndex: @unchecked Sendable {
     public var buildThreads = Parallel.cores
 
     var maxLinks0: Int { parameters.m * 2 }
+    /// Floats per item in `level0`: the vector, then the layer-0 links.
+    var nodeStride: Int { dimension + maxLinks0 }
+
+    /// Every item's vector, row after row (a copy, for saving).
+    var vectors: [Float] {
+        var out = [Float]()
+        out.reserveCapacity(ids.count * dimension)
+        for row in 0..<ids.count { out += level0[(row * nodeStride)..<(row * nodeStride + dimension)] }
+        return out
+    }
+
+    /// Every item's layer-0 link slots, row after row (a copy, for saving and tests).
+    var links0: [Int32] {
+        level0.withUnsafeBytes { raw in
+            (0..<(ids.count * maxLinks0)).map { i in
+                raw.load(fromByteOffset: ((i / maxLinks0) * nodeStride + dimension + i % maxLinks0) * 4, as: Int32.self)
+            }
+        }
+    }
+
+    /// Lays out `level0` from saved vectors and link slots (`ids` already set).
+    func setLevel0(vectors: [Float], links: [Int32]) {
+        level0 = [Float](repeating: 0, count: ids.count * nodeStride)
+        level0.withUnsafeMutableBytes { raw in
+            for row in 0..<ids.count {
+                vectors.withUnsafeBytes { v in
+                    raw.baseAddress!.advanced(by: row * nodeStride * 4)
+                        .copyMemory(from: v.baseAddress!.advanced(by: row * dimension * 4), byteCount: dimension * 4)
+                }
+                links.withUnsafeBytes { l in
+                    raw.baseAddress!.advanced(by: (row * nodeStride + dimension) * 4)
+                        .copyMemory(from: l.baseAddress!.advanced(by: row * maxLinks0 * 4), byteCount: maxLinks0 * 4)
+                }
+            }
+        }
+    }
+
+    /// Marks every layer-0 slot of `row` empty (−1).
+    private func setNoLinks(_ row: Int) {
+        level0.withUnsafeMutableBytes { raw in
+            for s in 0..<maxLinks0 { raw.storeBytes(of: Int32(-1), toByteOffset: (row * nodeStride + dimension + s) * 4, as: Int32.self) }
+        }
+    }
 
     public init(dimension: Int, metric: DistanceMetric = .innerProduct, parameters: Parameters = Parameters()) {
         precondition(dimension > 0 && parameters.m >= 2, "dimension must be positive and M at least 2")
@@ -74,14 +118,16 @@ public final class HNSWIndex: @unchecked Sendable {
         try validateAdditions(ids: newIDs, vectors: newVectors, dimension: dimension, index: "HNSWIndex.add") { row(of: $0) != nil }
         guard !newIDs.isEmpty else { return }
         let first = ids.count
-        vectors += newVectors
-        for id in newIDs {
+        level0.reserveCapacity(level0.count + newIDs.count * nodeStride)
+        for (i, id) in newIDs.enumerated() {
             let row = ids.count
             ids.append(id)
             position[id] = row
+            level0 += newVectors[(i * dimension)..<((i + 1) * dimension)]
+            level0 += repeatElement(0, count: maxLinks0)
+            setNoLinks(row)
             let level = randomLevel()
             levels.append(Int32(level))
-            links0 += [Int32](repeating: -1, count: maxLinks0)
             upperStart.append(upperLinks.count)
             upperLinks += [Int32](repeating: -1, count: level * parameters.m)
         }
@@ -144,7 +190,7 @@ public final class HNSWIndex: @unchecked Sendable {
     /// A copy sharing nothing with this index.
     func copy() -> HNSWIndex {
         let c = HNSWIndex(dimension: dimension, metric: metric, parameters: parameters)
-        c.ids = ids; c.vectors = vectors; c.levels = levels; c.links0 = links0; c.upperLinks = upperLinks; c.upperStart = upperStart
+        c.ids = ids; c.level0 = level0; c.levels = levels; c.upperLinks = upperLinks; c.upperStart = upperStart
         c.entryPoint = entryPoint; c.topLevel = topLevel; c.position = position; c.removedRows = removedRows
         c.rngState = rngState; c.buildThreads = buildThreads
         return c
@@ -163,22 +209,20 @@ public final class HNSWIndex: @unchecked Sendable {
     func withGraph(mutable: Bool, lockStripes: Int, _ body: (HNSWGraph) -> Void) {
         guard !ids.isEmpty else { return }
         let locks = lockStripes > 0 ? LockStripes(count: lockStripes) : nil
-        vectors.withUnsafeBufferPointer { v in
         levels.withUnsafeBufferPointer { lv in
         upperStart.withUnsafeBufferPointer { us in
-            func run(_ l0: UnsafeMutablePointer<Int32>, _ ul: UnsafeMutablePointer<Int32>?) {
+            func run(_ nodes: UnsafeMutablePointer<Float>, _ ul: UnsafeMutablePointer<Int32>?) {
                 body(HNSWGraph(dimension: dimension, metric: metric, m: parameters.m, count: ids.count,
-                               vectors: v.baseAddress!, levels: lv.baseAddress!, upperStart: us.baseAddress!,
-                               links0: l0, upperLinks: ul ?? Self.noUpperLinks, locks: locks))
+                               nodes: nodes, levels: lv.baseAddress!, upperStart: us.baseAddress!,
+                               upperLinks: ul ?? Self.noUpperLinks, locks: locks))
             }
             if mutable {
-                links0.withUnsafeMutableBufferPointer { l0 in upperLinks.withUnsafeMutableBufferPointer { run(l0.baseAddress!, $0.baseAddress) } }
+                level0.withUnsafeMutableBufferPointer { l0 in upperLinks.withUnsafeMutableBufferPointer { run(l0.baseAddress!, $0.baseAddress) } }
             } else {
-                links0.withUnsafeBufferPointer { l0 in
+                level0.withUnsafeBufferPointer { l0 in
                     upperLinks.withUnsafeBufferPointer { run(UnsafeMutablePointer(mutating: l0.baseAddress!), $0.baseAddress.map(UnsafeMutablePointer.init(mutating:))) }
                 }
             }
-        }
         }
         }
     }
@@ -211,7 +255,7 @@ extension HNSWIndex: VectorIndex, TombstonedRows {
     public var rowIDs: [Int64] { ids }
 
     public func vector(of id: Int64) -> ArraySlice<Float>? {
-        row(of: id).map { vectors[($0 * dimension)..<(($0 + 1) * dimension)] }
+        row(of: id).map { level0[($0 * nodeStride)..<($0 * nodeStride + dimension)] }
     }
 
     /// A copy with `gone` marked removed and the new items inserted: O(items) to copy, then
@@ -225,7 +269,7 @@ extension HNSWIndex: VectorIndex, TombstonedRows {
 
     /// Vectors, links, ids and levels, and the id → row table.
     public var memoryBytes: Int {
-        (vectors.count + links0.count + upperLinks.count) * 4 + ids.count * (8 + 4 + 8 + 32)
+        (level0.count + upperLinks.count) * 4 + ids.count * (8 + 4 + 8 + 32)
     }
 }
 
