@@ -35,19 +35,15 @@ enum GraphPrimitives {
     static func convolution(_ g: ConvGeometry, algorithm: dnnl_alg_kind_t, source: dnnl_memory_desc_t,
                             weightType: dnnl_data_type_t, hasBias: Bool, destination: dnnl_memory_desc_t,
                             sum: Bool, activations: [Eltwise]) -> OneDNNPrimitive? {
-        let weightDims = g.groups == 1 ? [g.k, g.c, g.kernel.h, g.kernel.w]
-                                       : [g.groups, g.kg, g.cg, g.kernel.h, g.kernel.w]
+        let weightDims = OneDNNConvolution.weightDims(g)
         var (src, dst) = (source, destination)
         var wei = OneDNN.any(weightDims, weightType), bias = OneDNN.plain([g.k], dnnl_f32)
         var desc = dnnl_convolution_desc_t()
-        let strides = [Int64(g.stride.h), Int64(g.stride.w)]
-        let dilations = [Int64(g.dilation.h - 1), Int64(g.dilation.w - 1)]
-        let padLeft = [Int64(g.padding.h), Int64(g.padding.w)]
-        let padRight = [Int64((g.oh - 1) * g.stride.h + (g.kernel.h - 1) * g.dilation.h + 1 - g.h - g.padding.h),
-                        Int64((g.ow - 1) * g.stride.w + (g.kernel.w - 1) * g.dilation.w + 1 - g.w - g.padding.w)]
         let status = withUnsafeMutablePointer(to: &bias) { biasPointer in
-            dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_inference, algorithm, &src, &wei,
-                                                       hasBias ? biasPointer : nil, &dst, strides, dilations, padLeft, padRight)
+            OneDNNConvolution.Shape(g).withArrays { strides, dilations, padLeft, padRight in
+                dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_inference, algorithm, &src, &wei,
+                                                           hasBias ? biasPointer : nil, &dst, strides, dilations, padLeft, padRight)
+            }
         }
         guard status == dnnl_success else { return nil }
         return OneDNNPrimitive.make(&desc, attributes: postOps(sum: sum, activations))

@@ -35,7 +35,6 @@ public final class InferenceGraph: @unchecked Sendable {
     /// Memory objects and the workspace buffer each points into (the last is the scratchpad).
     private let bindings: [(memory: dnnl_memory_t, buffer: Int)]
     private let bufferBytes: [Int]
-    private let inputBuffer: Int
     private let valueBuffers: [Int]
     private let workspace: InferenceWorkspace
     private let serial = InferenceWorkspace.nextSerial()
@@ -101,17 +100,11 @@ public final class InferenceGraph: @unchecked Sendable {
         }.max() ?? 0
         bufferBytes = plan.bytes + [scratchBytes]
         valueBuffers = plan.bufferOf
-        inputBuffer = plan.bufferOf[0]
 
-        func memory(_ md: dnnl_memory_desc_t, _ pointer: UnsafeMutableRawPointer?) -> dnnl_memory_t {
-            var md = md
-            var m: dnnl_memory_t?
-            OneDNN.check(dnnl_memory_create(&m, &md, OneDNN.engine, pointer), "memory creation")
-            return m!
-        }
-        // Values no step writes (never: every value but the input is written) still get memory.
-        let valueMemories = values.map { memory($0.desc, nil) }
-        var bindings = values.indices.map { (valueMemories[$0], Swift.max(plan.bufferOf[$0], 0)) }
+        // Memory objects over the values' workspace buffers (pointed at them before each run
+        // that needs it) and over the constants.
+        let valueMemories = values.map { OneDNN.memory($0.desc, nil) }
+        var bindings = values.indices.map { (valueMemories[$0], plan.bufferOf[$0]) }
         var constants: [OneDNNBuffer] = [], constantMemories: [dnnl_memory_t] = []
         steps = program.steps.map { step in
             switch step {
@@ -120,14 +113,14 @@ public final class InferenceGraph: @unchecked Sendable {
                     switch operand {
                     case let .value(v): return dnnl_exec_arg_t(arg: id, memory: valueMemories[v])
                     case let .constant(buffer):
-                        let m = memory(buffer.layout, buffer.pointer)
+                        let m = OneDNN.memory(buffer.layout, buffer.pointer)
                         constants.append(buffer)
                         constantMemories.append(m)
                         return dnnl_exec_arg_t(arg: id, memory: m)
                     }
                 }
                 if p.scratchpadBytes > 0 {
-                    let m = memory(p.layout(dnnl_query_scratchpad_md), nil)
+                    let m = OneDNN.memory(p.layout(dnnl_query_scratchpad_md), nil)
                     bindings.append((m, scratchBuffer))
                     args.append(dnnl_exec_arg_t(arg: DNNL_ARG_SCRATCHPAD, memory: m))
                 }
@@ -173,8 +166,7 @@ public final class InferenceGraph: @unchecked Sendable {
                     OneDNN.check(dnnl_stream_wait(stream), "stream wait")
                     let operands = zip(inputs, fixed).map { value, constant in value.map { tensor($0, pointer($0)) } ?? constant }
                     let y = withNoGrad { run(operands) }
-                    precondition(y.shape == valueShapes[output] || (y.rank == 0 && valueShapes[output] == [1]),
-                                 "inference graph: an eager op gave \(y.shape), the plan has \(valueShapes[output])")
+                    precondition(y.shape == valueShapes[output], "inference graph: an eager op gave \(y.shape), the plan has \(valueShapes[output])")
                     y.data.withUnsafeBytes { pointer(output).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
                 }
             }

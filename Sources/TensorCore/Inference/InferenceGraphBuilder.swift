@@ -140,16 +140,12 @@ struct InferenceGraphBuilder {
         var tip = node.output
         var taken: [Int] = []
 
-        // BatchNorm → scale and shift per output channel.
-        var scale: [Float]?, shift: [Float]?, bnVariance: Tensor?
+        // BatchNorm: folded into the weights and bias below.
+        var folding: (eps: Float, gamma: Tensor?, beta: Tensor?, mean: Tensor, variance: Tensor)?
         if let j = soleReader(tip), case let .batchNorm(eps, training) = nodes[j].op, !training,
            nodes[j].inputs[0] === tip, let mean = nodes[j].inputs[3], let variance = nodes[j].inputs[4],
            !nodes[j].inputs.dropFirst().contains(where: { $0.map(isValue) ?? false }) {
-            let (gamma, beta) = (nodes[j].inputs[1], nodes[j].inputs[2])
-            let s = (0..<g.k).map { ch in (gamma?.data[ch] ?? 1) / (variance.data[ch] + eps).squareRoot() }
-            scale = s
-            shift = (0..<g.k).map { ch in (beta?.data[ch] ?? 0) - mean.data[ch] * s[ch] }
-            bnVariance = variance
+            folding = (eps, nodes[j].inputs[1], nodes[j].inputs[2], mean, variance)
             taken.append(j)
             tip = nodes[j].output
         }
@@ -171,42 +167,45 @@ struct InferenceGraphBuilder {
 
         // Activation.
         var activations: [GraphPrimitives.Eltwise] = []
-        if let j = soleReader(tip), nodes[j].inputs[0] === tip, let f = GraphPrimitives.eltwise(nodes[j].op) {
+        if let (j, f) = followingActivation(tip) {
             activations = f
             taken.append(j)
             tip = nodes[j].output
         }
 
-        // Folded weights and bias, plain (OIHW, or GOIHW for groups: the same memory).
-        var w = weight.data
-        let perFilter = w.count / g.k
-        var b = node.inputs[2]?.data
-        if let scale, let shift {
-            for o in 0..<g.k { for j in 0..<perFilter { w[o * perFilter + j] *= scale[o] } }
-            b = (0..<g.k).map { (b?[$0] ?? 0) * scale[$0] + shift[$0] }
-        }
-
-        guard let (primitive, destination) = makeConvolution(g, sourceType: values[source].desc, residual: residual?.value,
-                                                               hasBias: b != nil, activations: activations) else {
+        let bias = node.inputs[2]
+        guard let (primitive, destination) = makeConvolution(g, residual: residual?.value, hasBias: bias != nil || folding != nil,
+                                                               activations: activations) else {
             return false
         }
         let input = converted(source, to: primitive.layout(dnnl_query_src_md))
-        let weightDims = g.groups == 1 ? [g.k, g.c, g.kernel.h, g.kernel.w] : [g.groups, g.kg, g.cg, g.kernel.h, g.kernel.w]
+        // Folded weights and bias (a per-channel scale and shift), made only when the workspace
+        // does not hold them yet (another batch size's graph of the same model made them).
+        let scaleShift = folding.map {
+            ConvEpilogue.batchNorm(weight: $0.gamma, bias: $0.beta, runningMean: $0.mean, runningVar: $0.variance, eps: $0.eps)
+        }
         let weightsDesc = primitive.layout(dnnl_query_weights_md), biasDesc = OneDNN.plain([g.k], dnnl_f32)
-        let folded = bnVariance.map(ObjectIdentifier.init)
+        let folded = folding.map { ObjectIdentifier($0.variance) }, foldedSources = folding.map { [$0.variance] } ?? []
         var arguments: [(Int32, Operand)] = [
             (DNNL_ARG_SRC, .value(input)),
             (DNNL_ARG_WEIGHTS, .constant(workspace.constant(.init(source: ObjectIdentifier(weight), folded: folded),
-                                                             sources: [weight] + (bnVariance.map { [$0] } ?? []), weightsDesc) {
-                Self.staged(w, dims: weightDims, into: weightsDesc)
+                                                             sources: [weight] + foldedSources, weightsDesc) {
+                var w = weight.data
+                if let (scale, _) = scaleShift {
+                    let perFilter = w.count / g.k
+                    for o in 0..<g.k { for j in 0..<perFilter { w[o * perFilter + j] *= scale[o] } }
+                }
+                return Self.staged(w, dims: OneDNNConvolution.weightDims(g), into: weightsDesc)
             })),
         ]
-        if let b {
+        if bias != nil || scaleShift != nil {
             // Keyed by the convolution's bias, else by its weight (a folded BatchNorm's shift alone).
-            let source = node.inputs[2] ?? weight
+            let source = bias ?? weight
             arguments.append((DNNL_ARG_BIAS, .constant(workspace.constant(.init(source: ObjectIdentifier(source), folded: folded),
-                                                                          sources: [source] + (bnVariance.map { [$0] } ?? []), biasDesc) {
-                Self.staged(b, dims: [g.k], into: biasDesc)
+                                                                          sources: [source] + foldedSources, biasDesc) {
+                var b = bias?.data ?? [Float](repeating: 0, count: g.k)
+                if let (scale, shift) = scaleShift { b = (0..<g.k).map { b[$0] * scale[$0] + shift[$0] } }
+                return Self.staged(b, dims: [g.k], into: biasDesc)
             })))
         }
         var reads = [input]
@@ -232,7 +231,7 @@ struct InferenceGraphBuilder {
     /// The convolution primitive and its destination layout: Winograd first where it applies
     /// (fp32), then direct. With a residual, the destination takes the residual's layout if the
     /// primitive accepts it.
-    private func makeConvolution(_ g: ConvGeometry, sourceType: dnnl_memory_desc_t, residual: Int?, hasBias: Bool,
+    private func makeConvolution(_ g: ConvGeometry, residual: Int?, hasBias: Bool,
                                  activations: [GraphPrimitives.Eltwise]) -> (OneDNNPrimitive, dnnl_memory_desc_t)? {
         let low = activationType
         var algorithms = [(dnnl_convolution_direct, low)]
@@ -284,8 +283,7 @@ struct InferenceGraphBuilder {
         var tip = node.output
         var taken: [Int] = []
         var p: OneDNNPrimitive?
-        if let j = soleReader(tip), nodes[j].inputs[0] === tip, let f = GraphPrimitives.eltwise(nodes[j].op),
-           let fused = GraphPrimitives.batchNorm(data: values[v].desc, eps: eps, activations: f) {
+        if let (j, f) = followingActivation(tip), let fused = GraphPrimitives.batchNorm(data: values[v].desc, eps: eps, activations: f) {
             p = fused
             taken.append(j)
             tip = nodes[j].output
@@ -337,7 +335,7 @@ struct InferenceGraphBuilder {
         var tip = node.output
         var activations: [GraphPrimitives.Eltwise] = []
         var taken: [Int] = []
-        if let j = soleReader(tip), nodes[j].inputs[0] === tip, let f = GraphPrimitives.eltwise(nodes[j].op) {
+        if let (j, f) = followingActivation(tip) {
             activations = f
             taken.append(j)
             tip = nodes[j].output
@@ -362,11 +360,11 @@ struct InferenceGraphBuilder {
            transposeA || (node.inputs[1].map(isValue) ?? false) || !(node.inputs[0].map(isValue) ?? false) {
             throw TensorCoreError.unsupported("inference graph: a matmul whose rows are not the batch's images")
         }
-        let inputs = node.inputs.map { t in t.flatMap { valueOf[ObjectIdentifier($0)] }.map { plain($0) } }
-        let fixed = node.inputs.map { t in t.flatMap { valueOf[ObjectIdentifier($0)] == nil ? $0 : nil } }
-        guard (1...5).contains(Swift.max(node.output.rank, 1)) else {
+        guard node.output.rank <= 5 else {
             throw TensorCoreError.unsupported("inference graph: op \(node.op) has a rank-\(node.output.rank) output")
         }
+        let inputs = node.inputs.map { t in t.flatMap { valueOf[ObjectIdentifier($0)] }.map { plain($0) } }
+        let fixed = node.inputs.map { t in t.flatMap { valueOf[ObjectIdentifier($0)] == nil ? $0 : nil } }
         let shape = batched(node.output.shape)
         let y = addValue(shape, OneDNN.plain(shape, dnnl_f32))
         steps.append(.eager(EagerOp.name(node.op), run, inputs, fixed, output: y))
@@ -379,6 +377,12 @@ struct InferenceGraphBuilder {
     private func batched(_ shape: [Int]) -> [Int] { [batch] + shape.dropFirst() }
 
     private func isValue(_ t: Tensor) -> Bool { valueOf[ObjectIdentifier(t)] != nil }
+
+    /// The activation that alone reads `t` (its node and oneDNN functions), to fuse as a post-op.
+    private func followingActivation(_ t: Tensor) -> (node: Int, functions: [GraphPrimitives.Eltwise])? {
+        guard let j = soleReader(t), nodes[j].inputs[0] === t, let f = GraphPrimitives.eltwise(nodes[j].op) else { return nil }
+        return (j, f)
+    }
 
     /// The only node reading `t`, unless `t` is the model's output.
     private func soleReader(_ t: Tensor) -> Int? {
@@ -409,10 +413,10 @@ struct InferenceGraphBuilder {
         return to
     }
 
-    /// `v` as a plain fp32 array in its own shape.
+    /// `v` as a plain fp32 array in its own shape (every value has the batch as its first
+    /// dimension, so none is rank 0).
     private mutating func plain(_ v: Int) -> Int {
-        let shape = values[v].shape
-        return converted(v, to: OneDNN.plain(shape.isEmpty ? [1] : shape, dnnl_f32))
+        converted(v, to: OneDNN.plain(values[v].shape, dnnl_f32))
     }
 
     /// A constant array in layout `desc` (reordered from plain fp32 with dimensions `dims`).

@@ -51,13 +51,8 @@ public func conv2dBatchNorm(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, 
     let g = ConvGeometry(input: x.shape, outChannels: k, kernel: Size2(weight.shape[2], weight.shape[3]),
                          stride: stride, padding: padding, dilation: dilation, groups: groups)
     OpCounter.record(g.macs)
-    // The same scale and shift as batchNorm's eval branch.
-    var scale = [Float](repeating: 0, count: k), shift = [Float](repeating: 0, count: k)
-    for ch in 0..<k {
-        let invStd = 1 / (runningVar.data[ch] + eps).squareRoot()
-        scale[ch] = (bnWeight?.data[ch] ?? 1) * invStd
-        shift[ch] = (bnBias?.data[ch] ?? 0) - runningMean.data[ch] * scale[ch]
-    }
+    let (scale, shift) = ConvEpilogue.batchNorm(weight: bnWeight, bias: bnBias, runningMean: runningMean,
+                                                runningVar: runningVar, eps: eps)
     let epilogue = ConvEpilogue(scale: scale, shift: shift, active: activation != .identity, slope: activation.negativeSlope)
     let plan = ConvolutionPlan.choose(g, hasBias: bias != nil, training: false, epilogue: epilogue)
     let y = plan.forward(g, x: x.data, weight: weight.data, bias: bias?.data, epilogue: epilogue)

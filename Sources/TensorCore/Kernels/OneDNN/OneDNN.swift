@@ -57,14 +57,20 @@ enum OneDNN {
         return body(stream!)
     }
 
+    /// A memory object of layout `md` over `pointer` (nil: no buffer yet); the caller destroys it.
+    static func memory(_ md: dnnl_memory_desc_t, _ pointer: UnsafeRawPointer?) -> dnnl_memory_t {
+        var md = md
+        var memory: dnnl_memory_t?
+        check(dnnl_memory_create(&memory, &md, engine, pointer.map(UnsafeMutableRawPointer.init(mutating:))), "memory creation")
+        return memory!
+    }
+
     /// Wraps `pointer` as a memory object of layout `md` for the duration of `body`.
     static func withMemory<R>(_ md: dnnl_memory_desc_t, _ pointer: UnsafeRawPointer,
                               _ body: (dnnl_memory_t) -> R) -> R {
-        var md = md
-        var memory: dnnl_memory_t?
-        check(dnnl_memory_create(&memory, &md, engine, UnsafeMutableRawPointer(mutating: pointer)), "memory creation")
+        let memory = memory(md, pointer)
         defer { dnnl_memory_destroy(memory) }
-        return body(memory!)
+        return body(memory)
     }
 
     /// Memory objects over several (argument id, layout, pointer) operands for `body`.

@@ -46,8 +46,7 @@ final class OneDNNConvolution: @unchecked Sendable {
         let g = key.geometry
         geometry = g
         let srcDims = [g.n, g.c, g.h, g.w], dstDims = [g.n, g.k, g.oh, g.ow]
-        let weightDims = g.groups == 1 ? [g.k, g.c, g.kernel.h, g.kernel.w]
-                                       : [g.groups, g.kg, g.cg, g.kernel.h, g.kernel.w]
+        let weightDims = Self.weightDims(g)
         userSource = OneDNN.plain(srcDims, dnnl_f32)
         userWeights = OneDNN.plain(weightDims, dnnl_f32)
         userDestination = OneDNN.plain(dstDims, dnnl_f32)
@@ -143,8 +142,14 @@ final class OneDNNConvolution: @unchecked Sendable {
         return attr
     }
 
+    /// oneDNN's weight dimensions: OIHW, or GOIHW for groups (the same memory as Magpie's
+    /// `[K, C/groups, kh, kw]` array).
+    static func weightDims(_ g: ConvGeometry) -> [Int] {
+        g.groups == 1 ? [g.k, g.c, g.kernel.h, g.kernel.w] : [g.groups, g.kg, g.cg, g.kernel.h, g.kernel.w]
+    }
+
     /// Strides, dilations (oneDNN counts the gaps: PyTorch's dilation − 1) and paddings.
-    private struct Shape {
+    struct Shape {
         let strides, dilations, padLeft, padRight: [Int64]
         init(_ g: ConvGeometry) {
             strides = [Int64(g.stride.h), Int64(g.stride.w)]
