@@ -97,18 +97,9 @@ public enum GalleryIndexFile {
     static func restamp(gallery path: String, spec: IndexSpec, from old: Int, to new: Int) {
         guard let url = url(gallery: path, spec: spec) else { return }
         switch spec {
-        case .flat:
-            return
-        case .hnsw(let p):
-            // Fields: dimension, metric, M, efConstruction, efSearch, count, entry, top level, stamp.
-            guard let h = IndexFile.headerFields(9, at: url, magic: HNSWIndex.magic), h[2] == p.m,
-                  h[3] == p.efConstruction, h[8] == old else { return }
-            try? IndexFile.overwriteHeaderFields(from: 4, with: [p.efSearch] + h[5...7] + [new], at: url, magic: HNSWIndex.magic)
-        case .ivfpq(let p):
-            // Fields: dimension, metric, nlist, m, nprobe, rescore, sample, seed, trained lists, rows, stamp.
-            guard let h = IndexFile.headerFields(11, at: url, magic: IVFPQIndex.magic), h[2] == p.nlist, h[3] == p.m,
-                  h[6] == p.trainingSample, UInt64(bitPattern: Int64(h[7])) == p.seed, h[10] == old else { return }
-            try? IndexFile.overwriteHeaderFields(from: 4, with: [p.nprobe, p.rescore] + h[6...9] + [new], at: url, magic: IVFPQIndex.magic)
+        case .flat: return
+        case .hnsw(let p): HNSWIndex.restamp(at: url, for: p, from: old, to: new)
+        case .ivfpq(let p): IVFPQIndex.restamp(at: url, for: p, from: old, to: new)
         }
     }
 

@@ -40,6 +40,13 @@ extension HNSWIndex: PersistentIndex {
     /// The stamp of the HNSW file at `url` (header field 8), without reading the graph.
     public static func savedStamp(at url: URL) -> Int? { IndexFile.headerField(8, at: url, magic: magic) }
 
+    /// Re-stamps the file at `url` from `old` to `new`, with `p`'s efSearch, when it holds a graph
+    /// built as `p` asks (M, efConstruction): the header alone is read and patched in place.
+    static func restamp(at url: URL, for p: Parameters, from old: Int, to new: Int) {
+        guard let h = IndexFile.headerFields(9, at: url, magic: magic), h[2] == p.m, h[3] == p.efConstruction, h[8] == old else { return }
+        try? IndexFile.overwriteHeaderFields(from: 4, with: [p.efSearch] + h[5...7] + [new], at: url, magic: magic)
+    }
+
     /// The index saved at `url` and its stamp. A short, foreign or damaged file is an error.
     public static func load(from url: URL) throws -> (index: HNSWIndex, stamp: Int) {
         let opened = try IndexFileReader.open(url, kind: "HNSW", magic: magic, fields: 9)

@@ -35,6 +35,15 @@ extension IVFPQIndex: PersistentIndex {
     /// The stamp of the IVF-PQ file at `url` (header field 10), without reading the lists.
     public static func savedStamp(at url: URL) -> Int? { IndexFile.headerField(10, at: url, magic: magic) }
 
+    /// Re-stamps the file at `url` from `old` to `new`, with `p`'s nprobe and rescore, when it
+    /// holds an index trained as `p` asks (lists, sub-quantizers, sample, seed): the header alone
+    /// is read and patched in place.
+    static func restamp(at url: URL, for p: Parameters, from old: Int, to new: Int) {
+        guard let h = IndexFile.headerFields(11, at: url, magic: magic), h[2] == p.nlist, h[3] == p.m,
+              h[6] == p.trainingSample, UInt64(bitPattern: Int64(h[7])) == p.seed, h[10] == old else { return }
+        try? IndexFile.overwriteHeaderFields(from: 4, with: [p.nprobe, p.rescore] + h[6...9] + [new], at: url, magic: magic)
+    }
+
     /// The index saved at `url` and its stamp. A short, foreign or damaged file is an error.
     public static func load(from url: URL) throws -> (index: IVFPQIndex, stamp: Int) {
         let opened = try IndexFileReader.open(url, kind: "IVF-PQ", magic: magic, fields: 11)
