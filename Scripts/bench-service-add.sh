@@ -90,8 +90,7 @@ echo "==> wrk: ${DURATION}s, $CONNECTIONS connections, POST /v1/query?k=10, whil
     done
 ) &
 WRITER=$!
-IMAGE="$QUERY_IMAGE" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s Scripts/load-test/query.lua \
-    "$URL/v1/query?k=10" >"$WORK/wrk.out" 2>&1
+drive_queries "$WORK/wrk.out"
 wait "$WRITER"
 
 # A deleted id must never come back: query each deleted item's own image (its kept twins hold

@@ -97,8 +97,7 @@ echo "==> wrk: ${DURATION}s, $CONNECTIONS connections, POST /v1/query?k=10, with
     done
 ) &
 WRITER=$!
-IMAGE="$QUERY_IMAGE" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s Scripts/load-test/query.lua \
-    "$URL/v1/query?k=10" >"$WORK/wrk.out" 2>&1
+drive_queries "$WORK/wrk.out"
 wait "$WRITER"
 grep -v '^LOADTEST' "$WORK/wrk.out" | sed 's/^/    /'
 SUMMARY=$(grep '^LOADTEST' "$WORK/wrk.out")

@@ -1,6 +1,6 @@
 # Shared by Scripts/load-test.sh, Scripts/fault-test.sh and Scripts/bench-service-add.sh (sourced,
 # from the repository root): the demo data, the model arguments that embed with the XBM demo
-# config, the release binary, and waiting for a started service.
+# config, the release binary, waiting for a started service, and a wrk query load.
 #
 #   demo_service_setup BUILD     BUILD=1 builds the release binary first (under the build lock)
 #
@@ -26,6 +26,13 @@ demo_service_setup() {
     fi
     MAGPIE="$(swift build -c release --show-bin-path)/magpie"
     [ -x "$MAGPIE" ] || { echo "error: $MAGPIE missing; run without --no-build" >&2; exit 1; }
+}
+
+# Drives POST $URL/v1/query?k=10 with wrk (2 threads, $CONNECTIONS connections, $DURATION seconds)
+# on the image $QUERY_IMAGE, writing wrk's report to $1.
+drive_queries() {
+    IMAGE="$QUERY_IMAGE" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s -s Scripts/load-test/query.lua \
+        "$URL/v1/query?k=10" >"$1" 2>&1
 }
 
 # Waits until the service at $1 answers /healthz, for at most $4 seconds; exits with the last
