@@ -44,6 +44,41 @@ import Testing
         #expect(recalls[1] > recalls[2] + 0.2, "re-scoring must recover what the codes lose: \(recalls)")
     }
 
+    /// With every list probed and no re-scoring, the result is exactly the top k by each item's
+    /// reconstruction (its list centre plus its codewords), scored as the metric says; the lookup
+    /// tables (one per query for inner product, one per list for L2) must agree with that.
+    @Test(arguments: [DistanceMetric.innerProduct, .l2])
+    func codeScoresAreTheReconstructionsScores(_ metric: DistanceMetric) throws {
+        let (base, queries) = Self.data(seed: 8)
+        let d = Self.d, m = 8, ds = d / m
+        let index = try IVFPQIndex(dimension: d, metric: metric, parameters: .init(nlist: 16, m: m, nprobe: 16, rescore: 0))
+        try index.add(ids: (0..<Self.n).map(Int64.init), vectors: base)
+        var reconstruction = [[Double]](repeating: [], count: Self.n)
+        for list in 0..<index.trainedLists {
+            for (i, row) in index.listRows[list].enumerated() {
+                reconstruction[Int(row)] = (0..<d).map { t in
+                    let code = Int(index.listCodes[list][i * m + t / ds])
+                    return Double(index.centres[list * d + t]) + Double(index.codebooks[((t / ds) * 256 + code) * ds + t % ds])
+                }
+            }
+        }
+        for q in 0..<20 {
+            let query = Array(queries[(q * d)..<((q + 1) * d)])
+            let found = try index.search(query, k: Self.k)
+            let scored = reconstruction.enumerated().map { row, x -> (Double, Int) in
+                let score = metric == .innerProduct ? zip(query, x).reduce(0) { $0 + Double($1.0) * $1.1 }
+                                                    : zip(query, x).reduce(0) { $0 + (Double($1.0) - $1.1) * (Double($1.0) - $1.1) }
+                return (score, row)
+            }.sorted { metric == .innerProduct ? $0.0 > $1.0 : $0.0 < $1.0 }
+            for r in 0..<Self.k {
+                let expected = scored[r].0
+                #expect(abs(Double(found.scores[r]) - expected) < 1e-4 * max(1, abs(expected)), "query \(q) rank \(r)")
+                let foundScore = scored.first { $0.1 == Int(found.ids[r]) }!.0
+                #expect(abs(foundScore - expected) < 1e-4 * max(1, abs(expected)), "query \(q) rank \(r): not among the best")
+            }
+        }
+    }
+
     @Test func filtersRemovalsAndMergesBehaveLikeTheOtherIndexes() throws {
         let (base, queries) = Self.data(seed: 5)
         let index = try IVFPQIndex(dimension: Self.d, parameters: .init(nlist: 32, m: 8, nprobe: 32, rescore: 8))

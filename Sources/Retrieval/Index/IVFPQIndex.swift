@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 import TensorCore
 
@@ -34,7 +35,7 @@ public final class IVFPQIndex: @unchecked Sendable {
         }
     }
 
-    static let codebookSize = 256
+    static let codebookSize = PQKernel.codebookSize
 
     public let dimension: Int
     public let metric: DistanceMetric
@@ -44,7 +45,13 @@ public final class IVFPQIndex: @unchecked Sendable {
     var centres: [Float] = []
     var centreNorms: [Float] = []
     /// m × 256 × (d / m) sub-vector codebooks (for residuals); empty until trained or when m = 0.
-    var codebooks: [Float] = []
+    var codebooks: [Float] = [] {
+        didSet { deriveCodebookViews() }
+    }
+    /// The codebooks transposed (d × 256: row i holds coordinate i of its sub-quantizer's 256
+    /// codewords, what the table kernel reads) and each codeword's squared norm (m × 256).
+    private(set) var codebooksTransposed: [Float] = []
+    private(set) var codeNorms: [Float] = []
     /// Per list: its rows, and their codes (m bytes each, in the same order).
     var listRows: [[Int32]] = []
     var listCodes: [[UInt8]] = []
@@ -77,15 +84,37 @@ public final class IVFPQIndex: @unchecked Sendable {
         if trainedLists == 0 { try train(newVectors, count: newIDs.count) }
         let d = dimension, n = newIDs.count
         let lists = try KMeans.assign(newVectors, count: n, dimension: d, to: centres, k: trainedLists)
+        var residual = [Float](repeating: 0, count: d), table = [Float](repeating: 0, count: parameters.m * Self.codebookSize)
+        vectors += newVectors
         for i in 0..<n {
             let row = ids.count
             ids.append(newIDs[i])
             position[newIDs[i]] = row
-            let x = newVectors[(i * d)..<((i + 1) * d)]
-            vectors += x
             let list = lists[i]
             listRows[list].append(Int32(row))
-            if parameters.m > 0 { listCodes[list] += encode(Array(x), list: list) }
+            guard parameters.m > 0 else { continue }
+            newVectors.withUnsafeBufferPointer { x in
+                residual.withUnsafeMutableBufferPointer { r in
+                    table.withUnsafeMutableBufferPointer { t in
+                        encode(x.baseAddress! + i * d, list: list, residual: r.baseAddress!, table: t.baseAddress!, into: &listCodes[list])
+                    }
+                }
+            }
+        }
+    }
+
+    private func deriveCodebookViews() {
+        let m = codebooks.isEmpty ? 0 : parameters.m, ds = subDimension, ksub = Self.codebookSize
+        codebooksTransposed = [Float](repeating: 0, count: m * ds * ksub)
+        codeNorms = [Float](repeating: 0, count: m * ksub)
+        for j in 0..<m {
+            for c in 0..<ksub {
+                for t in 0..<ds {
+                    let w = codebooks[(j * ksub + c) * ds + t]
+                    codebooksTransposed[(j * ds + t) * ksub + c] = w
+                    codeNorms[j * ksub + c] += w * w
+                }
+            }
         }
     }
 
@@ -109,155 +138,142 @@ public final class IVFPQIndex: @unchecked Sendable {
         guard parameters.m > 0 else { return }
         let assignment = try KMeans.assign(sample, count: sampleCount, dimension: d, to: centres, k: lists)
         let ds = subDimension, ksub = min(Self.codebookSize, sampleCount)
-        codebooks = [Float](repeating: 0, count: parameters.m * Self.codebookSize * ds)
+        var books = [Float](repeating: 0, count: parameters.m * Self.codebookSize * ds)
         for j in 0..<parameters.m {
             var sub = [Float](repeating: 0, count: sampleCount * ds)
             for i in 0..<sampleCount {
                 for t in 0..<ds { sub[i * ds + t] = sample[i * d + j * ds + t] - centres[assignment[i] * d + j * ds + t] }
             }
             let book = try KMeans.train(sub, count: sampleCount, dimension: ds, k: ksub, iterations: 10, seed: parameters.seed &+ UInt64(j + 1))
-            for c in 0..<ksub { for t in 0..<ds { codebooks[(j * Self.codebookSize + c) * ds + t] = book[c * ds + t] } }
+            for c in 0..<ksub { for t in 0..<ds { books[(j * Self.codebookSize + c) * ds + t] = book[c * ds + t] } }
             // Unused code slots (a sample smaller than 256) repeat the first centre.
-            for c in ksub..<Self.codebookSize { for t in 0..<ds { codebooks[(j * Self.codebookSize + c) * ds + t] = book[t] } }
+            for c in ksub..<Self.codebookSize { for t in 0..<ds { books[(j * Self.codebookSize + c) * ds + t] = book[t] } }
         }
+        codebooks = books
     }
 
-    /// The m codes of `x`'s residual from list `list`'s centre.
-    private func encode(_ x: [Float], list: Int) -> [UInt8] {
-        (0..<parameters.m).map { j in
-            var best = Float.infinity, bestCode = 0
-            for c in 0..<Self.codebookSize {
-                let dist = residualDistance(x, list: list, sub: j, code: c)
-                if dist < best { best = dist; bestCode = c }
+    /// The m codes of `x`'s residual from list `list`'s centre: per sub-vector r_j the codeword w
+    /// nearest by ‖r_j − w‖² = ‖r_j‖² + ‖w‖² − 2⟨r_j, w⟩, i.e. the least ‖w‖² − 2⟨r_j, w⟩.
+    private func encode(_ x: UnsafePointer<Float>, list: Int, residual: UnsafeMutablePointer<Float>,
+                        table: UnsafeMutablePointer<Float>, into codes: inout [UInt8]) {
+        let d = dimension, ksub = Self.codebookSize
+        for t in 0..<d { residual[t] = x[t] - centres[list * d + t] }
+        innerProductTables(residual, into: table)
+        codeNorms.withUnsafeBufferPointer { norms in
+            for j in 0..<parameters.m {
+                var best = Float.infinity, bestCode = 0
+                for c in 0..<ksub {
+                    let score = norms[j * ksub + c] + 2 * table[j * ksub + c]
+                    if score < best { best = score; bestCode = c }
+                }
+                codes.append(UInt8(bestCode))
             }
-            return UInt8(bestCode)
         }
     }
 
-    /// ‖(x − centre of `list`)_j − codeword c of sub-quantizer j‖².
+    /// −⟨v_j, w⟩ for every sub-vector v_j of `v` and codeword w of its sub-quantizer (m × 256).
     @inline(__always)
-    private func residualDistance(_ x: [Float], list: Int, sub j: Int, code c: Int) -> Float {
-        let d = dimension, ds = subDimension, book = (j * Self.codebookSize + c) * ds
-        var s: Float = 0
-        for t in 0..<ds {
-            let r = x[j * ds + t] - centres[list * d + j * ds + t] - codebooks[book + t]
-            s += r * r
+    private func innerProductTables(_ v: UnsafePointer<Float>, into table: UnsafeMutablePointer<Float>) {
+        codebooksTransposed.withUnsafeBufferPointer { books in
+            PQKernel.innerProductTables(v, booksTransposed: books.baseAddress!, dimension: dimension, subDimension: subDimension, into: table)
         }
-        return s
     }
 
     /// The k best items per row-major query: the `nprobe` nearest lists scanned with the
     /// quantized scores, then (rescore > 0) the best `rescore × k` re-scored exactly.
     public func search(_ queries: [Float], k: Int, allowed: [Bool]? = nil) throws -> SearchResults {
         var (nq, outIDs, outScores) = try preparedSearch(queries, k: k, allowed: allowed, dimension: dimension, rows: ids.count, metric: metric)
-        let d = dimension
         guard k > 0, trainedLists > 0 else { return SearchResults(k: k, ids: outIDs, scores: outScores) }
-        let probes = min(parameters.nprobe, trainedLists)
-        let depth = parameters.m > 0 && parameters.rescore > 0 ? k * parameters.rescore : k
-        // ⟨q, centre⟩ for a block of queries at once (one sgemm), and the IP code tables (one
-        // sgemm per sub-quantizer): the per-query work left is the list scan.
-        let block = 256, lists = trainedLists, m = parameters.m, ksub = Self.codebookSize, ds = subDimension
+        let d = dimension, m = parameters.m, ksub = Self.codebookSize, lists = trainedLists
+        let probes = min(parameters.nprobe, lists)
+        let rescores = m > 0 && parameters.rescore > 0
+        let depth = rescores ? k * parameters.rescore : k
+        // ⟨q, centre⟩ for a block of queries at once (one sgemm); per query the tables (one small
+        // kernel), the list scans (scores of a whole list, then the candidates below the worst
+        // kept) and the re-scoring are left.
+        let block = 256
         var centreProducts = [Float](repeating: 0, count: block * lists)
-        var tables = [Float](repeating: 0, count: metric == .innerProduct ? block * m * ksub : 0)
-        for q in 0..<nq {
-            let slot = q % block
-            if slot == 0 {
-                let rows = min(block, nq - q)
-                queries.withUnsafeBufferPointer { qp in
-                    centres.withUnsafeBufferPointer { cp in
-                        centreProducts.withUnsafeMutableBufferPointer { out in
-                            GEMM.sgemm(transB: true, m: rows, n: lists, k: d, a: qp.baseAddress! + q * d, lda: d, b: cp.baseAddress!, ldb: d,
-                                       c: out.baseAddress!, ldc: lists)
+        var table = [Float](repeating: 0, count: m * ksub)
+        var residual = [Float](repeating: 0, count: d)
+        var listScores = [Float](repeating: 0, count: listRows.reduce(0) { max($0, $1.count) })
+        let removed = removedRows
+        let accepts = { (row: Int) -> Bool in (allowed?[row] ?? true) && (removed.isEmpty || !removed.contains(row)) }
+        queries.withUnsafeBufferPointer { qp in
+        centres.withUnsafeBufferPointer { cp in
+        centreNorms.withUnsafeBufferPointer { norms in
+        vectors.withUnsafeBufferPointer { vp in
+        ids.withUnsafeBufferPointer { idp in
+        centreProducts.withUnsafeMutableBufferPointer { products in
+        table.withUnsafeMutableBufferPointer { tp in
+        residual.withUnsafeMutableBufferPointer { rp in
+        listScores.withUnsafeMutableBufferPointer { sp in
+        CandidateHeap.with(capacity: probes) { nearestLists in
+        CandidateHeap.with(capacity: depth) { best in
+            let vectors = vp.baseAddress!, table = tp.baseAddress!, residual = rp.baseAddress!, scores = sp.baseAddress!
+            for q in 0..<nq {
+                let slot = q % block, query = qp.baseAddress! + q * d
+                if slot == 0 {
+                    GEMM.sgemm(transB: true, m: min(block, nq - q), n: lists, k: d, a: query, lda: d, b: cp.baseAddress!, ldb: d,
+                               c: products.baseAddress!, ldc: lists)
+                }
+                // Lists by ‖q − c‖² (‖q‖² left out: the same for every list), as items were assigned.
+                nearestLists.removeAll()
+                for c in 0..<lists { nearestLists.offer(norms[c] - 2 * products[slot * lists + c], c) }
+                if metric == .innerProduct && m > 0 { innerProductTables(query, into: table) }
+                // Smaller is closer from here: −⟨q, ·⟩ or ‖q − ·‖².
+                best.removeAll()
+                // Nearest list first: its items fill the candidates, and the farther lists' mostly
+                // fail the threshold instead of each replacing the farthest kept.
+                for (_, list) in nearestLists.items.sorted(by: { $0.0 < $1.0 }) {
+                    let rows = listRows[list]
+                    rows.withUnsafeBufferPointer { rows in
+                        let n = rows.count
+                        if m == 0 {
+                            for i in 0..<n where accepts(Int(rows[i])) {
+                                best.offer(DistanceKernel.distance(query, vectors + Int(rows[i]) * d, count: d, metric: metric), Int(rows[i]))
+                            }
+                            return
                         }
-                    }
-                    guard metric == .innerProduct, m > 0 else { return }
-                    codebooks.withUnsafeBufferPointer { bp in
-                        tables.withUnsafeMutableBufferPointer { out in
-                            for j in 0..<m {
-                                // −⟨q_j, codeword⟩ into row slot, columns j·256 ..< (j+1)·256.
-                                GEMM.sgemm(transB: true, m: rows, n: ksub, k: ds, alpha: -1, a: qp.baseAddress! + q * d + j * ds, lda: d,
-                                           b: bp.baseAddress! + j * ksub * ds, ldb: ds, c: out.baseAddress! + j * ksub, ldc: m * ksub)
+                        // IP: ⟨q, c + r̂⟩ = ⟨q, c⟩ + Σ_j ⟨q_j, r̂_j⟩ (one table per query). L2:
+                        // ‖(q − c) − r̂‖² = ‖q − c‖² + Σ_j (‖r̂_j‖² − 2⟨(q − c)_j, r̂_j⟩) (one per list).
+                        var base = -products[slot * lists + list]
+                        if metric != .innerProduct {
+                            base = 0
+                            for t in 0..<d {
+                                residual[t] = query[t] - cp[list * d + t]
+                                base += residual[t] * residual[t]
+                            }
+                            innerProductTables(residual, into: table)
+                            codeNorms.withUnsafeBufferPointer { cn in
+                                for e in 0..<(m * ksub) { table[e] = cn[e] + 2 * table[e] }
                             }
                         }
-                    }
-                }
-            }
-            let query = Array(queries[(q * d)..<((q + 1) * d)])
-            // Lists by ‖q − c‖² (‖q‖² left out: the same for every list), as items were assigned.
-            var nearestLists = NeighbourHeap(nearestFirst: false, capacity: probes + 1)
-            for c in 0..<lists {
-                offer(centreNorms[c] - 2 * centreProducts[slot * lists + c], c, into: &nearestLists, depth: probes)
-            }
-            // Smaller is closer from here: −⟨q, ·⟩ or ‖q − ·‖².
-            var best = NeighbourHeap(nearestFirst: false, capacity: depth + 1)
-            for (_, list) in nearestLists.items {
-                let rows = listRows[list]
-                if rows.isEmpty { continue }
-                if m == 0 {
-                    for r in rows {
-                        let row = Int(r)
-                        guard accepts(row, allowed) else { continue }
-                        offer(distance(query, vectors, offset: row * d), row, into: &best, depth: depth)
-                    }
-                    continue
-                }
-                // IP: ⟨q, c + r̂⟩ = ⟨q, c⟩ + Σ_j ⟨q_j, r̂_j⟩ (the query's rows of `tables`); L2:
-                // ‖(q − c) − r̂‖², a table per list.
-                let listTable = metric == .innerProduct ? tables : l2Table(query, list: list)
-                let tableStart = metric == .innerProduct ? slot * m * ksub : 0
-                let base: Float = metric == .innerProduct ? -centreProducts[slot * lists + list] : 0
-                listCodes[list].withUnsafeBufferPointer { cp in
-                    listTable.withUnsafeBufferPointer { tp in
-                        let table = tp.baseAddress! + tableStart
-                        for (i, r) in rows.enumerated() {
-                            let row = Int(r)
-                            guard accepts(row, allowed) else { continue }
-                            var dist = base
-                            let code = cp.baseAddress! + i * m
-                            for j in 0..<m { dist += table[j * ksub + Int(code[j])] }
-                            offer(dist, row, into: &best, depth: depth)
+                        listCodes[list].withUnsafeBufferPointer { codes in PQKernel.scan(codes: codes.baseAddress!, count: n, m: m, table: table, base: base, into: scores) }
+                        for i in 0..<n {
+                            let score = scores[i]
+                            if best.isFull && score >= best.worst { continue }
+                            let row = Int(rows[i])
+                            if accepts(row) { best.offer(score, row) }
                         }
                     }
                 }
+                var found = best.items
+                if rescores {
+                    // Ask for every candidate's vector first, so their loads overlap.
+                    for (_, row) in found {
+                        var line = 0
+                        while line < d { magpie_prefetch(vectors + row * d + line); line += 16 }
+                    }
+                    for i in found.indices { found[i].0 = DistanceKernel.distance(query, vectors + found[i].1 * d, count: d, metric: metric) }
+                }
+                found.sort { $0.0 != $1.0 ? $0.0 < $1.0 : idp[$0.1] < idp[$1.1] }
+                for (r, hit) in found.prefix(k).enumerated() {
+                    outIDs[q * k + r] = idp[hit.1]
+                    outScores[q * k + r] = metric == .innerProduct ? -hit.0 : hit.0
+                }
             }
-            var found = best.items
-            if parameters.m > 0 && parameters.rescore > 0 {
-                found = found.map { (distance(query, vectors, offset: $0.1 * d), $0.1) }
-            }
-            found.sort { $0.0 != $1.0 ? $0.0 < $1.0 : ids[$0.1] < ids[$1.1] }
-            for (r, hit) in found.prefix(k).enumerated() {
-                outIDs[q * k + r] = ids[hit.1]
-                outScores[q * k + r] = metric == .innerProduct ? -hit.0 : hit.0
-            }
-        }
+        }}}}}}}}}}}
         return SearchResults(k: k, ids: outIDs, scores: outScores)
-    }
-
-    @inline(__always)
-    private func accepts(_ row: Int, _ allowed: [Bool]?) -> Bool {
-        (allowed?[row] ?? true) && (removedRows.isEmpty || !removedRows.contains(row))
-    }
-
-    @inline(__always)
-    private func offer(_ dist: Float, _ row: Int, into heap: inout NeighbourHeap, depth: Int) {
-        if heap.count < depth { heap.push(dist, row) } else if dist < heap.top!.0 { _ = heap.pop(); heap.push(dist, row) }
-    }
-
-    /// ‖(q − c)_j − codeword‖² for every sub-quantizer j and code, for list `list`'s centre c.
-    private func l2Table(_ query: [Float], list: Int) -> [Float] {
-        var table = [Float](repeating: 0, count: parameters.m * Self.codebookSize)
-        for j in 0..<parameters.m {
-            for c in 0..<Self.codebookSize { table[j * Self.codebookSize + c] = residualDistance(query, list: list, sub: j, code: c) }
-        }
-        return table
-    }
-
-    /// Smaller is closer: −⟨q, v⟩ or ‖q − v‖², v the `dimension` floats of `store` from `offset`.
-    @inline(__always)
-    private func distance(_ query: [Float], _ store: [Float], offset: Int) -> Float {
-        query.withUnsafeBufferPointer { q in
-            store.withUnsafeBufferPointer { s in DistanceKernel.distance(q.baseAddress!, s.baseAddress! + offset, count: dimension, metric: metric) }
-        }
     }
 
     /// A copy sharing nothing with this index (the trained quantizers included).
