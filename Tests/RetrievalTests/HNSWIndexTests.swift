@@ -80,6 +80,18 @@ import Testing
         #expect(found.ids.filter { $0 >= 0 }.count == 500)
         #expect(throws: RetrievalError.duplicateID(id: 5)) { try hnsw.add(ids: [5], vectors: [Float](repeating: 0.1, count: d)) }
     }
+
+    /// The two-byte epoch wraps after 65,535 searches: a row marked in the first search must not
+    /// read as visited when the epoch comes round to the same value again.
+    @Test func visitMarksAreClearedWhenTheEpochWraps() {
+        let visited = VisitedSet()
+        let first = visited.next(count: 8)
+        visited.marks[3] = first
+        var epoch = first
+        for _ in 0..<Int(UInt16.max) { epoch = visited.next(count: 8) }
+        #expect(epoch == first, "the epoch should have come round to \(first)")
+        #expect(visited.marks[3] != epoch)
+    }
 }
 
 /// The HNSW file: a round trip gives the same answers, and a damaged file is an error.

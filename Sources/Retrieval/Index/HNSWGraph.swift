@@ -31,29 +31,32 @@ struct HNSWGraph {
     @inline(__always)
     private func slot(_ list: UnsafeMutableRawPointer, _ s: Int) -> Int32 { list.load(fromByteOffset: s * 4, as: Int32.self) }
 
-    /// Calls `body` with each neighbour of `row` on `level` (none above the row's top level).
+    /// Calls `body` with each neighbour of `row` on `level` (none above the row's top level),
+    /// from a copy taken under the row's stripe during a parallel insert.
     @inline(__always)
     func forEachLink(of row: Int, level: Int, _ body: (Int) -> Void) {
-        guard level <= Int(levels[row]) else { return }
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: maxLinks0) { buffer in
+            let count = copyLinks(of: row, level: level, into: buffer.baseAddress!)
+            for s in 0..<count { body(Int(buffer[s])) }
+        }
+    }
+
+    /// Copies the neighbours of `row` on `level` into `buffer` (room for 2·M), under the row's
+    /// stripe during a parallel insert, and returns how many there are.
+    @inline(__always)
+    func copyLinks(of row: Int, level: Int, into buffer: UnsafeMutablePointer<Int32>) -> Int {
+        guard level <= Int(levels[row]) else { return 0 }
         let (list, capacity) = slots(row, level: level)
-        guard let locks else {
-            for s in 0..<capacity {
-                let n = slot(list, s)
-                if n < 0 { return }
-                body(Int(n))
-            }
-            return
+        locks?.lock(row)
+        defer { locks?.unlock(row) }
+        var count = 0
+        while count < capacity {
+            let n = slot(list, count)
+            if n < 0 { break }
+            buffer[count] = n
+            count += 1
         }
-        withUnsafeTemporaryAllocation(of: Int32.self, capacity: capacity) { copy in
-            locks.lock(row)
-            for s in 0..<capacity { copy[s] = slot(list, s) }
-            locks.unlock(row)
-            for s in 0..<capacity {
-                let n = copy[s]
-                if n < 0 { return }
-                body(Int(n))
-            }
-        }
+        return count
     }
 
     /// The neighbours of `row` on `level`; the caller holds its stripe during a parallel insert.
@@ -95,35 +98,39 @@ struct HNSWGraph {
                      visited: VisitedSet, accept: ((Int) -> Bool)?) -> [(d: Float, row: Int)] {
         let epoch = visited.next(count: count)
         var candidates = NeighbourHeap(nearestFirst: true, capacity: ef * 4)
-        var results = NeighbourHeap(nearestFirst: false, capacity: ef + 1)
-        visited.marks.withUnsafeMutableBufferPointer { mp in
-            let marks = mp.baseAddress!
-            marks[entry] = epoch
-            candidates.push(entryDistance, entry)
-            if accept?(entry) ?? true { results.push(entryDistance, entry) }
-            while let (dist, row) = candidates.pop() {
-                if results.count >= ef, dist > results.top!.0 { break }
-                // Ask for the unvisited neighbours' vectors first: their loads overlap instead of
-                // each distance waiting for memory in turn.
-                if locks == nil {
-                    forEachLink(of: row, level: level) { n in
-                        if marks[n] != epoch { magpie_prefetch(nodes + n * nodeStride) }
+        return CandidateHeap.with(capacity: ef) { results in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: maxLinks0) { links in
+            visited.marks.withUnsafeMutableBufferPointer { mp in
+                let marks = mp.baseAddress!, links = links.baseAddress!
+                marks[entry] = epoch
+                candidates.push(entryDistance, entry)
+                if accept?(entry) ?? true { results.offer(entryDistance, entry) }
+                while let (dist, row) = candidates.pop() {
+                    if results.isFull, dist > results.worst { break }
+                    let linked = copyLinks(of: row, level: level, into: links)
+                    // Ask for the unvisited neighbours' vectors first, so their loads overlap
+                    // instead of each distance waiting for memory in turn. The first 256 bytes
+                    // of each: the hardware streams the rest once those arrive.
+                    for s in 0..<linked where marks[Int(links[s])] != epoch {
+                        let node = nodes + Int(links[s]) * nodeStride
+                        for offset in stride(from: 0, to: min(dimension, 64), by: 16) { magpie_prefetch(node + offset) }
                     }
-                }
-                forEachLink(of: row, level: level) { n in
-                    guard marks[n] != epoch else { return }
-                    marks[n] = epoch
-                    let dn = distance(query, n)
-                    if results.count < ef || dn < results.top!.0 {
+                    for s in 0..<linked {
+                        let n = Int(links[s])
+                        guard marks[n] != epoch else { continue }
+                        marks[n] = epoch
+                        let dn = distance(query, n)
+                        guard !results.isFull || dn < results.worst else { continue }
                         candidates.push(dn, n)
-                        guard accept?(n) ?? true else { return }
-                        results.push(dn, n)
-                        if results.count > ef { _ = results.pop() }
+                        // The nearest candidate's links are read next: ask for them now.
+                        if level == 0, let next = candidates.top { magpie_prefetch(nodes + next.1 * nodeStride + dimension) }
+                        if accept?(n) ?? true { results.offer(dn, n) }
                     }
                 }
             }
+            }
+            return results.items.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }.map { (d: $0.0, row: $0.1) }
         }
-        return results.items.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }.map { (d: $0.0, row: $0.1) }
     }
 
     // MARK: Insertion

@@ -274,14 +274,16 @@ extension HNSWIndex: VectorIndex, TombstonedRows {
 }
 
 /// Visit marks for one search: a row is visited in this search when its mark equals the epoch,
-/// so starting a search costs nothing until the epoch wraps.
+/// so starting a search costs nothing until the epoch wraps (every 65,535 searches, when the
+/// marks are cleared). Two-byte marks, as hnswlib keeps them, halve the array a search touches
+/// at random.
 final class VisitedSet {
-    var marks: [UInt32] = []
-    private var epoch: UInt32 = 0
+    var marks: [UInt16] = []
+    private var epoch: UInt16 = 0
 
     /// The epoch of a new search over `count` rows.
-    func next(count: Int) -> UInt32 {
-        if marks.count < count { marks += [UInt32](repeating: 0, count: count - marks.count) }
+    func next(count: Int) -> UInt16 {
+        if marks.count < count { marks += [UInt16](repeating: 0, count: count - marks.count) }
         epoch &+= 1
         if epoch == 0 { for i in marks.indices { marks[i] = 0 }; epoch = 1 }
         return epoch

@@ -259,12 +259,27 @@ public final class IVFPQIndex: @unchecked Sendable {
                 }
                 var found = best.items
                 if rescores {
-                    // Ask for every candidate's vector first, so their loads overlap.
-                    for (_, row) in found {
-                        var line = 0
-                        while line < d { magpie_prefetch(vectors + row * d + line); line += 16 }
+                    // Each candidate's vector is asked for a few candidates ahead of its distance,
+                    // so the loads overlap without flooding the memory queue.
+                    let ahead = 8
+                    func prefetch(_ i: Int) {
+                        guard i < found.count else { return }
+                        var offset = 0
+                        while offset < d { magpie_prefetch(vectors + found[i].1 * d + offset); offset += 16 }
                     }
-                    for i in found.indices { found[i].0 = DistanceKernel.distance(query, vectors + found[i].1 * d, count: d, metric: metric) }
+                    for i in 0..<ahead { prefetch(i) }
+                    for i in found.indices {
+                        prefetch(i + ahead)
+                        found[i].0 = DistanceKernel.distance(query, vectors + found[i].1 * d, count: d, metric: metric)
+                    }
+                    // Only the best k are returned: keep those at or below the k-th distance.
+                    if found.count > k {
+                        let kth = CandidateHeap.with(capacity: k) { heap in
+                            for (distance, row) in found { heap.offer(distance, row) }
+                            return heap.worst
+                        }
+                        found.removeAll { $0.0 > kth }
+                    }
                 }
                 found.sort { $0.0 != $1.0 ? $0.0 < $1.0 : idp[$0.1] < idp[$1.1] }
                 for (r, hit) in found.prefix(k).enumerated() {
