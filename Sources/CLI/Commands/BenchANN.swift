@@ -32,6 +32,10 @@ struct BenchANNCommand: ParsableCommand {
     @Option(name: .customLong("ef-search"), help: "Search beam widths to measure (comma-separated).") var efSearch = "16,32,64,128,256"
     @Option(help: "Items as a .npy (rows × dim float32) instead of the generated mixture.") var base: String?
     @Option(name: .customLong("query-file"), help: "Queries as a .npy (with --base).") var queryFile: String?
+    @Option(name: .customLong("index-file"), help: ArgumentHelp(
+        "Save the built index to this file, or load it from there when it exists, to measure searches without rebuilding.",
+        discussion: "The file must come from a run with the same vectors (--n, --dim, --clusters or --base) and index settings; build time then reports the load.",
+        valueName: "path")) var indexFile: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
@@ -56,10 +60,25 @@ struct BenchANNCommand: ParsableCommand {
             base = Array(all[0..<(n * dim)]); query = Array(all[(n * dim)...])
         }
         let ids = (0..<n).map(Int64.init)
-        let hnsw = ivf ? nil : HNSWIndex(dimension: dim, parameters: .init(m: m, efConstruction: efConstruction))
-        let ivfpq = ivf ? try IVFPQIndex(dimension: dim, parameters: .init(nlist: nlist, m: pqM, rescore: rescore)) : nil
-        let index: any VectorIndex = hnsw ?? ivfpq!
-        let build = try RetrievalBench.seconds { try index.add(ids: ids, vectors: base) }
+        var hnsw = ivf ? nil : HNSWIndex(dimension: dim, parameters: .init(m: m, efConstruction: efConstruction))
+        var ivfpq = ivf ? try IVFPQIndex(dimension: dim, parameters: .init(nlist: nlist, m: pqM, rescore: rescore)) : nil
+        let file = indexFile.map { URL(fileURLWithPath: $0) }
+        let loads = file.map { FileManager.default.fileExists(atPath: $0.path) } ?? false
+        let build = try RetrievalBench.seconds {
+            if let file, loads {
+                if ivf { ivfpq = try IVFPQIndex.load(from: file).index } else { hnsw = try HNSWIndex.load(from: file).index }
+            } else {
+                try (hnsw as (any PersistentIndex)? ?? ivfpq!).add(ids: ids, vectors: base)
+            }
+        }
+        let index: any PersistentIndex = hnsw ?? ivfpq!
+        if loads {
+            guard index.count == n, index.dimension == dim else {
+                throw ValidationError("--index-file holds \(index.count) × \(index.dimension) vectors, not \(n) × \(dim): remove it to rebuild")
+            }
+        } else if let file {
+            try index.save(to: file, stamp: n)
+        }
         let exact = FlatIndex(dimension: dim)
         try exact.add(ids: ids, vectors: base)
         let truth = try exact.search(query, k: 10)
@@ -85,15 +104,16 @@ struct BenchANNCommand: ParsableCommand {
         }
         if json {
             let object: [String: Any] = ["type": type, "n": n, "dim": dim, "m": m, "ef_construction": efConstruction, "nlist": nlist,
-                                         "pq_m": pqM, "rescore": rescore, "build_s": build,
+                                         "pq_m": pqM, "rescore": rescore, "build_s": build, "loaded": loads,
                                          "peak_rss_mib": RetrievalBench.peakRSSMiB, "search": rows,
                                          "index_bytes": index.memoryBytes, "exact_bytes": exact.memoryBytes,
                                          "exact_queries_per_s": Double(sample) / exactSeconds]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
             return
         }
-        print(String(format: "%@ over %d × %d (%d clusters): build %.1f s (%.0f items/s), peak RSS %.0f MiB",
-                     "\(index.spec)", n, dim, clusters, build, Double(n) / build, RetrievalBench.peakRSSMiB))
+        let made = loads ? String(format: "loaded in %.1f s", build) : String(format: "build %.1f s (%.0f items/s)", build, Double(n) / build)
+        print(String(format: "%@ over %d × %d (%d clusters): %@, peak RSS %.0f MiB",
+                     "\(index.spec)", n, dim, clusters, made, RetrievalBench.peakRSSMiB))
         for row in rows {
             print(String(format: "  %@ %4d: %8.0f queries/s (one thread), recall@10 %.4f", knob,
                          row[knob] as! Int, row["queries_per_s"] as! Double, row["recall_at_10"] as! Double))

@@ -45,7 +45,8 @@ struct HNSWGraph {
     /// stripe during a parallel insert, and returns how many there are.
     @inline(__always)
     func copyLinks(of row: Int, level: Int, into buffer: UnsafeMutablePointer<Int32>) -> Int {
-        guard level <= Int(levels[row]) else { return 0 }
+        // Every row is on layer 0: no read of its level there (at a million rows it misses cache).
+        guard level == 0 || level <= Int(levels[row]) else { return 0 }
         let (list, capacity) = slots(row, level: level)
         locks?.lock(row)
         defer { locks?.unlock(row) }
@@ -109,12 +110,8 @@ struct HNSWGraph {
                     if results.isFull, dist > results.worst { break }
                     let linked = copyLinks(of: row, level: level, into: links)
                     // Ask for the unvisited neighbours' vectors first, so their loads overlap
-                    // instead of each distance waiting for memory in turn. The first 256 bytes
-                    // of each: the hardware streams the rest once those arrive.
-                    for s in 0..<linked where marks[Int(links[s])] != epoch {
-                        let node = nodes + Int(links[s]) * nodeStride
-                        for offset in stride(from: 0, to: min(dimension, 64), by: 16) { magpie_prefetch(node + offset) }
-                    }
+                    // instead of each distance waiting for memory in turn.
+                    for s in 0..<linked where marks[Int(links[s])] != epoch { prefetchVector(Int(links[s])) }
                     for s in 0..<linked {
                         let n = Int(links[s])
                         guard marks[n] != epoch else { continue }
@@ -168,9 +165,12 @@ struct HNSWGraph {
                     if theirs.count < capacity {
                         theirs.append(row)
                     } else {
-                        // Full: keep the best `capacity` of their neighbours plus the new item.
+                        // Full: re-select among their neighbours plus the new item by the heuristic,
+                        // without filling up with the pruned ones (as hnswlib does): at a million
+                        // items that gave higher recall at the same efSearch and a faster build.
+                        for t in theirs { prefetchVector(t) }
                         let all = (theirs + [row]).map { (d: distance(between: neighbour.row, $0), row: $0) }.sorted { $0.d < $1.d }
-                        theirs = selectNeighbours(all, count: capacity).map(\.row)
+                        theirs = selectNeighbours(all, count: capacity, fillUp: false).map(\.row)
                     }
                     writeHeld(neighbour.row, level: l, theirs)
                 }
@@ -181,19 +181,28 @@ struct HNSWGraph {
     }
 
     /// The paper's heuristic: walk candidates nearest first and keep one only when it is closer
-    /// to the new item than to every one kept so far; fill up with the nearest rejected ones.
-    func selectNeighbours(_ candidates: [(d: Float, row: Int)], count: Int) -> [(d: Float, row: Int)] {
+    /// to the new item than to every one kept so far; with `fillUp`, fill up with the nearest
+    /// rejected ones (a new item's own links: at 100,000 items that raised recall at small efSearch).
+    func selectNeighbours(_ candidates: [(d: Float, row: Int)], count: Int, fillUp: Bool = true) -> [(d: Float, row: Int)] {
         var kept: [(d: Float, row: Int)] = [], rejected: [(d: Float, row: Int)] = []
         kept.reserveCapacity(count)
         for c in candidates {
             guard kept.count < count else { break }
             if kept.allSatisfy({ distance(between: c.row, $0.row) > c.d }) { kept.append(c) } else { rejected.append(c) }
         }
-        for r in rejected where kept.count < count { kept.append(r) }
+        if fillUp { for r in rejected where kept.count < count { kept.append(r) } }
         return kept
     }
 
     // MARK: Distances
+
+    /// Asks for the first 256 bytes of `row`'s vector (the hardware streams the rest once those
+    /// arrive; asking for all of it floods the memory queue).
+    @inline(__always)
+    func prefetchVector(_ row: Int) {
+        let node = nodes + row * nodeStride
+        for offset in stride(from: 0, to: min(dimension, 64), by: 16) { magpie_prefetch(node + offset) }
+    }
 
     /// Smaller is closer: −⟨q, v⟩ for inner product, ‖q − v‖² for L2.
     @inline(__always)
