@@ -1,6 +1,8 @@
 // Small C helpers for the approximate indexes that Swift cannot spell: a cache prefetch hint,
 // and distance kernels on AVX-512 (Swift code targets generic x86-64, without AVX) picked at run
 // time when the CPU has it.
+#include <stdint.h>
+
 static inline void magpie_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
 #if defined(__x86_64__)
@@ -46,6 +48,17 @@ static inline float magpie_l2sq_avx512(const float *a, const float *b, long n) {
     for (; j < n; j++) { float t = a[j] - b[j]; s += t * t; }
     return s;
 }
+
+/// out[i] = −⟨q, x_i⟩ (`l2` 0) or ‖q − x_i‖² (`l2` 1) for x_i = base + rows[i]·stride, i < count:
+/// one call for all the neighbours a graph search scores at a step.
+__attribute__((target("avx512f")))
+static inline void magpie_distances_avx512(const float *q, const float *base, long stride, const int32_t *rows, long count,
+                                           long d, int l2, float *out) {
+    for (long i = 0; i < count; i++) {
+        const float *x = base + (long)rows[i] * stride;
+        out[i] = l2 ? magpie_l2sq_avx512(q, x, d) : -magpie_dot_avx512(q, x, d);
+    }
+}
 #else
 // Elsewhere the Swift kernels run; these exist so the callers compile.
 static inline int magpie_has_avx512f(void) { return 0; }
@@ -54,5 +67,12 @@ static inline float magpie_dot_avx512(const float *a, const float *b, long n) {
 }
 static inline float magpie_l2sq_avx512(const float *a, const float *b, long n) {
     float s = 0; for (long j = 0; j < n; j++) { float t = a[j] - b[j]; s += t * t; } return s;
+}
+static inline void magpie_distances_avx512(const float *q, const float *base, long stride, const int32_t *rows, long count,
+                                           long d, int l2, float *out) {
+    for (long i = 0; i < count; i++) {
+        const float *x = base + (long)rows[i] * stride;
+        out[i] = l2 ? magpie_l2sq_avx512(q, x, d) : -magpie_dot_avx512(q, x, d);
+    }
 }
 #endif

@@ -23,4 +23,31 @@ import TensorCore
             }
         }
     }
+
+    /// The per-step batch call gives each listed row's distance, rows read `stride` floats apart.
+    @Test func batchDistancesMatchOneAtATime() {
+        let d = 37, stride = 45, rowsInBase = 20
+        var rng = RNG(seed: 9)
+        let query = (0..<d).map { _ in rng.uniform(-1, 1) }
+        let base = (0..<(rowsInBase * stride)).map { _ in rng.uniform(-1, 1) }
+        let rows: [Int32] = [19, 0, 7, 7, 3]
+        for metric in [DistanceMetric.innerProduct, .l2] {
+            var out = [Float](repeating: .nan, count: rows.count + 1)
+            query.withUnsafeBufferPointer { q in
+                base.withUnsafeBufferPointer { b in
+                    rows.withUnsafeBufferPointer { r in
+                        out.withUnsafeMutableBufferPointer { o in
+                            DistanceKernel.distances(q.baseAddress!, base: b.baseAddress!, stride: stride, rows: r.baseAddress!, count: rows.count,
+                                                     dimension: d, metric: metric, into: o.baseAddress!)
+                        }
+                    }
+                }
+                for (i, row) in rows.enumerated() {
+                    let one = base.withUnsafeBufferPointer { DistanceKernel.distance(q.baseAddress!, $0.baseAddress! + Int(row) * stride, count: d, metric: metric) }
+                    #expect(out[i] == one, "\(metric) row \(row)")
+                }
+            }
+            #expect(out[rows.count].isNaN, "wrote past the rows")
+        }
+    }
 }

@@ -14,6 +14,18 @@ enum DistanceKernel {
         return portable(a, b, count: n, metric: metric)
     }
 
+    /// `distance(query, base + rows[i] · stride)` into `out[i]` for each of `count` rows: one
+    /// call per graph-search step instead of one per neighbour.
+    @inline(__always)
+    static func distances(_ query: UnsafePointer<Float>, base: UnsafePointer<Float>, stride: Int, rows: UnsafePointer<Int32>, count: Int,
+                          dimension: Int, metric: DistanceMetric, into out: UnsafeMutablePointer<Float>) {
+        if usesAVX512 {
+            magpie_distances_avx512(query, base, stride, rows, count, dimension, metric == .innerProduct ? 0 : 1, out)
+            return
+        }
+        for i in 0..<count { out[i] = portable(query, base + Int(rows[i]) * stride, count: dimension, metric: metric) }
+    }
+
     /// The same on generic x86-64 (two SSE lanes per SIMD8).
     @inline(__always)
     static func portable(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count n: Int, metric: DistanceMetric) -> Float {

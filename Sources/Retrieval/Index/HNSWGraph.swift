@@ -101,22 +101,30 @@ struct HNSWGraph {
         var candidates = NeighbourHeap(nearestFirst: true, capacity: ef * 4)
         return CandidateHeap.with(capacity: ef) { results in
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: maxLinks0) { links in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: maxLinks0) { distances in
             visited.marks.withUnsafeMutableBufferPointer { mp in
-                let marks = mp.baseAddress!, links = links.baseAddress!
+                let marks = mp.baseAddress!, links = links.baseAddress!, distances = distances.baseAddress!
                 marks[entry] = epoch
                 candidates.push(entryDistance, entry)
                 if accept?(entry) ?? true { results.offer(entryDistance, entry) }
                 while let (dist, row) = candidates.pop() {
                     if results.isFull, dist > results.worst { break }
-                    let linked = copyLinks(of: row, level: level, into: links)
-                    // Ask for the unvisited neighbours' vectors first, so their loads overlap
-                    // instead of each distance waiting for memory in turn.
-                    for s in 0..<linked where marks[Int(links[s])] != epoch { prefetchVector(Int(links[s])) }
-                    for s in 0..<linked {
+                    // The unvisited neighbours, marked and their vectors asked for first, so their
+                    // loads overlap instead of each distance waiting for memory in turn; then all
+                    // their distances in one kernel call.
+                    var fresh = 0
+                    for s in 0..<copyLinks(of: row, level: level, into: links) {
                         let n = Int(links[s])
                         guard marks[n] != epoch else { continue }
                         marks[n] = epoch
-                        let dn = distance(query, n)
+                        prefetchVector(n)
+                        links[fresh] = links[s]
+                        fresh += 1
+                    }
+                    DistanceKernel.distances(query, base: nodes, stride: nodeStride, rows: links, count: fresh, dimension: dimension,
+                                             metric: metric, into: distances)
+                    for s in 0..<fresh {
+                        let n = Int(links[s]), dn = distances[s]
                         guard !results.isFull || dn < results.worst else { continue }
                         candidates.push(dn, n)
                         // The nearest candidate's links are read next: ask for them now.
@@ -124,6 +132,7 @@ struct HNSWGraph {
                         if accept?(n) ?? true { results.offer(dn, n) }
                     }
                 }
+            }
             }
             }
             return results.items.sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }.map { (d: $0.0, row: $0.1) }
