@@ -49,16 +49,7 @@ static inline float magpie_l2sq_avx512(const float *a, const float *b, long n) {
     return s;
 }
 
-/// out[i] = −⟨q, x_i⟩ (`l2` 0) or ‖q − x_i‖² (`l2` 1) for x_i = base + rows[i]·stride, i < count:
-/// one call for all the neighbours a graph search scores at a step.
-__attribute__((target("avx512f")))
-static inline void magpie_distances_avx512(const float *q, const float *base, long stride, const int32_t *rows, long count,
-                                           long d, int l2, float *out) {
-    for (long i = 0; i < count; i++) {
-        const float *x = base + (long)rows[i] * stride;
-        out[i] = l2 ? magpie_l2sq_avx512(q, x, d) : -magpie_dot_avx512(q, x, d);
-    }
-}
+#define MAGPIE_AVX512 __attribute__((target("avx512f")))
 #else
 // Elsewhere the Swift kernels run; these exist so the callers compile.
 static inline int magpie_has_avx512f(void) { return 0; }
@@ -68,6 +59,13 @@ static inline float magpie_dot_avx512(const float *a, const float *b, long n) {
 static inline float magpie_l2sq_avx512(const float *a, const float *b, long n) {
     float s = 0; for (long j = 0; j < n; j++) { float t = a[j] - b[j]; s += t * t; } return s;
 }
+#define MAGPIE_AVX512
+#endif
+
+/// out[i] = −⟨q, x_i⟩ (`l2` 0) or ‖q − x_i‖² (`l2` 1) for x_i = base + rows[i]·stride, i < count:
+/// one call for all the neighbours a graph search scores at a step (compiled for AVX-512 where
+/// the kernels above are, so they inline into it).
+MAGPIE_AVX512
 static inline void magpie_distances_avx512(const float *q, const float *base, long stride, const int32_t *rows, long count,
                                            long d, int l2, float *out) {
     for (long i = 0; i < count; i++) {
@@ -75,4 +73,3 @@ static inline void magpie_distances_avx512(const float *q, const float *base, lo
         out[i] = l2 ? magpie_l2sq_avx512(q, x, d) : -magpie_dot_avx512(q, x, d);
     }
 }
-#endif

@@ -152,23 +152,35 @@ public final class IVFPQIndex: @unchecked Sendable {
         codebooks = books
     }
 
-    /// The m codes of `x`'s residual from list `list`'s centre: per sub-vector r_j the codeword w
-    /// nearest by ‖r_j − w‖² = ‖r_j‖² + ‖w‖² − 2⟨r_j, w⟩, i.e. the least ‖w‖² − 2⟨r_j, w⟩.
+    /// The m codes of `x`'s residual from list `list`'s centre: per sub-vector the codeword with
+    /// the least entry of its residual table (the nearest).
     private func encode(_ x: UnsafePointer<Float>, list: Int, residual: UnsafeMutablePointer<Float>,
                         table: UnsafeMutablePointer<Float>, into codes: inout [UInt8]) {
-        let d = dimension, ksub = Self.codebookSize
-        for t in 0..<d { residual[t] = x[t] - centres[list * d + t] }
-        innerProductTables(residual, into: table)
-        codeNorms.withUnsafeBufferPointer { norms in
-            for j in 0..<parameters.m {
-                var best = Float.infinity, bestCode = 0
-                for c in 0..<ksub {
-                    let score = norms[j * ksub + c] + 2 * table[j * ksub + c]
-                    if score < best { best = score; bestCode = c }
-                }
-                codes.append(UInt8(bestCode))
-            }
+        let ksub = Self.codebookSize
+        _ = residualTable(x, list: list, residual: residual, into: table)
+        for j in 0..<parameters.m {
+            var best = Float.infinity, bestCode = 0
+            for c in 0..<ksub where table[j * ksub + c] < best { best = table[j * ksub + c]; bestCode = c }
+            codes.append(UInt8(bestCode))
         }
+    }
+
+    /// For r = x − centre of `list` (left in `residual`): table[j·256 + c] = ‖w‖² − 2⟨r_j, w⟩ for
+    /// codeword w = c of sub-quantizer j, i.e. ‖r_j − w‖² − ‖r_j‖²; returns ‖r‖². So ‖r − r̂‖² is the
+    /// returned value plus one entry per sub-quantizer.
+    private func residualTable(_ x: UnsafePointer<Float>, list: Int, residual: UnsafeMutablePointer<Float>,
+                               into table: UnsafeMutablePointer<Float>) -> Float {
+        let d = dimension
+        var norm: Float = 0
+        for t in 0..<d {
+            residual[t] = x[t] - centres[list * d + t]
+            norm += residual[t] * residual[t]
+        }
+        innerProductTables(residual, into: table)
+        codeNorms.withUnsafeBufferPointer { cn in
+            for e in 0..<(parameters.m * Self.codebookSize) { table[e] = cn[e] + 2 * table[e] }
+        }
+        return norm
     }
 
     /// −⟨v_j, w⟩ for every sub-vector v_j of `v` and codeword w of its sub-quantizer (m × 256).
@@ -236,18 +248,8 @@ public final class IVFPQIndex: @unchecked Sendable {
                         }
                         // IP: ⟨q, c + r̂⟩ = ⟨q, c⟩ + Σ_j ⟨q_j, r̂_j⟩ (one table per query). L2:
                         // ‖(q − c) − r̂‖² = ‖q − c‖² + Σ_j (‖r̂_j‖² − 2⟨(q − c)_j, r̂_j⟩) (one per list).
-                        var base = -products[slot * lists + list]
-                        if metric != .innerProduct {
-                            base = 0
-                            for t in 0..<d {
-                                residual[t] = query[t] - cp[list * d + t]
-                                base += residual[t] * residual[t]
-                            }
-                            innerProductTables(residual, into: table)
-                            codeNorms.withUnsafeBufferPointer { cn in
-                                for e in 0..<(m * ksub) { table[e] = cn[e] + 2 * table[e] }
-                            }
-                        }
+                        let base = metric == .innerProduct ? -products[slot * lists + list]
+                                                            : residualTable(query, list: list, residual: residual, into: table)
                         listCodes[list].withUnsafeBufferPointer { codes in PQKernel.scan(codes: codes.baseAddress!, count: n, m: m, table: table, base: base, into: scores) }
                         for i in 0..<n {
                             let score = scores[i]
