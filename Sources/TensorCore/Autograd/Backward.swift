@@ -9,12 +9,12 @@ extension Tensor {
         precondition(requiresGrad, "backward() on a tensor that does not require grad")
         if let seed { precondition(seed.count == count, "seed has \(seed.count) elements, tensor has \(count)") }
         let order = topologicalOrder()
-        accumulateGrad(seed ?? [1])
+        accumulateGrad(seed ?? [1])  // row-major, converted to this tensor's gradient layout
         for t in order.reversed() {
             guard let node = t.node else { continue }
             t.node = nil
-            guard let g = t.grad else { continue }
-            if !t.retainsGrad { t.grad = nil }
+            guard let g = t.gradStorage else { continue }
+            if !t.retainsGrad { t.gradStorage = nil }
             node.backward(g)
         }
     }
@@ -36,22 +36,33 @@ extension Tensor {
         return order
     }
 
-    /// Adds `g` into this tensor's gradient (takes ownership when there is none yet).
-    func accumulateGrad(_ g: [Float]) {
+    /// Adds the row-major gradient `g` into this tensor's gradient (takes ownership when there is
+    /// none yet and no conversion is needed).
+    func accumulateGrad(_ g: [Float]) { accumulateGrad(g, layout: .plain) }
+
+    /// Adds `g`, laid out as `layout`, into this tensor's gradient (kept in `gradientLayout`).
+    func accumulateGrad(_ g: [Float], layout: TensorLayout) {
         guard requiresGrad else { return }
         precondition(g.count == count, "gradient has \(g.count) elements, tensor has \(count)")
-        if grad == nil { grad = g; return }
-        grad!.withUnsafeMutableBufferPointer { dst in
+        let g = inLayout(g, from: layout, to: gradientLayout)
+        if gradStorage == nil { gradStorage = g; return }
+        gradStorage!.withUnsafeMutableBufferPointer { dst in
             g.withUnsafeBufferPointer { src in
                 for i in 0..<dst.count { dst[i] += src[i] }
             }
         }
     }
 
-    /// Lets a kernel add straight into this tensor's gradient buffer (zero-filled on first use).
+    /// Lets a kernel add straight into this tensor's row-major gradient buffer (zero-filled on
+    /// first use).
     func withGradBuffer(_ body: (UnsafeMutableBufferPointer<Float>) -> Void) {
         guard requiresGrad else { return }
-        if grad == nil { grad = [Float](repeating: 0, count: count) }
-        grad!.withUnsafeMutableBufferPointer { body($0) }
+        guard gradientLayout == .plain else {
+            var plain = [Float](repeating: 0, count: count)
+            plain.withUnsafeMutableBufferPointer { body($0) }
+            return accumulateGrad(plain)
+        }
+        if gradStorage == nil { gradStorage = [Float](repeating: 0, count: count) }
+        gradStorage!.withUnsafeMutableBufferPointer { body($0) }
     }
 }

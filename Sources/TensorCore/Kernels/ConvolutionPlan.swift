@@ -19,17 +19,31 @@ enum ConvolutionPlan {
         return .im2col
     }
 
-    func forward(_ g: ConvGeometry, x: [Float], weight: [Float], bias: [Float]?, epilogue: ConvEpilogue? = nil) -> [Float] {
+    /// Whether `forward` and `backward` take the input in any `TensorLayout` (else plain).
+    var readsBlocked: Bool {
+        if case .oneDNN = self { return true }
+        return false
+    }
+
+    /// The layout of the forward output and of the output gradient backward takes.
+    var outputLayout: TensorLayout {
+        if case .oneDNN(let conv) = self { return conv.outputLayout }
+        return .plain
+    }
+
+    func forward(_ g: ConvGeometry, x: [Float], xLayout: TensorLayout = .plain, weight: [Float], bias: [Float]?,
+                 epilogue: ConvEpilogue? = nil) -> [Float] {
         guard case .oneDNN(let conv) = self else {
             return ConvKernel.forward(g, x: x, weight: weight, bias: bias, epilogue: epilogue)
         }
         let fused = epilogue != nil && conv.fusesEpilogue
+        precondition(fused || epilogue == nil || conv.outputLayout == .plain, "a Swift epilogue needs a plain output")
         var y = [Float].overwritten(count: g.n * g.k * g.p) { py in
             x.withUnsafeBufferPointer { px in
                 withOptionalPointer(bias) { pb in
                     withOptionalPointer(fused ? epilogue?.scale : nil) { scale in
                         withOptionalPointer(fused ? epilogue?.shift : nil) { shift in
-                            conv.forward(x: px.baseAddress!, weight: weight, bias: pb,
+                            conv.forward(x: px.baseAddress!, xLayout: xLayout, weight: weight, bias: pb,
                                          epilogue: scale.map { ($0, shift!) }, y: py.baseAddress!)
                         }
                     }
@@ -49,12 +63,15 @@ enum ConvolutionPlan {
         return y
     }
 
-    func backward(_ g: ConvGeometry, x: [Float], weight: [Float], gy: [Float],
+    /// The gradients for output gradient `gy` (in `outputLayout`); gx comes laid out as `gxLayout`.
+    func backward(_ g: ConvGeometry, x: [Float], xLayout: TensorLayout = .plain, weight: [Float], gy: [Float],
+                  gxLayout: TensorLayout = .plain,
                   wantX: Bool, wantW: Bool, wantB: Bool) -> (gx: [Float]?, gw: [Float]?, gb: [Float]?) {
         guard case .oneDNN(let conv) = self else {
             return ConvKernel.backward(g, x: x, weight: weight, gy: gy, wantX: wantX, wantW: wantW, wantB: wantB)
         }
-        let gb = wantB ? ConvKernel.biasGradient(g, gy: gy) : nil
+        let gb = wantB ? ConvKernel.biasGradient(g, gy: TensorLayout.convert(gy, shape: [g.n, g.k, g.oh, g.ow],
+                                                                              from: conv.outputLayout, to: .plain)) : nil
         if !wantX && !wantW { return (nil, nil, gb) }
         var gx: [Float]? = wantX ? .uninitialized(count: x.count) : nil
         var gw: [Float]? = wantW ? .uninitialized(count: weight.count) : nil
@@ -63,8 +80,8 @@ enum ConvolutionPlan {
                 gy.withUnsafeBufferPointer { pgy in
                     withOptionalBuffer(&gx) { pgx in
                         withOptionalBuffer(&gw) { pgw in
-                            conv.backward(x: px.baseAddress!, weight: pw.baseAddress!, gy: pgy.baseAddress!,
-                                          gx: pgx, gw: pgw)
+                            conv.backward(x: px.baseAddress!, xLayout: xLayout, weight: pw.baseAddress!,
+                                          gy: pgy.baseAddress!, gx: pgx, gxLayout: gxLayout, gw: pgw)
                         }
                     }
                 }

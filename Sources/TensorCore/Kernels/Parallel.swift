@@ -35,8 +35,8 @@ public enum Parallel {
             if count > 0 { body(0..<count) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let lo = count * w / workers, hi = count * (w + 1) / workers
+        OpenMPTeam.run(workers) { w, team in
+            let lo = count * w / team, hi = count * (w + 1) / team
             if lo < hi { body(lo..<hi) }
         }
     }

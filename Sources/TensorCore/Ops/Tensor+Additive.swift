@@ -17,9 +17,13 @@ extension Tensor {
         let n = Shape.count(outShape)
         let active = activation != .identity, slope = activation.negativeSlope
         let sign: Float = negateB ? -1 : 1
+        // Same-shape operands are added as stored: blocked16 when either is (a residual sum
+        // between training convolutions), the other converted.
+        let layout: TensorLayout = a.shape == b.shape && (a.storageLayout == .blocked16 || b.storageLayout == .blocked16)
+            ? .blocked16 : .plain
         let out = [Float].overwritten(count: n) { o in
-            a.data.withUnsafeBufferPointer { x in
-                b.data.withUnsafeBufferPointer { y in
+            a.values(in: layout).withUnsafeBufferPointer { x in
+                b.values(in: layout).withUnsafeBufferPointer { y in
                     if a.shape == b.shape {
                         Parallel.chunks(n, costPerItem: 2) { r in
                             let (ox, xx, yy) = (o.baseAddress!, x.baseAddress!, y.baseAddress!)
@@ -50,7 +54,7 @@ extension Tensor {
             }
         }
         let y = active ? out : []
-        return Tensor(shape: outShape, data: out, op: op, inputs: [a, b]) { g in
+        return Tensor(shape: outShape, data: out, layout: layout, op: op, inputs: [a, b]) { g in
             var gz = g
             if active {
                 gz = [Float].overwritten(count: n) { o in
@@ -63,7 +67,7 @@ extension Tensor {
                     }
                 }
             }
-            if a.requiresGrad { a.accumulateGrad(Broadcast.reduce(gz, from: outShape, to: a.shape)) }
+            if a.requiresGrad { a.accumulateGrad(Broadcast.reduce(gz, from: outShape, to: a.shape), layout: layout) }
             if b.requiresGrad {
                 var gb = Broadcast.reduce(gz, from: outShape, to: b.shape)
                 if negateB {
@@ -71,7 +75,7 @@ extension Tensor {
                         Parallel.chunks(p.count, costPerItem: 1) { r in for i in r { p[i] = -p[i] } }
                     }
                 }
-                b.accumulateGrad(gb)
+                b.accumulateGrad(gb, layout: layout)
             }
         }
     }

@@ -22,18 +22,24 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
         precondition(t.shape == [c], "batchNorm: per-channel tensors must be [\(c)], got \(t.shape)")
     }
     let active = activation != .identity, slope = activation.negativeSlope
+    // A blocked16 map (between training convolutions) is normalised as it is stored.
+    let layout: TensorLayout = x.storageLayout == .blocked16 ? .blocked16 : .plain
+    let xData = x.values(in: layout)
+    let blocked = layout == .blocked16 ? BatchNormBlockedKernel(n: n, c: c, s: s) : nil
     var mean = [Float](repeating: 0, count: c), invStd = [Float](repeating: 0, count: c)
     // Values per channel in the whole batch: M here, the sum over ranks when synchronised.
     var count = m
     if training {
         precondition(m > 1, "batchNorm in training needs more than one value per channel, got input \(x.shape)")
         var variance = [Float](repeating: 0, count: c)
-        if let reduce = BatchNormSync.reduce {
+        if let blocked {
+            (mean, variance, count) = xData.withUnsafeBufferPointer { blocked.statistics($0.baseAddress!, reduce: BatchNormSync.reduce) }
+        } else if let reduce = BatchNormSync.reduce {
             (mean, variance, count) = synchronisedStatistics(x, n: n, c: c, s: s, reduce: reduce)
         } else {
         mean.withUnsafeMutableBufferPointer { meanOut in
         variance.withUnsafeMutableBufferPointer { varOut in
-        x.data.withUnsafeBufferPointer { px in
+        xData.withUnsafeBufferPointer { px in
             Parallel.chunks(c, costPerItem: 2 * m) { channels in
                 for ch in channels {
                     // Two passes, blocks summed in SIMD lanes and added in Double: one-pass
@@ -69,7 +75,12 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
     let gamma = weight?.data ?? [Float](repeating: 1, count: c)
     let beta = bias?.data ?? [Float](repeating: 0, count: c)
     let y = [Float].overwritten(count: x.count) { py in
-        x.data.withUnsafeBufferPointer { px in
+        xData.withUnsafeBufferPointer { px in
+            if let blocked {
+                let scale = (0..<c).map { gamma[$0] * invStd[$0] }
+                return blocked.forward(px.baseAddress!, py.baseAddress!, scale: scale,
+                                       shift: (0..<c).map { beta[$0] - mean[$0] * scale[$0] }, active: active, slope: slope)
+            }
             Parallel.chunks(c, costPerItem: m) { channels in
                 for ch in channels {
                     let scale = gamma[ch] * invStd[ch], shift = beta[ch] - mean[ch] * scale
@@ -83,13 +94,12 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
         }
     }
     let inputs = [x] + [weight, bias].compactMap { $0 }
-    let xData = x.data
     let op: StaticString = switch activation {
     case .identity: "batch_norm"
     case .relu: "batch_norm_relu"
     case .leakyRelu: "batch_norm_leaky_relu"
     }
-    let out = Tensor(shape: x.shape, data: y, op: op, inputs: inputs) { g in
+    let out = Tensor(shape: x.shape, data: y, layout: layout, op: op, inputs: inputs) { g in
         var sumG = [Float](repeating: 0, count: c), sumGX = [Float](repeating: 0, count: c)
         let wantX = x.requiresGrad
         // y is only read when an activation is fused; identity passes g in its place.
@@ -128,6 +138,32 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
         // Synchronised: the input gradient needs Σgz and Σgz·x̂ over all ranks, so a first pass
         // takes this rank's sums (they stay the affine gradients) and the input gradient waits
         // for their reduction.
+        if let blocked {
+            let gx = [Float].overwritten(count: wantX ? xData.count : 0) { pgx in
+                xData.withUnsafeBufferPointer { px in
+                yData.withUnsafeBufferPointer { pyd in
+                g.withUnsafeBufferPointer { pg in
+                    let py = active ? pyd.baseAddress! : pg.baseAddress!
+                    let sums = blocked.sums(pg.baseAddress!, py, px.baseAddress!, mean: mean, active: active, slope: slope)
+                    (sumG, sumGX) = (sums.sumG, (0..<c).map { sums.sumGX[$0] * invStd[$0] })
+                    guard wantX else { return }
+                    // Synchronised, the input gradient takes the sums over all ranks.
+                    var totals = (sumG + sumGX).map(Double.init)
+                    if training, let reduce = BatchNormSync.reduce { reduce(&totals) }
+                    blocked.inputGradient(pg.baseAddress!, py, px.baseAddress!, pgx.baseAddress!, training: training,
+                                          k: (0..<c).map { gamma[$0] * invStd[$0] },
+                                          a: (0..<c).map { Float(totals[$0] / Double(count)) },
+                                          b: (0..<c).map { Float(totals[c + $0] / Double(count)) * invStd[$0] },
+                                          mean: mean, active: active, slope: slope)
+                }
+                }
+                }
+            }
+            if wantX { x.accumulateGrad(gx, layout: .blocked16) }
+            weight?.accumulateGrad(sumGX)
+            bias?.accumulateGrad(sumG)
+            return
+        }
         let global: [Double]? = (training ? BatchNormSync.reduce : nil).map { reduce in
             forChannels(cost: 2 * m, sumChannel)
             var sums = (sumG + sumGX).map(Double.init)

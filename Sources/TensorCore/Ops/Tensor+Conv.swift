@@ -16,12 +16,15 @@ public func conv2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: S
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     let plan = ConvolutionPlan.choose(g, hasBias: bias != nil,
                                       training: GradMode.isEnabled && inputs.contains { $0.requiresGrad })
-    let y = plan.forward(g, x: x.data, weight: weight.data, bias: bias?.data)
-    let xData = x.data, wData = weight.data
-    return Tensor(shape: [g.n, g.k, g.oh, g.ow], data: y, op: "conv2d", inputs: inputs) { gy in
-        let (gx, gw, gb) = plan.backward(g, x: xData, weight: wData, gy: gy, wantX: x.requiresGrad,
-                                         wantW: weight.requiresGrad, wantB: bias?.requiresGrad ?? false)
-        if let gx { x.accumulateGrad(gx) }
+    // oneDNN reads the input as it is stored (blocked between training convolutions).
+    let xLayout = plan.readsBlocked ? x.storageLayout : .plain
+    let xData = x.values(in: xLayout), wData = weight.data
+    let y = plan.forward(g, x: xData, xLayout: xLayout, weight: wData, bias: bias?.data)
+    let gxLayout = plan.readsBlocked ? x.gradientLayout : .plain
+    return Tensor(shape: [g.n, g.k, g.oh, g.ow], data: y, layout: plan.outputLayout, op: "conv2d", inputs: inputs) { gy in
+        let (gx, gw, gb) = plan.backward(g, x: xData, xLayout: xLayout, weight: wData, gy: gy, gxLayout: gxLayout,
+                                         wantX: x.requiresGrad, wantW: weight.requiresGrad, wantB: bias?.requiresGrad ?? false)
+        if let gx { x.accumulateGrad(gx, layout: gxLayout) }
         if let gw { weight.accumulateGrad(gw) }
         if let gb { bias?.accumulateGrad(gb) }
     }.traced(.conv2d(stride: stride, padding: padding, dilation: dilation, groups: groups), [x, weight, bias])

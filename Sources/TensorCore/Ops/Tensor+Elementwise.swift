@@ -56,13 +56,15 @@ extension Tensor {
     @inline(__always)
     func unary(op: StaticString, _ f: (Float) -> Float, derivative df: @escaping (Float, Float) -> Float) -> Tensor {
         let n = count
+        // Elementwise, so any layout works: the output keeps the input's.
+        let layout = storageLayout, x = storage
         let out = [Float].overwritten(count: n) { o in
-            data.withUnsafeBufferPointer { x in
+            x.withUnsafeBufferPointer { x in
                 Parallel.chunks(n, costPerItem: 2) { r in for i in r { o[i] = f(x[i]) } }
             }
         }
-        let x = data, y = out
-        return Tensor(shape: shape, data: out, op: op, inputs: [self]) { [self] g in
+        let y = out
+        return Tensor(shape: shape, data: out, layout: layout, op: op, inputs: [self]) { [self] g in
             let gx = [Float].overwritten(count: n) { o in
                 x.withUnsafeBufferPointer { xs in
                     y.withUnsafeBufferPointer { ys in
@@ -72,7 +74,7 @@ extension Tensor {
                     }
                 }
             }
-            self.accumulateGrad(gx)
+            self.accumulateGrad(gx, layout: layout)
         }
     }
 }

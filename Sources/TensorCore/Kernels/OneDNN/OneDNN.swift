@@ -28,6 +28,19 @@ enum OneDNN {
         return md
     }
 
+    /// `[N, C, H, W]` in nChw16c (`TensorLayout.blocked16`).
+    static func blocked16(_ dims: [Int], _ type: dnnl_data_type_t) -> dnnl_memory_desc_t {
+        var md = dnnl_memory_desc_t()
+        check(dnnl_memory_desc_init_by_tag(&md, 4, dims.map(Int64.init), type, dnnl_aBcd16b),
+              "blocked memory descriptor \(dims)")
+        return md
+    }
+
+    /// `dims` laid out as `layout`.
+    static func descriptor(_ dims: [Int], _ type: dnnl_data_type_t, _ layout: TensorLayout) -> dnnl_memory_desc_t {
+        layout == .blocked16 ? blocked16(dims, type) : plain(dims, type)
+    }
+
     /// A descriptor that lets the primitive choose its layout.
     static func any(_ dims: [Int], _ type: dnnl_data_type_t) -> dnnl_memory_desc_t {
         var md = dnnl_memory_desc_t()

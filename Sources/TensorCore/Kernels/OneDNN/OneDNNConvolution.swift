@@ -5,9 +5,10 @@ import CDNNL
 /// layouts and data types the primitives chose. Built once per shape and options (see
 /// `OneDNNConvolutionCache`), so a steady-state training step creates no primitive.
 ///
-/// Activations stay NCHW between ops: each call reorders its inputs into the primitive's blocked
-/// layout and its output back (pointwise convolutions read and write NCHW directly). bf16 is the
-/// same reorder with a data-type change; outputs and gradients are always fp32.
+/// Inputs arrive plain (NCHW) or `blocked16` and are reordered only when the primitive wants
+/// another layout or data type (bf16 is a data-type reorder). Training convolutions return
+/// their output, and the input gradient, `blocked16` when the primitive writes it (so the next
+/// op reads it as it is); inference returns plain arrays. Outputs and gradients are fp32.
 final class OneDNNConvolution: @unchecked Sendable {
     struct Key: Hashable {
         let geometry: ConvGeometry
@@ -30,12 +31,15 @@ final class OneDNNConvolution: @unchecked Sendable {
     private let backwardData: OneDNNPrimitive?
     private let backwardWeights: OneDNNPrimitive?
 
-    private let userSource: dnnl_memory_desc_t
+    private let sourceDims: [Int], destinationDims: [Int]
     private let userWeights: dnnl_memory_desc_t
-    private let userDestination: dnnl_memory_desc_t
     private let userBias: dnnl_memory_desc_t
     /// [1, K, 1, 1]: the per-channel scale and shift operands of the epilogue post-ops.
     private let perChannel: dnnl_memory_desc_t
+
+    /// The layout `forward` writes: `blocked16` for a training convolution whose primitive writes
+    /// fp32 nChw16c, else plain.
+    private(set) var outputLayout = TensorLayout.plain
 
     /// The implementations oneDNN picked (forward, backward data, backward weights).
     var implementations: [String] {
@@ -47,9 +51,8 @@ final class OneDNNConvolution: @unchecked Sendable {
         geometry = g
         let srcDims = [g.n, g.c, g.h, g.w], dstDims = [g.n, g.k, g.oh, g.ow]
         let weightDims = Self.weightDims(g)
-        userSource = OneDNN.plain(srcDims, dnnl_f32)
+        (sourceDims, destinationDims) = (srcDims, dstDims)
         userWeights = OneDNN.plain(weightDims, dnnl_f32)
-        userDestination = OneDNN.plain(dstDims, dnnl_f32)
         userBias = OneDNN.plain([g.k], dnnl_f32)
         let perChannel = OneDNN.plain([1, g.k, 1, 1], dnnl_f32)
         self.perChannel = perChannel
@@ -95,6 +98,9 @@ final class OneDNNConvolution: @unchecked Sendable {
             (forwardPrimitive, backwardData, backwardWeights) = (forward, bd, bw)
             fusesEpilogue = fused != nil
             isWinograd = alg == dnnl_convolution_winograd
+            if TensorLayout.canBlock(dstDims), OneDNN.equal(forward.layout(dnnl_query_dst_md), OneDNN.blocked16(dstDims, f32)) {
+                outputLayout = .blocked16
+            }
             return
         }
         return nil
@@ -109,13 +115,17 @@ final class OneDNNConvolution: @unchecked Sendable {
     /// 8×8 maps at batch 64, ResNet's 56- and 28-pixel maps) and ties or loses below. There is no
     /// bf16 Winograd in oneDNN, so a bf16 run keeps fp32 Winograd where it is the faster kernel.
     ///
-    /// Pointwise convolutions (1×1, stride 1) run on Magpie's own NCHW arrays: oneDNN then uses
-    /// its GEMM kernel and the reorders in and out vanish (faster at batch 1, as fast in
-    /// training, less memory). Everything else runs in oneDNN's blocked layout, behind reorders.
+    /// Pointwise convolutions (1×1, stride 1) in inference run on Magpie's own NCHW arrays: oneDNN
+    /// then uses its GEMM kernel and the reorders in and out vanish (faster at batch 1, less
+    /// memory). In training they take the blocked layout like every other convolution, since
+    /// their neighbours' activations arrive in it.
     static func candidates(_ key: Key) -> [(dnnl_alg_kind_t, dnnl_data_type_t, Bool)] {
         let g = key.geometry
         let low = key.precision == .bf16 ? dnnl_bf16 : dnnl_f32
-        if g.isPointwise { return [(dnnl_convolution_direct, low, true), (dnnl_convolution_direct, low, false)] }
+        if g.isPointwise {
+            let blocked = [(dnnl_convolution_direct, low, false)], plain = [(dnnl_convolution_direct, low, true)]
+            return key.training && g.c % 16 == 0 && g.k % 16 == 0 ? blocked + plain : plain + blocked
+        }
         let direct = [(dnnl_convolution_direct, low, false)]
         guard winogradShape(g) else { return direct }
         let pixels = g.n * g.oh * g.ow
@@ -179,21 +189,21 @@ final class OneDNNConvolution: @unchecked Sendable {
 
     // MARK: - Execution
 
-    /// y = conv(x, weight) + bias, all plain fp32 arrays, then the epilogue when given. (Backward
-    /// reorders the input again: keeping the reordered copy saved no measurable time and raised
-    /// peak memory.)
-    func forward(x: UnsafePointer<Float>, weight: [Float], bias: UnsafePointer<Float>?,
+    /// y = conv(x, weight) + bias, then the epilogue when given: x laid out as `xLayout`, y as
+    /// `outputLayout`, fp32; weight and bias plain. (Backward reorders the input again: keeping
+    /// the reordered copy saved no measurable time and raised peak memory.)
+    func forward(x: UnsafePointer<Float>, xLayout: TensorLayout = .plain, weight: [Float], bias: UnsafePointer<Float>?,
                  epilogue: (scale: UnsafePointer<Float>, shift: UnsafePointer<Float>)? = nil,
                  y: UnsafeMutablePointer<Float>) {
         let p = forwardPrimitive
         OneDNN.withStream { s in
-            let src = stage(x, userSource, p.layout(dnnl_query_src_md), s)
+            let src = stage(x, source(xLayout), p.layout(dnnl_query_src_md), s)
             let wei = weight.withUnsafeBufferPointer { w in
                 let stageWeights = { self.stage(w.baseAddress!, self.userWeights, p.layout(dnnl_query_weights_md), s) }
                 // Training reorders the weights every step (they change); inference keeps them.
                 return backwardWeights == nil ? inferenceWeights.staged(weight, stageWeights) : stageWeights()
             }
-            producing(y, userDestination, p.layout(dnnl_query_dst_md), s) { dst in
+            producing(y, destination(outputLayout), p.layout(dnnl_query_dst_md), s) { dst in
                 src.withMemory { srcMemory in
                     wei.withMemory { weiMemory in
                         var args = [(DNNL_ARG_SRC, srcMemory), (DNNL_ARG_WEIGHTS, weiMemory), (DNNL_ARG_DST, dst)]
@@ -207,16 +217,19 @@ final class OneDNNConvolution: @unchecked Sendable {
         }
     }
 
-    /// The gradients of Σ y·gy: the input's into `gx`, the weight's into `gw` (each when given).
-    func backward(x: UnsafePointer<Float>, weight: UnsafePointer<Float>, gy: UnsafePointer<Float>,
-                  gx: UnsafeMutablePointer<Float>?, gw: UnsafeMutablePointer<Float>?) {
+    /// The gradients of Σ y·gy: the input's into `gx` (laid out as `gxLayout`), the weight's
+    /// into `gw` (each when given). x is laid out as `xLayout`, gy as `outputLayout`.
+    func backward(x: UnsafePointer<Float>, xLayout: TensorLayout = .plain, weight: UnsafePointer<Float>,
+                  gy: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>?, gxLayout: TensorLayout = .plain,
+                  gw: UnsafeMutablePointer<Float>?) {
         let bd = backwardData!, bw = backwardWeights!
+        let userGy = destination(outputLayout)
         OneDNN.withStream { s in
             // Both passes usually read the output gradient in the same layout: reorder it once.
-            var dy = stage(gy, userDestination, (gx != nil ? bd : bw).layout(dnnl_query_diff_dst_md), s)
+            var dy = stage(gy, userGy, (gx != nil ? bd : bw).layout(dnnl_query_diff_dst_md), s)
             if let gx {
                 let wei = stage(weight, userWeights, bd.layout(dnnl_query_weights_md), s)
-                producing(gx, userSource, bd.layout(dnnl_query_diff_src_md), s) { dx in
+                producing(gx, source(gxLayout), bd.layout(dnnl_query_diff_src_md), s) { dx in
                     dy.withMemory { dyMemory in
                         wei.withMemory { weiMemory in
                             bd.execute(s, [(DNNL_ARG_DIFF_DST, dyMemory), (DNNL_ARG_WEIGHTS, weiMemory), (DNNL_ARG_DIFF_SRC, dx)])
@@ -226,9 +239,9 @@ final class OneDNNConvolution: @unchecked Sendable {
             }
             guard let gw else { return }
             if !OneDNN.equal(dy.layout, bw.layout(dnnl_query_diff_dst_md)) {
-                dy = stage(gy, userDestination, bw.layout(dnnl_query_diff_dst_md), s)
+                dy = stage(gy, userGy, bw.layout(dnnl_query_diff_dst_md), s)
             }
-            let src = stage(x, userSource, bw.layout(dnnl_query_src_md), s)
+            let src = stage(x, source(xLayout), bw.layout(dnnl_query_src_md), s)
             producing(gw, userWeights, bw.layout(dnnl_query_diff_weights_md), s) { dw in
                 src.withMemory { srcMemory in
                     dy.withMemory { dyMemory in
@@ -238,6 +251,10 @@ final class OneDNNConvolution: @unchecked Sendable {
             }
         }
     }
+
+    /// fp32 input and output arrays laid out as `layout`.
+    private func source(_ layout: TensorLayout) -> dnnl_memory_desc_t { OneDNN.descriptor(sourceDims, dnnl_f32, layout) }
+    private func destination(_ layout: TensorLayout) -> dnnl_memory_desc_t { OneDNN.descriptor(destinationDims, dnnl_f32, layout) }
 
     /// The argument id of post-op `index`'s second operand (DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1).
     private static func postOpOperand(_ index: Int32) -> Int32 {

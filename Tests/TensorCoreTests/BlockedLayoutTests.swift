@@ -1,0 +1,71 @@
+import Testing
+@testable import TensorCore
+
+/// Training activations stored `blocked16` between oneDNN convolutions: the conversion itself,
+/// and a residual block whose ops hand blocked maps and gradients to each other, against the same
+/// block on the im2col reference, where every tensor is plain.
+@Suite struct BlockedLayoutTests {
+    @Test func conversionPutsEachChannelInItsLane() {
+        let shape = [2, 32, 3, 5], pixels = 15
+        let plain = (0..<Shape.count(shape)).map(Float.init)
+        let blocked = TensorLayout.convert(plain, shape: shape, from: .plain, to: .blocked16)
+        for n in 0..<2 {
+            for c in 0..<32 {
+                for p in 0..<pixels {
+                    #expect(blocked[((n * 2 + c / 16) * pixels + p) * 16 + c % 16] == plain[(n * 32 + c) * pixels + p])
+                }
+            }
+        }
+        #expect(TensorLayout.convert(blocked, shape: shape, from: .blocked16, to: .plain) == plain)
+        #expect(!TensorLayout.canBlock([2, 24, 3, 3]) && !TensorLayout.canBlock([2, 32]))
+    }
+
+    struct Run {
+        var loss: Float
+        /// Gradients of x, of every parameter, and of the retained intermediate map; running statistics.
+        var gradients: [[Float]]
+        var statistics: [[Float]]
+        var intermediateLayout: TensorLayout
+    }
+
+    /// conv 3×3 → BN + leaky ReLU → conv 3×3 → BN → + shortcut (1×1 conv) and ReLU → ReLU →
+    /// global average pool → Σ·r, forward and backward under `options`.
+    static func block(_ options: ConvolutionOptions) -> Run {
+        ConvolutionOptions.withOptions(options) {
+            let x = GradCheck.random([2, 16, 6, 5], seed: 1)
+            let w1 = GradCheck.random([32, 16, 3, 3], seed: 2, low: -0.2, high: 0.2)
+            let w2 = GradCheck.random([32, 32, 3, 3], seed: 3, low: -0.2, high: 0.2)
+            let shortcut = GradCheck.random([32, 16, 1, 1], seed: 4, low: -0.3, high: 0.3)
+            let gamma1 = GradCheck.random([32], seed: 5, low: 0.5, high: 1.5), beta1 = GradCheck.random([32], seed: 6)
+            let gamma2 = GradCheck.random([32], seed: 7, low: 0.5, high: 1.5), beta2 = GradCheck.random([32], seed: 8)
+            let parameters = [x, w1, w2, shortcut, gamma1, beta1, gamma2, beta2]
+            for t in parameters { t.requiresGrad = true }
+            let mean1 = Tensor.zeros([32]), var1 = Tensor.ones([32]), mean2 = Tensor.zeros([32]), var2 = Tensor.ones([32])
+            let h = conv2d(x, w1, padding: 1)
+            h.retainsGrad = true
+            let layout = h.storageLayout
+            let a = batchNorm(h, weight: gamma1, bias: beta1, runningMean: mean1, runningVar: var1, training: true,
+                              activation: .leakyRelu(0.1))
+            let b = batchNorm(conv2d(a, w2, padding: 1), weight: gamma2, bias: beta2, runningMean: mean2, runningVar: var2,
+                              training: true)
+            let y = add(b, conv2d(x, shortcut), activation: .relu).relu()
+            let loss = (globalAvgPool2d(y) * GradCheck.random([2, 32, 1, 1], seed: 9)).sum()
+            loss.backward()
+            return Run(loss: loss.item, gradients: parameters.map { $0.grad! } + [h.grad!],
+                       statistics: [mean1, var1, mean2, var2].map(\.data), intermediateLayout: layout)
+        }
+    }
+
+    @Test func residualBlockMatchesThePlainReference() {
+        let reference = Self.block(ConvolutionOptions(backend: .im2col))
+        #expect(reference.intermediateLayout == .plain)
+        guard OneDNN.engine != nil else { return }
+        let blocked = Self.block(ConvolutionOptions(backend: .onednn, algorithm: .direct))
+        #expect(blocked.intermediateLayout == .blocked16)
+        #expect(abs(blocked.loss - reference.loss) <= 1e-5 * max(1, abs(reference.loss)))
+        for (i, (got, want)) in zip(blocked.gradients + blocked.statistics, reference.gradients + reference.statistics).enumerated() {
+            let error = OneDNNConvTests.relativeError(got, want)
+            #expect(error <= 1e-4, "tensor \(i): relative error \(error)")
+        }
+    }
+}
