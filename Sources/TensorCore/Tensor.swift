@@ -69,15 +69,15 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// An op output (`data` laid out as `layout`); recorded on the tape when grad mode is on and
-    /// an input requires grad. `backward` receives the output gradient in `layout`.
+    /// an input requires grad. `backward` receives the output gradient in `layout.gradientLayout`.
     init(shape: [Int], data: [Float], layout: TensorLayout = .plain, op: StaticString, inputs: [Tensor],
          backward: @escaping (_ gradOutput: [Float]) -> Void) {
-        precondition(data.count == Shape.count(shape))
+        precondition(data.count == layout.storageCount(Shape.count(shape)))
         precondition(layout == .plain || TensorLayout.canBlock(shape))
         self.shape = shape
         storage = data
         storageLayout = layout
-        gradientLayout = layout
+        gradientLayout = layout.gradientLayout
         let tracked = GradMode.isEnabled && inputs.contains { $0.requiresGrad }
         self.requiresGrad = tracked
         if tracked { node = GradNode(op: op, inputs: inputs, backward: backward) }
@@ -106,7 +106,7 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// Number of elements.
-    public var count: Int { storage.count }
+    public var count: Int { Shape.count(shape) }
     /// Number of dimensions.
     public var rank: Int { shape.count }
     /// Row-major strides in elements (storage is always contiguous).

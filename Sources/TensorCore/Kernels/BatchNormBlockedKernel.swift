@@ -1,12 +1,14 @@
-/// Batch normalisation over `blocked16` maps (`[N, C/16, S, 16]`, S pixels), the same arithmetic as
-/// `BatchNormKernel` on plain rows. Work is split by (image, channel block); each block is read as
-/// two 8-lane halves, one vector per pixel, so the per-channel parameters are vectors and the
-/// per-channel sums are lane-wise.
+/// Batch normalisation over blocked maps (`[N, C/16, S, 16]`, S pixels, fp32 or bf16 as `layout`
+/// says), the same arithmetic as `BatchNormKernel` on plain rows, in fp32. Work is split by
+/// (image, channel block); each block is read as two 8-lane halves, one vector per pixel, so the
+/// per-channel parameters are vectors and the per-channel sums are lane-wise. The output map is
+/// stored like the input; gradients are fp32 `blocked16`.
 struct BatchNormBlockedKernel {
     let n, c, s: Int
+    let layout: TensorLayout
     private var blocks: Int { c / 16 }
 
-    /// Runs `body(item, lanes)` for every (image, block, half): `item` is the offset of the first
+    /// Runs `body(item, lanes)` for every (image, block, half): `item` is the index of the first
     /// value of that half, `lanes` its first channel.
     private func forHalves(_ body: (Int, Int) -> Void) {
         Parallel.chunks(n * blocks, costPerItem: 16 * s) { items in
@@ -26,8 +28,10 @@ struct BatchNormBlockedKernel {
         }
     }
 
+    private static func vector(_ values: UnsafePointer<Float>, _ lanes: Int) -> SIMD8<Float> { Vectorized.load8(values + lanes) }
+
     /// Per-image, per-channel Σx (`mean` nil) or Σ(x − mean)², then over images.
-    private func sums(_ x: UnsafePointer<Float>, deviationsFrom mean: [Float]?) -> [Double] {
+    private func sums<L: BlockedLanes>(_ x: UnsafeRawPointer, deviationsFrom mean: [Float]?, _: L.Type) -> [Double] {
         var partial = [Float](repeating: 0, count: n * c)
         let centre = mean ?? [Float](repeating: 0, count: c)
         partial.withUnsafeMutableBufferPointer { out in
@@ -35,56 +39,70 @@ struct BatchNormBlockedKernel {
                 forHalves { offset, lanes in
                     var acc = SIMD8<Float>()
                     if mean == nil {
-                        for p in 0..<s { acc += Vectorized.load8(x + offset + p * 16) }
+                        for p in 0..<s { acc += L.load8(x, offset + p * 16) }
                     } else {
                         let m = Self.vector(mu.baseAddress!, lanes)
                         for p in 0..<s {
-                            let d = Vectorized.load8(x + offset + p * 16) - m
+                            let d = L.load8(x, offset + p * 16) - m
                             acc += d * d
                         }
                     }
-                    Self.store(acc, out.baseAddress! + offset / (c * s) * c + lanes)
+                    Vectorized.store8(acc, out.baseAddress! + offset / (c * s) * c + lanes)
                 }
             }
         }
         return addImages(partial, count: 1)[0]
     }
 
-    private static func vector(_ values: UnsafePointer<Float>, _ lanes: Int) -> SIMD8<Float> { Vectorized.load8(values + lanes) }
-    private static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) { Vectorized.store8(v, p) }
-
     /// Per-channel batch mean and biased variance (two passes) and the values per channel; with
     /// `reduce` (synchronised BatchNorm) the sums and count are over all ranks.
-    func statistics(_ x: UnsafePointer<Float>, reduce: ((inout [Double]) -> Void)?) -> (mean: [Float], variance: [Float], count: Int) {
-        var totals = sums(x, deviationsFrom: nil) + [Double(n * s)]
+    func statistics(_ x: UnsafeRawPointer, reduce: ((inout [Double]) -> Void)?) -> (mean: [Float], variance: [Float], count: Int) {
+        let sums = { (mean: [Float]?) in
+            layout == .blocked16BF16 ? self.sums(x, deviationsFrom: mean, BF16Lanes.self) : self.sums(x, deviationsFrom: mean, FP32Lanes.self)
+        }
+        var totals = sums(nil) + [Double(n * s)]
         reduce?(&totals)
         let m = totals[c]
         let mean = totals.prefix(c).map { Float($0 / m) }
-        var squares = sums(x, deviationsFrom: mean)
+        var squares = sums(mean)
         reduce?(&squares)
         return (mean, squares.map { Float($0 / m) }, Int(m))
     }
 
     /// y = act(x·scale + shift), per-channel scale and shift.
-    func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, scale: [Float], shift: [Float],
-                 active: Bool, slope: Float) {
+    func forward(_ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, scale: [Float], shift: [Float], active: Bool, slope: Float) {
+        if layout == .blocked16BF16 {
+            forward(x, y, scale: scale, shift: shift, active: active, slope: slope, BF16Lanes.self)
+        } else {
+            forward(x, y, scale: scale, shift: shift, active: active, slope: slope, FP32Lanes.self)
+        }
+    }
+
+    private func forward<L: BlockedLanes>(_ x: UnsafeRawPointer, _ y: UnsafeMutableRawPointer, scale: [Float], shift: [Float],
+                                          active: Bool, slope: Float, _: L.Type) {
         scale.withUnsafeBufferPointer { sc in
             shift.withUnsafeBufferPointer { sh in
                 forHalves { offset, lanes in
                     let a = Self.vector(sc.baseAddress!, lanes), b = Self.vector(sh.baseAddress!, lanes)
                     for p in 0..<s {
                         let i = offset + p * 16
-                        let z = Vectorized.load8(x + i) * a + b
-                        Vectorized.store8(active ? FusedActivation.forward(z, slope: slope) : z, y + i)
+                        let z = L.load8(x, i) * a + b
+                        L.store8(active ? FusedActivation.forward(z, slope: slope) : z, y, i)
                     }
                 }
             }
         }
     }
 
-    /// (Σgz, Σgz·(x − mean)) per channel, gz the gradient before the activation (read from y).
-    func sums(_ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ x: UnsafePointer<Float>, mean: [Float],
+    /// (Σgz, Σgz·(x − mean)) per channel, gz the fp32 gradient before the activation (read from y).
+    func sums(_ g: UnsafePointer<Float>, _ y: UnsafeRawPointer, _ x: UnsafeRawPointer, mean: [Float],
               active: Bool, slope: Float) -> (sumG: [Float], sumGX: [Float]) {
+        layout == .blocked16BF16 ? sums(g, y, x, mean: mean, active: active, slope: slope, BF16Lanes.self)
+                                 : sums(g, y, x, mean: mean, active: active, slope: slope, FP32Lanes.self)
+    }
+
+    private func sums<L: BlockedLanes>(_ g: UnsafePointer<Float>, _ y: UnsafeRawPointer, _ x: UnsafeRawPointer, mean: [Float],
+                                       active: Bool, slope: Float, _: L.Type) -> (sumG: [Float], sumGX: [Float]) {
         var partial = [Float](repeating: 0, count: 2 * n * c)
         partial.withUnsafeMutableBufferPointer { out in
             mean.withUnsafeBufferPointer { mu in
@@ -94,13 +112,13 @@ struct BatchNormBlockedKernel {
                     for p in 0..<s {
                         let i = offset + p * 16
                         var gz = Vectorized.load8(g + i)
-                        if active { gz = FusedActivation.backward(gz, Vectorized.load8(y + i), slope: slope) }
+                        if active { gz = FusedActivation.backward(gz, L.load8(y, i), slope: slope) }
                         sg += gz
-                        sgx += gz * (Vectorized.load8(x + i) - m)
+                        sgx += gz * (L.load8(x, i) - m)
                     }
                     let at = offset / (c * s) * c + lanes
-                    Self.store(sg, out.baseAddress! + at)
-                    Self.store(sgx, out.baseAddress! + n * c + at)
+                    Vectorized.store8(sg, out.baseAddress! + at)
+                    Vectorized.store8(sgx, out.baseAddress! + n * c + at)
                 }
             }
         }
@@ -108,10 +126,21 @@ struct BatchNormBlockedKernel {
         return (totals[0].map(Float.init), totals[1].map(Float.init))
     }
 
-    /// Training: gx = k·(gz − a − (x − mean)·b); eval (`training` false): gx = k·gz. All per channel.
-    func inputGradient(_ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
+    /// Training: gx = k·(gz − a − (x − mean)·b); eval (`training` false): gx = k·gz. All per
+    /// channel; g and gx fp32.
+    func inputGradient(_ g: UnsafePointer<Float>, _ y: UnsafeRawPointer, _ x: UnsafeRawPointer,
                        _ gx: UnsafeMutablePointer<Float>, training: Bool, k: [Float], a: [Float], b: [Float],
                        mean: [Float], active: Bool, slope: Float) {
+        if layout == .blocked16BF16 {
+            inputGradient(g, y, x, gx, training: training, k: k, a: a, b: b, mean: mean, active: active, slope: slope, BF16Lanes.self)
+        } else {
+            inputGradient(g, y, x, gx, training: training, k: k, a: a, b: b, mean: mean, active: active, slope: slope, FP32Lanes.self)
+        }
+    }
+
+    private func inputGradient<L: BlockedLanes>(_ g: UnsafePointer<Float>, _ y: UnsafeRawPointer, _ x: UnsafeRawPointer,
+                                                _ gx: UnsafeMutablePointer<Float>, training: Bool, k: [Float], a: [Float],
+                                                b: [Float], mean: [Float], active: Bool, slope: Float, _: L.Type) {
         k.withUnsafeBufferPointer { kp in
         a.withUnsafeBufferPointer { ap in
         b.withUnsafeBufferPointer { bp in
@@ -122,8 +151,8 @@ struct BatchNormBlockedKernel {
                 for p in 0..<s {
                     let i = offset + p * 16
                     var gz = Vectorized.load8(g + i)
-                    if active { gz = FusedActivation.backward(gz, Vectorized.load8(y + i), slope: slope) }
-                    Vectorized.store8(training ? kv * (gz - av - (Vectorized.load8(x + i) - mv) * bv) : kv * gz, gx + i)
+                    if active { gz = FusedActivation.backward(gz, L.load8(y, i), slope: slope) }
+                    Vectorized.store8(training ? kv * (gz - av - (L.load8(x, i) - mv) * bv) : kv * gz, gx + i)
                 }
             }
         }

@@ -38,7 +38,7 @@ enum ConvolutionPlan {
         }
         let fused = epilogue != nil && conv.fusesEpilogue
         precondition(fused || epilogue == nil || conv.outputLayout == .plain, "a Swift epilogue needs a plain output")
-        var y = [Float].overwritten(count: g.n * g.k * g.p) { py in
+        var y = [Float].overwritten(count: conv.outputLayout.storageCount(g.n * g.k * g.p)) { py in
             x.withUnsafeBufferPointer { px in
                 withOptionalPointer(bias) { pb in
                     withOptionalPointer(fused ? epilogue?.scale : nil) { scale in
@@ -63,7 +63,8 @@ enum ConvolutionPlan {
         return y
     }
 
-    /// The gradients for output gradient `gy` (in `outputLayout`); gx comes laid out as `gxLayout`.
+    /// The gradients for output gradient `gy` (in `outputLayout.gradientLayout`); gx comes laid out
+    /// as `gxLayout`.
     func backward(_ g: ConvGeometry, x: [Float], xLayout: TensorLayout = .plain, weight: [Float], gy: [Float],
                   gxLayout: TensorLayout = .plain,
                   wantX: Bool, wantW: Bool, wantB: Bool) -> (gx: [Float]?, gw: [Float]?, gb: [Float]?) {
@@ -71,9 +72,9 @@ enum ConvolutionPlan {
             return ConvKernel.backward(g, x: x, weight: weight, gy: gy, wantX: wantX, wantW: wantW, wantB: wantB)
         }
         let gb = wantB ? ConvKernel.biasGradient(g, gy: TensorLayout.convert(gy, shape: [g.n, g.k, g.oh, g.ow],
-                                                                              from: conv.outputLayout, to: .plain)) : nil
+                                                                              from: conv.outputLayout.gradientLayout, to: .plain)) : nil
         if !wantX && !wantW { return (nil, nil, gb) }
-        var gx: [Float]? = wantX ? .uninitialized(count: x.count) : nil
+        var gx: [Float]? = wantX ? .uninitialized(count: g.n * g.c * g.h * g.w) : nil
         var gw: [Float]? = wantW ? .uninitialized(count: weight.count) : nil
         x.withUnsafeBufferPointer { px in
             weight.withUnsafeBufferPointer { pw in

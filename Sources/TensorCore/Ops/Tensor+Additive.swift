@@ -17,14 +17,25 @@ extension Tensor {
         let n = Shape.count(outShape)
         let active = activation != .identity, slope = activation.negativeSlope
         let sign: Float = negateB ? -1 : 1
-        // Same-shape operands are added as stored: blocked16 when either is (a residual sum
-        // between training convolutions), the other converted.
-        let layout: TensorLayout = a.shape == b.shape && (a.storageLayout == .blocked16 || b.storageLayout == .blocked16)
-            ? .blocked16 : .plain
-        let out = [Float].overwritten(count: n) { o in
+        // Same-shape operands are added as stored when both are stored alike (a residual sum
+        // between training convolutions, bf16 under bf16 precision), else blocked16 when either
+        // is blocked, the other converted.
+        let layout: TensorLayout = a.shape != b.shape ? .plain
+            : a.storageLayout == b.storageLayout ? a.storageLayout
+            : a.storageLayout.isBlocked || b.storageLayout.isBlocked ? .blocked16 : .plain
+        let out = [Float].overwritten(count: layout.storageCount(n)) { o in
             a.values(in: layout).withUnsafeBufferPointer { x in
                 b.values(in: layout).withUnsafeBufferPointer { y in
-                    if a.shape == b.shape {
+                    if layout == .blocked16BF16 {
+                        // n is a multiple of 16 here: whole vectors only.
+                        let sv = SIMD8<Float>(repeating: sign)
+                        Parallel.chunks(n / 8, costPerItem: 16) { r in
+                            for v in r {
+                                let z = BF16Lanes.load8(x.baseAddress!, v * 8) + sv * BF16Lanes.load8(y.baseAddress!, v * 8)
+                                BF16Lanes.store8(active ? FusedActivation.forward(z, slope: slope) : z, o.baseAddress!, v * 8)
+                            }
+                        }
+                    } else if a.shape == b.shape {
                         Parallel.chunks(n, costPerItem: 2) { r in
                             let (ox, xx, yy) = (o.baseAddress!, x.baseAddress!, y.baseAddress!)
                             let sv = SIMD8<Float>(repeating: sign)
@@ -60,6 +71,17 @@ extension Tensor {
                 gz = [Float].overwritten(count: n) { o in
                     g.withUnsafeBufferPointer { gs in
                         y.withUnsafeBufferPointer { ys in
+                            if layout == .blocked16BF16 {
+                                Parallel.chunks(n / 8, costPerItem: 16) { r in
+                                    for v in r {
+                                        let i = v * 8
+                                        Vectorized.store8(FusedActivation.backward(Vectorized.load8(gs.baseAddress! + i),
+                                                                                   BF16Lanes.load8(ys.baseAddress!, i), slope: slope),
+                                                          o.baseAddress! + i)
+                                    }
+                                }
+                                return
+                            }
                             Parallel.chunks(n, costPerItem: 2) { r in
                                 for i in r { o[i] = FusedActivation.backward(gs[i], ys[i], slope: slope) }
                             }
@@ -67,7 +89,7 @@ extension Tensor {
                     }
                 }
             }
-            if a.requiresGrad { a.accumulateGrad(Broadcast.reduce(gz, from: outShape, to: a.shape), layout: layout) }
+            if a.requiresGrad { a.accumulateGrad(Broadcast.reduce(gz, from: outShape, to: a.shape), layout: layout.gradientLayout) }
             if b.requiresGrad {
                 var gb = Broadcast.reduce(gz, from: outShape, to: b.shape)
                 if negateB {
@@ -75,7 +97,7 @@ extension Tensor {
                         Parallel.chunks(p.count, costPerItem: 1) { r in for i in r { p[i] = -p[i] } }
                     }
                 }
-                b.accumulateGrad(gb, layout: layout)
+                b.accumulateGrad(gb, layout: layout.gradientLayout)
             }
         }
     }

@@ -22,10 +22,11 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
         precondition(t.shape == [c], "batchNorm: per-channel tensors must be [\(c)], got \(t.shape)")
     }
     let active = activation != .identity, slope = activation.negativeSlope
-    // A blocked16 map (between training convolutions) is normalised as it is stored.
-    let layout: TensorLayout = x.storageLayout == .blocked16 ? .blocked16 : .plain
+    // A blocked map (between training convolutions) is normalised as it is stored, and the output
+    // stored the same way (bf16 in, bf16 out, as under autocast).
+    let layout = x.storageLayout
     let xData = x.values(in: layout)
-    let blocked = layout == .blocked16 ? BatchNormBlockedKernel(n: n, c: c, s: s) : nil
+    let blocked = layout.isBlocked ? BatchNormBlockedKernel(n: n, c: c, s: s, layout: layout) : nil
     var mean = [Float](repeating: 0, count: c), invStd = [Float](repeating: 0, count: c)
     // Values per channel in the whole batch: M here, the sum over ranks when synchronised.
     var count = m
@@ -74,7 +75,7 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
     }
     let gamma = weight?.data ?? [Float](repeating: 1, count: c)
     let beta = bias?.data ?? [Float](repeating: 0, count: c)
-    let y = [Float].overwritten(count: x.count) { py in
+    let y = [Float].overwritten(count: layout.storageCount(x.count)) { py in
         xData.withUnsafeBufferPointer { px in
             if let blocked {
                 let scale = (0..<c).map { gamma[$0] * invStd[$0] }
@@ -139,7 +140,7 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
         // takes this rank's sums (they stay the affine gradients) and the input gradient waits
         // for their reduction.
         if let blocked {
-            let gx = [Float].overwritten(count: wantX ? xData.count : 0) { pgx in
+            let gx = [Float].overwritten(count: wantX ? x.count : 0) { pgx in
                 xData.withUnsafeBufferPointer { px in
                 yData.withUnsafeBufferPointer { pyd in
                 g.withUnsafeBufferPointer { pg in

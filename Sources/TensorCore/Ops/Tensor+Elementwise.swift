@@ -56,8 +56,8 @@ extension Tensor {
     @inline(__always)
     func unary(op: StaticString, _ f: (Float) -> Float, derivative df: @escaping (Float, Float) -> Float) -> Tensor {
         let n = count
-        // Elementwise, so any layout works: the output keeps the input's.
-        let layout = storageLayout, x = storage
+        // Elementwise, so any fp32 layout works: the output keeps the input's (bf16 is widened).
+        let layout = storageLayout.gradientLayout, x = values(in: layout)
         let out = [Float].overwritten(count: n) { o in
             x.withUnsafeBufferPointer { x in
                 Parallel.chunks(n, costPerItem: 2) { r in for i in r { o[i] = f(x[i]) } }

@@ -36,9 +36,13 @@ enum OneDNN {
         return md
     }
 
-    /// `dims` laid out as `layout`.
-    static func descriptor(_ dims: [Int], _ type: dnnl_data_type_t, _ layout: TensorLayout) -> dnnl_memory_desc_t {
-        layout == .blocked16 ? blocked16(dims, type) : plain(dims, type)
+    /// `dims` laid out as `layout`, in its data type.
+    static func descriptor(_ dims: [Int], _ layout: TensorLayout) -> dnnl_memory_desc_t {
+        switch layout {
+        case .plain: plain(dims, dnnl_f32)
+        case .blocked16: blocked16(dims, dnnl_f32)
+        case .blocked16BF16: blocked16(dims, dnnl_bf16)
+        }
     }
 
     /// A descriptor that lets the primitive choose its layout.

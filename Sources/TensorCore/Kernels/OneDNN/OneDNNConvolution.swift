@@ -37,8 +37,8 @@ final class OneDNNConvolution: @unchecked Sendable {
     /// [1, K, 1, 1]: the per-channel scale and shift operands of the epilogue post-ops.
     private let perChannel: dnnl_memory_desc_t
 
-    /// The layout `forward` writes: `blocked16` for a training convolution whose primitive writes
-    /// fp32 nChw16c, else plain.
+    /// The layout `forward` writes: `blocked16` (or `blocked16BF16`) for a training convolution
+    /// whose primitive writes nChw16c, else plain.
     private(set) var outputLayout = TensorLayout.plain
 
     /// The implementations oneDNN picked (forward, backward data, backward weights).
@@ -60,9 +60,11 @@ final class OneDNNConvolution: @unchecked Sendable {
         let (f32, any) = (dnnl_f32, OneDNN.any)
 
         for (alg, low, plainLayout) in Self.candidates(key) {
-            // Forward: inputs and weights in `low`, output fp32.
+            // Forward: inputs and weights in `low`; the output fp32, or bf16 in bf16 training (the
+            // next op reads it as it is, as autocast does).
             let act: ([Int], dnnl_data_type_t) -> dnnl_memory_desc_t = plainLayout ? OneDNN.plain : any
-            var src = act(srcDims, low), wei = any(weightDims, low), dst = act(dstDims, f32), bias = userBias
+            let outputType = key.training && !plainLayout && low == dnnl_bf16 ? low : f32
+            var src = act(srcDims, low), wei = any(weightDims, low), dst = act(dstDims, outputType), bias = userBias
             var desc = dnnl_convolution_desc_t()
             let status = withUnsafeMutablePointer(to: &bias) { biasPointer in
                 shape.withArrays { s, d, l, r in
@@ -98,8 +100,9 @@ final class OneDNNConvolution: @unchecked Sendable {
             (forwardPrimitive, backwardData, backwardWeights) = (forward, bd, bw)
             fusesEpilogue = fused != nil
             isWinograd = alg == dnnl_convolution_winograd
-            if TensorLayout.canBlock(dstDims), OneDNN.equal(forward.layout(dnnl_query_dst_md), OneDNN.blocked16(dstDims, f32)) {
-                outputLayout = .blocked16
+            if TensorLayout.canBlock(dstDims) {
+                let written = forward.layout(dnnl_query_dst_md)
+                outputLayout = [TensorLayout.blocked16, .blocked16BF16].first { OneDNN.equal(written, OneDNN.descriptor(dstDims, $0)) } ?? .plain
             }
             return
         }
@@ -218,12 +221,12 @@ final class OneDNNConvolution: @unchecked Sendable {
     }
 
     /// The gradients of Σ y·gy: the input's into `gx` (laid out as `gxLayout`), the weight's
-    /// into `gw` (each when given). x is laid out as `xLayout`, gy as `outputLayout`.
+    /// into `gw` (each when given). x is laid out as `xLayout`, gy as `outputLayout.gradientLayout`.
     func backward(x: UnsafePointer<Float>, xLayout: TensorLayout = .plain, weight: UnsafePointer<Float>,
                   gy: UnsafePointer<Float>, gx: UnsafeMutablePointer<Float>?, gxLayout: TensorLayout = .plain,
                   gw: UnsafeMutablePointer<Float>?) {
         let bd = backwardData!, bw = backwardWeights!
-        let userGy = destination(outputLayout)
+        let userGy = destination(outputLayout.gradientLayout)
         OneDNN.withStream { s in
             // Both passes usually read the output gradient in the same layout: reorder it once.
             var dy = stage(gy, userGy, (gx != nil ? bd : bw).layout(dnnl_query_diff_dst_md), s)
@@ -252,9 +255,9 @@ final class OneDNNConvolution: @unchecked Sendable {
         }
     }
 
-    /// fp32 input and output arrays laid out as `layout`.
-    private func source(_ layout: TensorLayout) -> dnnl_memory_desc_t { OneDNN.descriptor(sourceDims, dnnl_f32, layout) }
-    private func destination(_ layout: TensorLayout) -> dnnl_memory_desc_t { OneDNN.descriptor(destinationDims, dnnl_f32, layout) }
+    /// Input and output arrays laid out as `layout`.
+    private func source(_ layout: TensorLayout) -> dnnl_memory_desc_t { OneDNN.descriptor(sourceDims, layout) }
+    private func destination(_ layout: TensorLayout) -> dnnl_memory_desc_t { OneDNN.descriptor(destinationDims, layout) }
 
     /// The argument id of post-op `index`'s second operand (DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1).
     private static func postOpOperand(_ index: Int32) -> Int32 {
