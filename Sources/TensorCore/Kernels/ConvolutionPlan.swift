@@ -25,6 +25,12 @@ enum ConvolutionPlan {
         return false
     }
 
+    /// The blocked layout the kernels read their input in (training on oneDNN), if any.
+    var inputLayout: TensorLayout? {
+        if case .oneDNN(let conv) = self { return conv.inputLayout }
+        return nil
+    }
+
     /// The layout of the forward output and of the output gradient backward takes.
     var outputLayout: TensorLayout {
         if case .oneDNN(let conv) = self { return conv.outputLayout }

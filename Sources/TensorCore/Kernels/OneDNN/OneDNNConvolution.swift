@@ -40,6 +40,8 @@ final class OneDNNConvolution: @unchecked Sendable {
     /// The layout `forward` writes: `blocked16` (or `blocked16BF16`) for a training convolution
     /// whose primitive writes nChw16c, else plain.
     private(set) var outputLayout = TensorLayout.plain
+    /// The blocked layout the forward primitive reads its input in, when it is one (training).
+    private(set) var inputLayout: TensorLayout?
 
     /// The implementations oneDNN picked (forward, backward data, backward weights).
     var implementations: [String] {
@@ -100,10 +102,8 @@ final class OneDNNConvolution: @unchecked Sendable {
             (forwardPrimitive, backwardData, backwardWeights) = (forward, bd, bw)
             fusesEpilogue = fused != nil
             isWinograd = alg == dnnl_convolution_winograd
-            if TensorLayout.canBlock(dstDims) {
-                let written = forward.layout(dnnl_query_dst_md)
-                outputLayout = [TensorLayout.blocked16, .blocked16BF16].first { OneDNN.equal(written, OneDNN.descriptor(dstDims, $0)) } ?? .plain
-            }
+            outputLayout = Self.blockedLayout(of: forward.layout(dnnl_query_dst_md), dstDims) ?? .plain
+            inputLayout = Self.blockedLayout(of: forward.layout(dnnl_query_src_md), srcDims)
             return
         }
         return nil
@@ -114,9 +114,11 @@ final class OneDNNConvolution: @unchecked Sendable {
     /// `auto` picks from measurements of this project's layer shapes (`magpie bench conv`, fp32
     /// Winograd against direct fp32 and direct bf16, forward and both backward passes):
     /// Winograd beat direct fp32 on every 3×3 stride-1 layer down to 512 channels at 7×7, batch
-    /// 16; against bf16 it wins once a layer has about 4,096 output pixels per batch (WRN-28-2's
-    /// 8×8 maps at batch 64, ResNet's 56- and 28-pixel maps) and ties or loses below. There is no
-    /// bf16 Winograd in oneDNN, so a bf16 run keeps fp32 Winograd where it is the faster kernel.
+    /// 16. There is no bf16 Winograd in oneDNN. In bf16 inference fp32 Winograd still wins once a
+    /// layer has about 4,096 output pixels per batch; bf16 training does not take it: its
+    /// activations are bf16 (`TensorLayout.blocked16BF16`), which direct bf16 kernels read and
+    /// write as they are, and whole WRN-28-2 steps ran 11 % faster without Winograd (ResNet-18
+    /// and -50 level, with less memory).
     ///
     /// Pointwise convolutions (1×1, stride 1) in inference run on Magpie's own NCHW arrays: oneDNN
     /// then uses its GEMM kernel and the reorders in and out vanish (faster at batch 1, less
@@ -136,7 +138,7 @@ final class OneDNNConvolution: @unchecked Sendable {
         case .direct: return direct
         case .winograd: return [(dnnl_convolution_winograd, dnnl_f32, false)] + direct
         case .auto:
-            let pays = key.precision == .bf16 ? pixels >= 4096 : pixels >= 256
+            let pays = key.precision == .bf16 ? !key.training && pixels >= 4096 : pixels >= 256
             return pays ? [(dnnl_convolution_winograd, dnnl_f32, false)] + direct : direct
         }
     }
@@ -253,6 +255,12 @@ final class OneDNNConvolution: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// The `TensorLayout` that `md` (for `dims`) is, when it is a blocked one.
+    private static func blockedLayout(of md: dnnl_memory_desc_t, _ dims: [Int]) -> TensorLayout? {
+        guard TensorLayout.canBlock(dims) else { return nil }
+        return [TensorLayout.blocked16, .blocked16BF16].first { OneDNN.equal(md, OneDNN.descriptor(dims, $0)) }
     }
 
     /// Input and output arrays laid out as `layout`.
