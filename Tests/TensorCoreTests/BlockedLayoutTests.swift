@@ -90,4 +90,30 @@ import Testing
             #expect(difference <= 8e-2 * norm, "tensor \(i): relative L2 error \(difference / norm)")
         }
     }
+
+    /// A training convolution's blocked output max-pooled as it is stored (ResNet's stem: 3×3,
+    /// stride 2, padding 1) against the plain pooling of the same values: the same maxima and the
+    /// same gradient, exactly (fp32 and bf16 maps; ties go to the first maximum in both).
+    @Test(arguments: [ConvolutionOptions.Precision.fp32, .bf16])
+    func maxPoolingKeepsTheBlockedLayout(precision: ConvolutionOptions.Precision) throws {
+        let options = ConvolutionOptions(backend: .onednn, algorithm: .direct, precision: precision)
+        guard OneDNN.engine != nil, (try? options.validate()) != nil else { return }
+        ConvolutionOptions.withOptions(options) {
+            let x = GradCheck.random([2, 8, 9, 11], seed: 11)
+            let w = GradCheck.random([32, 8, 3, 3], seed: 12, low: -0.3, high: 0.3)
+            w.requiresGrad = true
+            let h = conv2d(x, w, padding: 1)
+            h.retainsGrad = true
+            #expect(h.storageLayout == (precision == .bf16 ? .blocked16BF16 : .blocked16))
+            let plain = Tensor(shape: h.shape, data: TensorLayout.convert(h.storage, shape: h.shape, from: h.storageLayout, to: .plain),
+                               requiresGrad: true)
+            let y = maxPool2d(h, kernel: 3, stride: 2, padding: 1), reference = maxPool2d(plain, kernel: 3, stride: 2, padding: 1)
+            #expect(y.storageLayout == h.storageLayout)
+            let r = GradCheck.random(y.shape, seed: 13)
+            (y * r).sum().backward()
+            (reference * r).sum().backward()
+            #expect(y.data == reference.data)
+            #expect(h.grad! == plain.grad!)
+        }
+    }
 }

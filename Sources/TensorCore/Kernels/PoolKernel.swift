@@ -49,6 +49,7 @@ extension ConvGeometry {
 
 enum PoolKernel {
     static func max(_ x: Tensor, _ g: ConvGeometry, windows: [PoolWindow], op: StaticString) -> Tensor {
+        if x.storageLayout.isBlocked { return BlockedMaxPool.forward(x, g, windows: windows, op: op) }
         let planes = g.n * g.c, hw = g.h * g.w, p = windows.count
         var y = [Float](repeating: 0, count: planes * p)
         // Without the tape nobody reads the argmax: skip storing it.
