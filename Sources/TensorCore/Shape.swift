@@ -1,4 +1,4 @@
-/// Shape helpers. Shapes are plain `[Int]`; storage is always contiguous row-major (C order).
+/// Shape helpers. Shapes are plain `[Int]`; `Tensor.data` is contiguous row-major (C order).
 public enum Shape {
     /// Number of elements of a shape (1 for a scalar `[]`).
     @inlinable public static func count(_ shape: [Int]) -> Int {

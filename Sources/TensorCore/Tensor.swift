@@ -109,7 +109,7 @@ public final class Tensor: @unchecked Sendable {
     public var count: Int { Shape.count(shape) }
     /// Number of dimensions.
     public var rank: Int { shape.count }
-    /// Row-major strides in elements (storage is always contiguous).
+    /// Row-major strides of `data` in elements.
     public var strides: [Int] { Shape.strides(shape) }
     /// The single value of a one-element tensor.
     public var item: Float {
