@@ -116,4 +116,21 @@ import Testing
             #expect(h.grad! == plain.grad!)
         }
     }
+
+    /// A caller's plain input keeps its values: an fp32 convolution may store it blocked (losslessly),
+    /// a bf16 one reads it through a rounded copy and leaves it as it was.
+    @Test(arguments: [ConvolutionOptions.Precision.fp32, .bf16])
+    func convolutionInputsKeepTheirValues(precision: ConvolutionOptions.Precision) throws {
+        let options = ConvolutionOptions(backend: .onednn, algorithm: .direct, precision: precision)
+        guard OneDNN.engine != nil, (try? options.validate()) != nil else { return }
+        ConvolutionOptions.withOptions(options) {
+            let x = GradCheck.random([2, 16, 5, 5], seed: 21)
+            let original = x.data
+            let w = GradCheck.random([16, 16, 3, 3], seed: 22)
+            w.requiresGrad = true
+            conv2d(x, w, padding: 1).sum().backward()
+            #expect(x.storageLayout != .blocked16BF16)
+            #expect(x.data == original)
+        }
+    }
 }

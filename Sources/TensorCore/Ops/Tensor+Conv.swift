@@ -16,10 +16,11 @@ public func conv2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: S
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     let plan = ConvolutionPlan.choose(g, hasBias: bias != nil,
                                       training: GradMode.isEnabled && inputs.contains { $0.requiresGrad })
-    // oneDNN reads the input as it is stored (blocked between training convolutions); a plain
-    // input is converted to the kernels' layout in place, once for every convolution and backward
-    // pass that reads it (a ResNet stage's first block reads its input twice).
-    let xLayout = !plan.readsBlocked ? .plain : x.storageLayout == .plain ? plan.inputLayout ?? .plain : x.storageLayout
+    // oneDNN reads the input as it is stored (blocked between training convolutions). A plain
+    // input is converted in place to the kernels' fp32 blocked layout, once for every convolution
+    // and backward pass that reads it; never to bf16, which would round the caller's values.
+    let xLayout = !plan.readsBlocked ? .plain
+        : x.storageLayout == .plain && plan.inputLayout == .blocked16 ? .blocked16 : x.storageLayout
     let xData = x.values(in: xLayout), wData = weight.data
     let y = plan.forward(g, x: xData, xLayout: xLayout, weight: wData, bias: bias?.data)
     let gxLayout = plan.readsBlocked ? x.gradientLayout : .plain
