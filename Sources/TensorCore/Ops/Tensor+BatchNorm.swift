@@ -136,9 +136,6 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
             }
             sumGOut[ch] = sg; sumGXOut[ch] = sgx * invStd[ch]
         }
-        // Synchronised: the input gradient needs Σgz and Σgz·x̂ over all ranks, so a first pass
-        // takes this rank's sums (they stay the affine gradients) and the input gradient waits
-        // for their reduction.
         if let blocked {
             let gx = [Float].overwritten(count: wantX ? x.count : 0) { pgx in
                 xData.withUnsafeBufferPointer { px in
@@ -165,6 +162,9 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
             bias?.accumulateGrad(sumG)
             return
         }
+        // Synchronised: the input gradient needs Σgz and Σgz·x̂ over all ranks, so a first pass
+        // takes this rank's sums (they stay the affine gradients) and the input gradient waits
+        // for their reduction.
         let global: [Double]? = (training ? BatchNormSync.reduce : nil).map { reduce in
             forChannels(cost: 2 * m, sumChannel)
             var sums = (sumG + sumGX).map(Double.init)
