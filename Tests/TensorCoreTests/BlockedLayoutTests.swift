@@ -96,12 +96,7 @@ import Testing
     /// same gradient, exactly (fp32 and bf16 maps; ties go to the first maximum in both).
     @Test(arguments: [ConvolutionOptions.Precision.fp32, .bf16])
     func maxPoolingKeepsTheBlockedLayout(precision: ConvolutionOptions.Precision) throws {
-        let options = ConvolutionOptions(backend: .onednn, algorithm: .direct, precision: precision)
-        guard OneDNN.engine != nil, (try? options.validate()) != nil else { return }
-        ConvolutionOptions.withOptions(options) {
-            let x = GradCheck.random([2, 8, 9, 11], seed: 11)
-            let w = GradCheck.random([32, 8, 3, 3], seed: 12, low: -0.3, high: 0.3)
-            w.requiresGrad = true
+        Self.withDirectOneDNN(precision, input: [2, 8, 9, 11], outputChannels: 32) { x, w in
             let h = conv2d(x, w, padding: 1)
             h.retainsGrad = true
             #expect(h.storageLayout == (precision == .bf16 ? .blocked16BF16 : .blocked16))
@@ -121,16 +116,25 @@ import Testing
     /// a bf16 one reads it through a rounded copy and leaves it as it was.
     @Test(arguments: [ConvolutionOptions.Precision.fp32, .bf16])
     func convolutionInputsKeepTheirValues(precision: ConvolutionOptions.Precision) throws {
-        let options = ConvolutionOptions(backend: .onednn, algorithm: .direct, precision: precision)
-        guard OneDNN.engine != nil, (try? options.validate()) != nil else { return }
-        ConvolutionOptions.withOptions(options) {
-            let x = GradCheck.random([2, 16, 5, 5], seed: 21)
+        Self.withDirectOneDNN(precision, input: [2, 16, 5, 5], outputChannels: 16) { x, w in
             let original = x.data
-            let w = GradCheck.random([16, 16, 3, 3], seed: 22)
-            w.requiresGrad = true
             conv2d(x, w, padding: 1).sum().backward()
             #expect(x.storageLayout != .blocked16BF16)
             #expect(x.data == original)
+        }
+    }
+
+    /// Runs `body` on a random input of `shape` and a random 3×3 weight that requires grad, under
+    /// direct oneDNN kernels in `precision`; nothing without oneDNN or, for bf16, AVX-512.
+    static func withDirectOneDNN(_ precision: ConvolutionOptions.Precision, input shape: [Int], outputChannels: Int,
+                                 _ body: (Tensor, Tensor) -> Void) {
+        let options = ConvolutionOptions(backend: .onednn, algorithm: .direct, precision: precision)
+        guard OneDNN.engine != nil, (try? options.validate()) != nil else { return }
+        ConvolutionOptions.withOptions(options) {
+            let x = GradCheck.random(shape, seed: 11)
+            let w = GradCheck.random([outputChannels, shape[1], 3, 3], seed: 12, low: -0.3, high: 0.3)
+            w.requiresGrad = true
+            body(x, w)
         }
     }
 }
