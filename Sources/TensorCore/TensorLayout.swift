@@ -27,35 +27,14 @@ public enum TensorLayout: Sendable, Equatable {
     /// Whether `shape` can be stored `blocked16`.
     static func canBlock(_ shape: [Int]) -> Bool { shape.count == 4 && shape[1] > 0 && shape[1] % 16 == 0 }
 
-    /// `values` (a tensor of `shape` laid out as `from`) laid out as `to`.
+    /// `values` (a tensor of `shape` laid out as `from`) laid out as `to`, on oneDNN's reorders
+    /// (blocked maps only come from oneDNN convolutions, so it is there whenever one exists).
     static func convert(_ values: [Float], shape: [Int], from: TensorLayout, to: TensorLayout) -> [Float] {
         if from == to { return values }
         precondition(canBlock(shape), "blocked16 needs [N, C, H, W] with C a multiple of 16, got \(shape)")
-        if let converted = OneDNNLayoutConversion.convert(values, shape: shape, from: from, to: to) {
-            return converted
+        guard let converted = OneDNNLayoutConversion.convert(values, shape: shape, from: from, to: to) else {
+            preconditionFailure("blocked layouts need oneDNN")
         }
-        precondition(from != .blocked16BF16 && to != .blocked16BF16, "bf16 layouts need oneDNN")
-        return transpose(values, shape: shape, toBlocked: to == .blocked16)
-    }
-
-    /// The same conversion in Swift, for a machine without oneDNN.
-    private static func transpose(_ values: [Float], shape: [Int], toBlocked: Bool) -> [Float] {
-        let (n, c, s) = (shape[0], shape[1], shape[2] * shape[3]), blocks = c / 16
-        return [Float].overwritten(count: values.count) { out in
-            values.withUnsafeBufferPointer { src in
-                Parallel.chunks(n * blocks, costPerItem: 16 * s) { range in
-                    for item in range {
-                        let blockBase = item * 16 * s
-                        let plainBase = (item / blocks * c + item % blocks * 16) * s
-                        for lane in 0..<16 {
-                            for p in 0..<s {
-                                let (blocked, plain) = (blockBase + p * 16 + lane, plainBase + lane * s + p)
-                                if toBlocked { out[blocked] = src[plain] } else { out[plain] = src[blocked] }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        return converted
     }
 }

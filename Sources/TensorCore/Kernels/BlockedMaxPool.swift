@@ -7,17 +7,19 @@ enum BlockedMaxPool {
         let layout = x.storageLayout
         let blocks = g.n * g.c / 16, hw = g.h * g.w, p = windows.count
         let tracked = GradMode.isEnabled && x.requiresGrad
-        // Per output value: the input pixel (row·W + column) its maximum came from.
-        var argmax = [Int32](repeating: -1, count: blocks * p * 16)
+        // Per output value: the input pixel (row·W + column) its maximum came from. Without the
+        // tape nobody reads it: not stored.
+        var argmax = [Int32](repeating: -1, count: tracked ? blocks * p * 16 : 0)
         let xData = x.storage
         let y = [Float].overwritten(count: layout.storageCount(blocks * p * 16)) { py in
             xData.withUnsafeBufferPointer { px in
                 argmax.withUnsafeMutableBufferPointer { pa in
                     let (source, output) = (UnsafeRawPointer(px.baseAddress!), UnsafeMutableRawPointer(py.baseAddress!))
+                    let argmax = tracked ? pa.baseAddress : nil
                     if layout == .blocked16BF16 {
-                        pool(source, output, pa.baseAddress!, g, windows, blocks: blocks, tracked: tracked, BF16Lanes.self)
+                        pool(source, output, argmax, g, windows, blocks: blocks, BF16Lanes.self)
                     } else {
-                        pool(source, output, pa.baseAddress!, g, windows, blocks: blocks, tracked: tracked, FP32Lanes.self)
+                        pool(source, output, argmax, g, windows, blocks: blocks, FP32Lanes.self)
                     }
                 }
             }
@@ -44,9 +46,10 @@ enum BlockedMaxPool {
         }
     }
 
-    /// The pooling loop: every (block, half) in parallel, one window at a time.
-    private static func pool<L: BlockedLanes>(_ px: UnsafeRawPointer, _ py: UnsafeMutableRawPointer, _ pa: UnsafeMutablePointer<Int32>,
-                                              _ g: ConvGeometry, _ windows: [PoolWindow], blocks: Int, tracked: Bool, _: L.Type) {
+    /// The pooling loop: every (block, half) in parallel, one window at a time; the argmax into
+    /// `pa` when given.
+    private static func pool<L: BlockedLanes>(_ px: UnsafeRawPointer, _ py: UnsafeMutableRawPointer, _ pa: UnsafeMutablePointer<Int32>?,
+                                              _ g: ConvGeometry, _ windows: [PoolWindow], blocks: Int, _: L.Type) {
         let hw = g.h * g.w, p = windows.count
         Parallel.chunks(blocks * 2, costPerItem: hw * 8) { range in
             for item in range {
@@ -68,7 +71,7 @@ enum BlockedMaxPool {
                     }
                     let out = (block * p + o) * 16 + half * 8
                     L.store8(best, py, out)
-                    if tracked { UnsafeMutableRawPointer(pa + out).storeBytes(of: at, as: SIMD8<Int32>.self) }
+                    if let pa { UnsafeMutableRawPointer(pa + out).storeBytes(of: at, as: SIMD8<Int32>.self) }
                 }
             }
         }

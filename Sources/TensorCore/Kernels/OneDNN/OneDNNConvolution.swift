@@ -5,10 +5,11 @@ import CDNNL
 /// layouts and data types the primitives chose. Built once per shape and options (see
 /// `OneDNNConvolutionCache`), so a steady-state training step creates no primitive.
 ///
-/// Inputs arrive plain (NCHW) or `blocked16` and are reordered only when the primitive wants
-/// another layout or data type (bf16 is a data-type reorder). Training convolutions return
-/// their output, and the input gradient, `blocked16` when the primitive writes it (so the next
-/// op reads it as it is); inference returns plain arrays. Outputs and gradients are fp32.
+/// Inputs arrive in any `TensorLayout` and are reordered only when the primitive wants another
+/// layout or data type. Training convolutions return their output blocked when the primitive
+/// writes it so (`blocked16`, or `blocked16BF16` under bf16 precision) and the input gradient in
+/// the input's gradient layout, so the next op reads them as they are; inference returns plain
+/// fp32 arrays. Gradients are always fp32.
 final class OneDNNConvolution: @unchecked Sendable {
     struct Key: Hashable {
         let geometry: ConvGeometry
